@@ -1,0 +1,57 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let strictSwift: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "Relais",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "relais", targets: ["relais"]),
+        .library(name: "RelaisCore", targets: ["RelaisCore"]),
+        .library(name: "RelaisStorage", targets: ["RelaisStorage"]),
+        .library(name: "RelaisFormats", targets: ["RelaisFormats"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+    ],
+    targets: [
+        // Domain model, queries, change detection, event bus, French dates, text folding,
+        // and the protocols every other target implements. Foundation only.
+        .target(name: "RelaisCore", swiftSettings: strictSwift),
+        // SQLite catalogue through GRDB; implements the core's store protocols.
+        .target(
+            name: "RelaisStorage",
+            dependencies: ["RelaisCore", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strictSwift),
+        // Built-in readers and writers: JSON, JSON Lines, CSV, iCalendar.
+        .target(name: "RelaisFormats", dependencies: ["RelaisCore"], swiftSettings: strictSwift),
+        // Terminal concerns: aligned tables, progress bar, terminal detection (later the REPL).
+        .target(name: "RelaisShell", dependencies: ["RelaisCore"], swiftSettings: strictSwift),
+        // The composition root: parses arguments and wires the targets above.
+        .executableTarget(
+            name: "relais",
+            dependencies: [
+                "RelaisCore", "RelaisStorage", "RelaisFormats", "RelaisShell",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strictSwift),
+        // Test helpers shared by the test targets: temp catalogues, sample programme,
+        // running the built binary.
+        .target(name: "RelaisTesting", dependencies: ["RelaisCore"], swiftSettings: strictSwift),
+        .testTarget(name: "RelaisCoreTests", dependencies: ["RelaisCore", "RelaisTesting"], swiftSettings: strictSwift),
+        .testTarget(
+            name: "RelaisStorageTests", dependencies: ["RelaisStorage", "RelaisCore", "RelaisTesting"],
+            swiftSettings: strictSwift),
+        .testTarget(
+            name: "RelaisFormatsTests", dependencies: ["RelaisFormats", "RelaisCore", "RelaisTesting"],
+            swiftSettings: strictSwift),
+        .testTarget(name: "RelaisShellTests", dependencies: ["RelaisShell", "RelaisTesting"], swiftSettings: strictSwift),
+        .testTarget(
+            name: "RelaisCLITests", dependencies: ["RelaisCore", "RelaisTesting"], swiftSettings: strictSwift),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,134 @@
+/// Turns one interchange record (the JSON object of contract §1) into a valid ``Event``.
+///
+/// Every reader (JSON, JSON Lines, CSV, the Lua bridge) goes through this one place, so
+/// an event means the same whatever file it came from. The thrown problem names the
+/// field; the reader adds the file and the record.
+public enum EventRecordDecoding {
+    /// The fields of contract §1, in the order writers emit them.
+    public static let fieldNames = [
+        "id", "title", "kind", "status", "slots", "region", "online", "lab", "organizer", "place", "url",
+        "contact", "audience", "tags", "description",
+    ]
+    private static let knownFields = Set(fieldNames)
+
+    /// Decodes and validates a record. Unknown fields are an error (a misspelt field
+    /// would otherwise vanish silently), except extension fields starting with `x-` or `_`.
+    public static func event(from record: [String: InterchangeValue]) throws(EventFieldProblem) -> Event {
+        for key in record.keys where !knownFields.contains(key) && !key.hasPrefix("x-") && !key.hasPrefix("_") {
+            throw EventFieldProblem(field: key, message: "unknown field (expected one of \(fieldNames.joined(separator: ", ")))")
+        }
+        let id = try requiredString("id", record)
+        let title = try requiredString("title", record)
+        let kindName = try requiredString("kind", record)
+        guard let kind = EventKind(rawValue: kindName) else {
+            throw EventFieldProblem(field: "kind", message: "unknown kind '\(kindName)' (expected one of \(EventKind.allNames))")
+        }
+        var status = EventStatus.scheduled
+        if let name = try optionalString("status", record) {
+            guard let parsed = EventStatus(rawValue: name) else {
+                throw EventFieldProblem(field: "status", message: "unknown status '\(name)' (expected one of \(EventStatus.allNames))")
+            }
+            status = parsed
+        }
+        let slots = try decodeSlots(record["slots"])
+        var region: Region?
+        if let code = try optionalString("region", record) {
+            guard let found = Region(code: code) ?? Region.lookup(code) else {
+                throw EventFieldProblem(field: "region", message: "'\(code)' is not the INSEE code of a region (e.g. 75, 53, 11)")
+            }
+            region = found
+        }
+        var online = false
+        switch record["online"] {
+        case nil, .null?: break
+        case .bool(let value)?: online = value
+        case let other?: throw EventFieldProblem(field: "online", message: "must be true or false, not \(other.typeName)")
+        }
+        let event = Event(
+            id: id, title: title, kind: kind, status: status, slots: slots, region: region, online: online,
+            lab: try optionalString("lab", record), organizer: try optionalString("organizer", record),
+            place: try optionalString("place", record), url: try optionalString("url", record),
+            contact: try optionalString("contact", record), audience: try stringList("audience", record),
+            tags: try stringList("tags", record), description: try optionalString("description", record)
+        ).normalized()
+        if let problem = event.validationProblem() { throw problem }
+        return event
+    }
+
+    /// Parses a time in one of the contract's forms, naming `field` on failure.
+    public static func time(_ text: String, field: String) throws(EventFieldProblem) -> EventTime {
+        guard let time = EventTime(parsing: text) else {
+            throw EventFieldProblem(
+                field: field,
+                message: "'\(text.prefix(40))' is not a time (expected 2020-11-17, 2020-11-10T09:30 or 2020-11-10T09:30:00+01:00)")
+        }
+        return time
+    }
+
+    private static func decodeSlots(_ value: InterchangeValue?) throws(EventFieldProblem) -> [Slot] {
+        guard case .array(let items)? = value else {
+            if value == nil || value == .null {
+                throw EventFieldProblem(field: "slots", message: "is required (an array of {\"start\", \"end\"})")
+            }
+            throw EventFieldProblem(field: "slots", message: "must be an array, not \(value?.typeName ?? "null")")
+        }
+        if items.isEmpty { throw EventFieldProblem(field: "slots", message: "at least one slot is required") }
+        var slots: [Slot] = []
+        slots.reserveCapacity(items.count)
+        for (index, item) in items.enumerated() {
+            guard case .object(let fields) = item else {
+                throw EventFieldProblem(field: "slots[\(index)]", message: "must be an object with start and end, not \(item.typeName)")
+            }
+            for key in fields.keys where key != "start" && key != "end" {
+                throw EventFieldProblem(field: "slots[\(index)].\(key)", message: "unknown field (a slot has start and end)")
+            }
+            guard case .string(let startText)? = fields["start"] else {
+                throw EventFieldProblem(field: "slots[\(index)].start", message: "is required and must be a string")
+            }
+            let start = try time(startText, field: "slots[\(index)].start")
+            var end: EventTime?
+            switch fields["end"] {
+            case nil, .null?: break
+            case .string(let text)? where text.isEmpty: break
+            case .string(let text)?: end = try time(text, field: "slots[\(index)].end")
+            case let other?: throw EventFieldProblem(field: "slots[\(index)].end", message: "must be a string, not \(other.typeName)")
+            }
+            let slot = Slot(start: start, end: end)
+            if let problem = slot.problem { throw EventFieldProblem(field: "slots[\(index)]", message: problem) }
+            slots.append(slot)
+        }
+        return slots
+    }
+
+    private static func requiredString(_ field: String, _ record: [String: InterchangeValue]) throws(EventFieldProblem) -> String {
+        switch record[field] {
+        case .string(let value)?: return value
+        case nil, .null?: throw EventFieldProblem(field: field, message: "is required")
+        case let other?: throw EventFieldProblem(field: field, message: "must be a string, not \(other.typeName)")
+        }
+    }
+
+    private static func optionalString(_ field: String, _ record: [String: InterchangeValue]) throws(EventFieldProblem) -> String? {
+        switch record[field] {
+        case .string(let value)?: return value
+        case nil, .null?: return nil
+        case let other?: throw EventFieldProblem(field: field, message: "must be a string, not \(other.typeName)")
+        }
+    }
+
+    private static func stringList(_ field: String, _ record: [String: InterchangeValue]) throws(EventFieldProblem) -> [String] {
+        switch record[field] {
+        case nil, .null?: return []
+        case .array(let items)?:
+            var result: [String] = []
+            for (index, item) in items.enumerated() {
+                guard case .string(let text) = item else {
+                    throw EventFieldProblem(field: "\(field)[\(index)]", message: "must be a string, not \(item.typeName)")
+                }
+                result.append(text)
+            }
+            return result
+        case let other?: throw EventFieldProblem(field: field, message: "must be an array of strings, not \(other.typeName)")
+        }
+    }
+}

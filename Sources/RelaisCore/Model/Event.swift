@@ -1,0 +1,166 @@
+import Foundation
+
+/// One event of the programme (contract §1): a webinar, workshop, hackathon, …
+///
+/// Values are plain data; ``validationProblem()`` tells whether one satisfies the contract's
+/// rules. Readers build events and validate them before anything is stored.
+public struct Event: Hashable, Sendable, Identifiable {
+    /// Stable id chosen by the publisher; importing an existing id updates that event.
+    public var id: String
+    public var title: String
+    public var kind: EventKind
+    public var status: EventStatus
+    /// At least one; kept in the order given.
+    public var slots: [Slot]
+    /// Nil for national (or online-only) events.
+    public var region: Region?
+    public var online: Bool
+    /// Lab id such as `la-base`, `ti-lab`, `siilab`.
+    public var lab: String?
+    public var organizer: String?
+    public var place: String?
+    public var url: String?
+    public var contact: String?
+    public var audience: [String]
+    public var tags: [String]
+    public var description: String?
+
+    public init(
+        id: String, title: String, kind: EventKind, status: EventStatus = .scheduled, slots: [Slot],
+        region: Region? = nil, online: Bool = false, lab: String? = nil, organizer: String? = nil,
+        place: String? = nil, url: String? = nil, contact: String? = nil, audience: [String] = [],
+        tags: [String] = [], description: String? = nil
+    ) {
+        self.id = id
+        self.title = title
+        self.kind = kind
+        self.status = status
+        self.slots = slots
+        self.region = region
+        self.online = online
+        self.lab = lab
+        self.organizer = organizer
+        self.place = place
+        self.url = url
+        self.contact = contact
+        self.audience = audience
+        self.tags = tags
+        self.description = description
+    }
+
+    /// The earliest instant any slot covers; events are listed in this order, then by id.
+    public var firstStart: Date {
+        slots.map(\.coveredStart).min() ?? Date(timeIntervalSince1970: 0)
+    }
+
+    /// The latest instant any slot covers.
+    public var lastEnd: Date {
+        slots.map(\.coveredEnd).max() ?? Date(timeIntervalSince1970: 0)
+    }
+
+    /// The text full-text search looks at: title, description, organizer, place and tags.
+    public var searchableText: String {
+        var parts = [title]
+        if let description { parts.append(description) }
+        if let organizer { parts.append(organizer) }
+        if let place { parts.append(place) }
+        parts.append(contentsOf: tags)
+        return parts.joined(separator: "\n")
+    }
+
+    /// Whether two events list the same slots (order ignored).
+    public func hasSameSlots(as other: Event) -> Bool {
+        slots.count == other.slots.count && Set(slots) == Set(other.slots)
+    }
+}
+
+/// A broken rule of contract §1, naming the field.
+public struct EventFieldProblem: Error, Hashable, Sendable, CustomStringConvertible {
+    /// The field, as named in the interchange format (`slots[2].end`, `kind`).
+    public var field: String
+    public var message: String
+
+    public init(field: String, message: String) {
+        self.field = field
+        self.message = message
+    }
+
+    public var description: String { "field '\(field)': \(message)" }
+}
+
+extension Event {
+    /// Maximum lengths and the id alphabet of contract §1.
+    public enum Limits {
+        public static let idLength = 1...200
+        public static let titleLength = 1...500
+        public static let descriptionLength = 20_000
+    }
+
+    /// Whether `id` uses only `A-Z a-z 0-9 . _ : @ -` and has 1–200 characters.
+    public static func isValidID(_ id: String) -> Bool {
+        let bytes = id.utf8
+        guard Limits.idLength.contains(bytes.count) else { return false }
+        return bytes.allSatisfy { b in
+            (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A)
+                || b == UInt8(ascii: ".") || b == UInt8(ascii: "_") || b == UInt8(ascii: ":")
+                || b == UInt8(ascii: "@") || b == UInt8(ascii: "-")
+        }
+    }
+
+    /// Whether a lab id is a lower-case slug (`la-base`, `insolab83`).
+    public static func isValidLabID(_ lab: String) -> Bool {
+        let bytes = lab.utf8
+        guard (1...64).contains(bytes.count) else { return false }
+        return bytes.allSatisfy { b in
+            (b >= 0x30 && b <= 0x39) || (b >= 0x61 && b <= 0x7A) || b == UInt8(ascii: "-") || b == UInt8(ascii: "_")
+        }
+    }
+
+    /// The first broken rule of contract §1, or nil when the event is valid. Titles are
+    /// checked after trimming; use ``normalized()`` to store the trimmed form.
+    public func validationProblem() -> EventFieldProblem? {
+        if !Self.isValidID(id) {
+            return EventFieldProblem(
+                field: "id", message: "'\(id.prefix(60))' must be 1–200 characters of A-Z a-z 0-9 . _ : @ -")
+        }
+        let trimmedTitle = title.trimmingCharacters(in: .whitespacesAndNewlines)
+        if trimmedTitle.isEmpty { return EventFieldProblem(field: "title", message: "must not be empty") }
+        if trimmedTitle.count > Limits.titleLength.upperBound {
+            return EventFieldProblem(field: "title", message: "has \(trimmedTitle.count) characters, at most 500 allowed")
+        }
+        if slots.isEmpty { return EventFieldProblem(field: "slots", message: "at least one slot is required") }
+        for (index, slot) in slots.enumerated() {
+            if let problem = slot.problem { return EventFieldProblem(field: "slots[\(index)]", message: problem) }
+        }
+        if let lab, !Self.isValidLabID(lab) {
+            return EventFieldProblem(field: "lab", message: "'\(lab.prefix(60))' must be a lower-case id like la-base")
+        }
+        if let description, description.count > Limits.descriptionLength {
+            return EventFieldProblem(
+                field: "description", message: "has \(description.count) characters, at most 20000 allowed")
+        }
+        return nil
+    }
+
+    /// The event as stored: title and optional texts trimmed, empty optional texts and
+    /// empty tags dropped.
+    public func normalized() -> Event {
+        var copy = self
+        func clean(_ text: String?) -> String? {
+            guard let trimmed = text?.trimmingCharacters(in: .whitespacesAndNewlines), !trimmed.isEmpty else {
+                return nil
+            }
+            return trimmed
+        }
+        copy.title = title.trimmingCharacters(in: .whitespacesAndNewlines)
+        copy.organizer = clean(organizer)
+        copy.place = clean(place)
+        copy.url = clean(url)
+        copy.contact = clean(contact)
+        copy.lab = clean(lab)
+        copy.description = clean(description)
+        copy.audience = audience.compactMap(clean)
+        copy.tags = tags.compactMap(clean)
+        return copy
+    }
+}

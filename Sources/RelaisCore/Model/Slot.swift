@@ -1,0 +1,37 @@
+import Foundation
+
+/// One occurrence of an event: a time range (`9h30–11h30`), a day, or a span of days.
+///
+/// An all-day `end` is inclusive (`2020-11-17`…`2020-11-27` covers eleven days). A slot
+/// with no end is a single day (all-day) or a moment (instant).
+public struct Slot: Hashable, Sendable {
+    public var start: EventTime
+    public var end: EventTime?
+
+    public init(start: EventTime, end: EventTime? = nil) {
+        self.start = start
+        self.end = end
+    }
+
+    /// The first instant the slot covers in Paris.
+    public var coveredStart: Date { start.earliestInstant }
+
+    /// The last instant the slot covers in Paris: the end of the last day for all-day slots.
+    public var coveredEnd: Date { (end ?? start).latestInstant }
+
+    /// Whether the slot covers any instant of `[from, to]` (both inclusive).
+    public func overlaps(from: Date, to: Date) -> Bool {
+        coveredStart <= to && coveredEnd >= from
+    }
+
+    /// Why the slot is invalid, or nil when it is valid: an end before its start, or an
+    /// all-day start with a timed end (or the reverse).
+    public var problem: String? {
+        guard let end else { return nil }
+        if start.isAllDay != end.isAllDay {
+            return "start \(start) and end \(end) must both be days or both be date-times"
+        }
+        if end < start { return "end \(end) is before start \(start)" }
+        return nil
+    }
+}

@@ -1,0 +1,47 @@
+import Foundation
+
+/// A catalogue of events: where imports land and queries read from.
+///
+/// Implemented by `RelaisStorage` (SQLite) and, later, by other stores; nothing here is
+/// specific to one database. Stores are used from one thread at a time per instance;
+/// two processes may share one catalogue and must wait for each other, never fail.
+public protocol CatalogueStore: AnyObject {
+    /// The bus on which the store publishes each commit's changes, after the commit.
+    var bus: EventBus { get }
+
+    /// Runs `work` inside one write transaction. Everything `work` puts is committed
+    /// together when it returns, or not at all if it throws; with `dryRun` nothing is
+    /// committed and the report says what would have changed. Changes are recorded in
+    /// the change log with `origin`, then published on ``bus`` after the commit.
+    func importBatch(origin: String, dryRun: Bool, _ work: (any ImportSession) throws -> Void) throws -> ImportReport
+
+    /// Calls `body` with each event that passes the built-in filters of `query`, in order
+    /// of first slot start, then id, streaming: memory does not grow with the catalogue.
+    /// `body` returns false to stop early. `query.scriptFilters` are ignored here.
+    func forEachEvent(matching query: EventQuery, _ body: (Event) throws -> Bool) throws
+
+    /// How many events pass the built-in filters of `query`.
+    func count(matching query: EventQuery) throws -> Int
+
+    /// The event with this id, or nil.
+    func event(id: String) throws -> Event?
+
+    /// Changes recorded after `sequence`, oldest first, at most `limit`.
+    func changes(after sequence: Int64, limit: Int) throws -> [EventChange]
+}
+
+/// The open write side of an import, valid only inside ``CatalogueStore/importBatch``.
+public protocol ImportSession: AnyObject {
+    /// Stores `event` (inserting or replacing the event with its id) and records the
+    /// change. Throws an ``EventFieldProblem`` on field `id` if the same id was already
+    /// put in this batch.
+    @discardableResult
+    func put(_ event: Event) throws -> ChangeKind
+}
+
+/// A failure of the store itself (not of the input), such as an unreadable file.
+public struct CatalogueError: Error, CustomStringConvertible, Sendable {
+    public var message: String
+    public init(_ message: String) { self.message = message }
+    public var description: String { message }
+}

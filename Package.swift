@@ -31,11 +31,21 @@ let package = Package(
         .target(name: "RelaisFormats", dependencies: ["RelaisCore"], swiftSettings: strictSwift),
         // Terminal concerns: aligned tables, progress bar, terminal detection (later the REPL).
         .target(name: "RelaisShell", dependencies: ["RelaisCore"], swiftSettings: strictSwift),
+        // Debian's liblua5.4-dev through pkg-config.
+        .systemLibrary(
+            name: "CLua", pkgConfig: "lua5.4", providers: [.apt(["liblua5.4-dev"])]),
+        // What Swift cannot do with Lua: macros, the error trampoline, the limited allocator,
+        // the count hook, event views. Everything that can raise a Lua error lives here.
+        .target(name: "CLuaShim", dependencies: ["CLua"], linkerSettings: [.linkedLibrary("lua5.4")]),
+        // The Lua host: sandbox, limits, the `relais` Lua API, plugins.
+        .target(
+            name: "RelaisScripting", dependencies: ["RelaisCore", "RelaisFormats", "CLua", "CLuaShim"],
+            swiftSettings: strictSwift),
         // The composition root: parses arguments and wires the targets above.
         .executableTarget(
             name: "relais",
             dependencies: [
-                "RelaisCore", "RelaisStorage", "RelaisFormats", "RelaisShell",
+                "RelaisCore", "RelaisStorage", "RelaisFormats", "RelaisShell", "RelaisScripting",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSwift),
@@ -48,6 +58,9 @@ let package = Package(
             swiftSettings: strictSwift),
         .testTarget(
             name: "RelaisFormatsTests", dependencies: ["RelaisFormats", "RelaisCore", "RelaisTesting"],
+            swiftSettings: strictSwift),
+        .testTarget(
+            name: "RelaisScriptingTests", dependencies: ["RelaisScripting", "RelaisCore", "RelaisFormats", "RelaisTesting"],
             swiftSettings: strictSwift),
         .testTarget(name: "RelaisShellTests", dependencies: ["RelaisShell", "RelaisTesting"], swiftSettings: strictSwift),
         .testTarget(

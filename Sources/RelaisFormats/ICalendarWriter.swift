@@ -1,17 +1,230 @@
 import Foundation
 import RelaisCore
 
-/// Writes iCalendar (RFC 5545) per contract §1. (Being written.)
+/// Writes iCalendar (RFC 5545) per contract §1, one VEVENT per slot, streaming.
+///
+/// `begin` writes the VCALENDAR header and a VTIMEZONE for Europe/Paris; `write` writes
+/// the VEVENTs of one event; `finish` closes the VCALENDAR. Lines end in CRLF and are
+/// folded at 75 octets without splitting a UTF-8 character.
+///
+/// A one-slot event's UID is its id; the slots of a several-slot event get the UIDs
+/// `<id>#1`, `<id>#2`, … and carry `X-RELAIS-ID:<id>`. All-day slots are `VALUE=DATE`
+/// with the exclusive DTEND of iCalendar (the inclusive end plus one day); instants are
+/// Paris wall-clock times with `TZID=Europe/Paris`, or UTC for the rare instant that
+/// wall-clock text cannot name (the second 02:30 of an autumn night).
+///
+/// What standard properties cannot hold goes into `X-RELAIS-*` properties, so that
+/// ``ICalendarReader`` gives back equal events: `X-RELAIS-KIND`, `-REGION`, `-ONLINE`,
+/// `-LAB`, `-AUDIENCE`, `-STATUS` (postponed), `-CONTACT` and `-ORGANIZER` (when the
+/// contact is not an e-mail address), `-URL` (when the URL has line breaks) and
+/// `-SAME-DAY-END` (an all-day slot whose end is given and equals its start).
+///
+/// TEXT cannot hold control characters other than tab and line breaks: they are left
+/// out, and a CR or CRLF is written as a line break.
 public final class ICalendarWriter: EventWriter {
     private let output: any TextOutput
     private let options: ExportOptions
+    private let stamp: String
+    private var state = State.initial
+
+    private enum State { case initial, open, finished }
 
     public init(output: any TextOutput, options: ExportOptions) {
         self.output = output
         self.options = options
+        self.stamp = Self.utcStamp(options.now)
     }
 
-    public func begin() throws {}
-    public func write(_ event: Event) throws {}
-    public func finish() throws {}
+    public func begin() throws {
+        guard state == .initial else { throw ICalendarWriterMisuse(message: "begin() called twice") }
+        var text = ""
+        for line in [
+            "BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Relais//Relais//FR", "CALSCALE:GREGORIAN",
+        ] + Self.parisTimeZone {
+            ICalendarText.appendFolded(line, to: &text)
+        }
+        try output.write(text)
+        state = .open
+    }
+
+    /// Writes one VEVENT per slot. Throws an ``EventFieldProblem`` for an event without
+    /// slots or with an invalid slot, which no valid catalogue holds.
+    public func write(_ event: Event) throws {
+        if state == .initial { try begin() }
+        guard state == .open else { throw ICalendarWriterMisuse(message: "write(_:) called after finish()") }
+        if event.slots.isEmpty {
+            throw EventFieldProblem(field: "slots", message: "event '\(event.id.prefix(80))' has no slot to export")
+        }
+        for (index, slot) in event.slots.enumerated() {
+            if let problem = slot.problem {
+                throw EventFieldProblem(field: "slots[\(index)]", message: "event '\(event.id.prefix(80))': \(problem)")
+            }
+        }
+        var text = ""
+        text.reserveCapacity(1024 * event.slots.count + 2 * (event.description?.utf8.count ?? 0))
+        let common = commonProperties(event)
+        for (index, slot) in event.slots.enumerated() {
+            let several = event.slots.count > 1
+            line("BEGIN:VEVENT", &text)
+            line("UID:" + ICalendarText.escaped(several ? "\(event.id)#\(index + 1)" : event.id), &text)
+            line("DTSTAMP:" + stamp, &text)
+            appendSlot(slot, to: &text)
+            if several { line("X-RELAIS-ID:" + ICalendarText.escaped(event.id), &text) }
+            for property in common { ICalendarText.appendFolded(property, to: &text) }
+            line("END:VEVENT", &text)
+        }
+        try output.write(text)
+    }
+
+    public func finish() throws {
+        if state == .initial { try begin() }
+        guard state == .open else { throw ICalendarWriterMisuse(message: "finish() called twice") }
+        var text = ""
+        line("END:VCALENDAR", &text)
+        try output.write(text)
+        state = .finished
+    }
+
+    // MARK: Properties
+
+    private func line(_ content: String, _ text: inout String) {
+        ICalendarText.appendFolded(content, to: &text)
+    }
+
+    private func appendSlot(_ slot: Slot, to text: inout String) {
+        switch slot.start {
+        case .allDay(let day):
+            line("DTSTART;VALUE=DATE:" + Self.basic(day), &text)
+            var last = day
+            if case .allDay(let end)? = slot.end { last = end }
+            line("DTEND;VALUE=DATE:" + Self.basic(last.adding(days: 1)), &text)
+            if slot.end == slot.start { line("X-RELAIS-SAME-DAY-END:TRUE", &text) }
+        case .instant(let start):
+            line("DTSTART" + Self.dateTime(start), &text)
+            if case .instant(let end)? = slot.end { line("DTEND" + Self.dateTime(end), &text) }
+        }
+    }
+
+    /// The properties every VEVENT of the event repeats, as unfolded lines.
+    private func commonProperties(_ event: Event) -> [String] {
+        var lines: [String] = []
+        lines.append("SUMMARY:" + ICalendarText.escaped(event.title))
+        if let description = event.description { lines.append("DESCRIPTION:" + ICalendarText.escaped(description)) }
+        if let place = event.place { lines.append("LOCATION:" + ICalendarText.escaped(place)) }
+        if let url = event.url {
+            if url.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value != 0x7F }) {
+                lines.append("URL:" + url)
+            } else {
+                lines.append("X-RELAIS-URL:" + ICalendarText.escaped(url))
+            }
+        }
+        if let contact = event.contact, Self.isPlainEmailAddress(contact) {
+            let name = event.organizer.map { ";CN=" + ICalendarText.quotedParameter($0) } ?? ""
+            lines.append("ORGANIZER\(name):mailto:\(contact)")
+        } else {
+            if let organizer = event.organizer {
+                lines.append("X-RELAIS-ORGANIZER:" + ICalendarText.escaped(organizer))
+            }
+            if let contact = event.contact { lines.append("X-RELAIS-CONTACT:" + ICalendarText.escaped(contact)) }
+        }
+        if !event.tags.isEmpty { lines.append("CATEGORIES:" + ICalendarText.escapedList(event.tags)) }
+        switch event.status {
+        case .scheduled: lines.append("STATUS:CONFIRMED")
+        case .cancelled: lines.append("STATUS:CANCELLED")
+        case .postponed:
+            lines.append("STATUS:TENTATIVE")
+            lines.append("X-RELAIS-STATUS:postponed")
+        }
+        lines.append("X-RELAIS-KIND:" + event.kind.rawValue)
+        if let region = event.region { lines.append("X-RELAIS-REGION:" + region.code) }
+        lines.append("X-RELAIS-ONLINE:" + (event.online ? "TRUE" : "FALSE"))
+        if let lab = event.lab { lines.append("X-RELAIS-LAB:" + ICalendarText.escaped(lab)) }
+        if !event.audience.isEmpty { lines.append("X-RELAIS-AUDIENCE:" + ICalendarText.escapedList(event.audience)) }
+        return lines
+    }
+
+    /// An address that fits `mailto:` unchanged: ASCII letters, digits and `._+-`, one `@`.
+    static func isPlainEmailAddress(_ text: String) -> Bool {
+        let parts = text.split(separator: "@", omittingEmptySubsequences: false)
+        guard parts.count == 2, let local = parts.first, let domain = parts.last, !local.isEmpty, !domain.isEmpty else {
+            return false
+        }
+        func allowed(_ part: Substring, extra: Set<UInt8>) -> Bool {
+            part.utf8.allSatisfy { b in
+                (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || extra.contains(b)
+            }
+        }
+        let dotDash: Set<UInt8> = [UInt8(ascii: "."), UInt8(ascii: "-")]
+        return allowed(local, extra: dotDash.union([UInt8(ascii: "_"), UInt8(ascii: "+")])) && allowed(domain, extra: dotDash)
+    }
+
+    // MARK: Times
+
+    /// `;TZID=Europe/Paris:20201110T093000`, or `:20201025T013000Z` when the Paris wall
+    /// clock would not read back as this instant (the repeated autumn hour, or a date the
+    /// VTIMEZONE below does not describe, before 1996).
+    static func dateTime(_ instant: Date) -> String {
+        let seconds = Int(instant.timeIntervalSince1970.rounded(.down))
+        let whole = Date(timeIntervalSince1970: Double(seconds))
+        let local = ParisTime.local(whole)
+        if local.date.year >= 1970, local.date.year <= 9999,
+            Int(ParisTime.instant(local).timeIntervalSince1970.rounded()) == seconds,
+            ParisTime.offset(at: whole) == europeanUnionOffset(seconds)
+        {
+            return ";TZID=Europe/Paris:" + basic(local)
+        }
+        return ":" + basic(ICalendarTime.utcLocal(epochSeconds: seconds)) + "Z"
+    }
+
+    /// The Paris offset by the rule the VTIMEZONE states: summer time from the last Sunday
+    /// of March to the last Sunday of October, 01:00 UTC.
+    static func europeanUnionOffset(_ seconds: Int) -> Int {
+        let year = ICalendarTime.utcLocal(epochSeconds: seconds).date.year
+        func lastSunday(_ month: Int) -> Int {
+            let last = CivilDate(year: year, month: month, day: 31)
+            return (last.daysSinceEpoch - last.isoWeekday % 7) * 86400 + 3600
+        }
+        return seconds >= lastSunday(3) && seconds < lastSunday(10) ? 7200 : 3600
+    }
+
+    private static func utcStamp(_ date: Date) -> String {
+        basic(ICalendarTime.utcLocal(epochSeconds: Int(date.timeIntervalSince1970.rounded(.down)))) + "Z"
+    }
+
+    static func basic(_ day: CivilDate) -> String {
+        day.description.replacingOccurrences(of: "-", with: "")
+    }
+
+    static func basic(_ local: LocalDateTime) -> String {
+        func two(_ value: Int) -> String { value < 10 ? "0\(value)" : String(value) }
+        return basic(local.date) + "T" + two(local.hour) + two(local.minute) + two(local.second)
+    }
+
+    /// Europe/Paris as the European Union has defined it since 1996.
+    static let parisTimeZone = [
+        "BEGIN:VTIMEZONE",
+        "TZID:Europe/Paris",
+        "X-LIC-LOCATION:Europe/Paris",
+        "BEGIN:DAYLIGHT",
+        "TZOFFSETFROM:+0100",
+        "TZOFFSETTO:+0200",
+        "TZNAME:CEST",
+        "DTSTART:19700329T020000",
+        "RRULE:FREQ=YEARLY;BYMONTH=3;BYDAY=-1SU",
+        "END:DAYLIGHT",
+        "BEGIN:STANDARD",
+        "TZOFFSETFROM:+0200",
+        "TZOFFSETTO:+0100",
+        "TZNAME:CET",
+        "DTSTART:19701025T030000",
+        "RRULE:FREQ=YEARLY;BYMONTH=10;BYDAY=-1SU",
+        "END:STANDARD",
+        "END:VTIMEZONE",
+    ]
+}
+
+/// The writer's methods were called out of order (`write` after `finish`).
+struct ICalendarWriterMisuse: Error, CustomStringConvertible {
+    var message: String
+    var description: String { "iCalendar writer: \(message)" }
 }

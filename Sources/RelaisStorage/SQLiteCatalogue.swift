@@ -1,1 +1,333 @@
+import Foundation
+import GRDB
 import RelaisCore
+
+/// The catalogue in one SQLite file: events, their slots, a full-text index and the change
+/// log of every import.
+///
+/// ```swift
+/// let catalogue = try SQLiteCatalogue(path: "relais.sqlite")
+/// let report = try catalogue.importBatch(origin: "mip2020.jsonl", dryRun: false) { session in
+///     for event in events { try session.put(event) }
+/// }
+/// var query = EventQuery()
+/// query.text = "innovation numerique"
+/// try catalogue.forEachEvent(matching: query) { event in print(event.title); return true }
+/// ```
+///
+/// The file uses SQLite's WAL journal, so reads never wait for an import. Writers wait for
+/// each other up to ``busyTimeout``: two `relais` processes importing into one catalogue
+/// run one after the other instead of failing. Imports are IMMEDIATE transactions, which
+/// take the write lock when they begin: a transaction that only asked for it at its first
+/// write could be refused at once, without waiting, under WAL.
+///
+/// Like every ``CatalogueStore``, an instance is used from one thread at a time; open one
+/// instance per thread to work from several. Methods may be called again from inside the
+/// closures they take (an import from inside ``forEachEvent(matching:_:)``, say), except
+/// that imports do not nest.
+///
+/// Failures of the store itself are ``CatalogueError``s that name the file; errors thrown
+/// by the closures you pass go through unchanged.
+public final class SQLiteCatalogue: CatalogueStore {
+    /// The catalogue file.
+    public let path: String
+    /// Where each committed import's changes are published, in change-log order.
+    public let bus: EventBus
+
+    /// How long a writer waits for another process's import before giving up.
+    public static let busyTimeout: TimeInterval = 30
+
+    /// How many changes are read back and published at a time after a commit, so that
+    /// publishing a million changes does not hold them all in memory.
+    static let publicationPageSize = 500
+
+    private let pool: DatabasePool
+    /// The read transaction of a ``forEachEvent(matching:_:)`` in progress on this thread:
+    /// calls made from its body read through it, because GRDB forbids nested reads.
+    private var currentReadDatabase: Database?
+    private var importInProgress = false
+
+    /// Orders publications across every catalogue of the process: taken just before a
+    /// commit and released once its changes are published, so that subscribers of a shared
+    /// bus see commits whole and in commit order even when they are published page by page.
+    private static let publicationLock = NSRecursiveLock()
+
+    /// Opens the catalogue at `path`, creating the file and its tables on first use.
+    ///
+    /// Throws a ``CatalogueError`` naming the path when the folder does not exist, when the
+    /// file cannot be read or written, when it is not a SQLite database or is one of another
+    /// application, or when it was written by a newer version of Relais. A file that is
+    /// refused is left untouched.
+    public init(path: String, bus: EventBus = EventBus()) throws {
+        self.path = path
+        self.bus = bus
+        try Self.checkLocation(path)
+        try Self.inspectExistingFile(path)
+        do {
+            pool = try DatabasePool(path: path, configuration: Self.configuration())
+        } catch {
+            throw Self.openingError(path, error)
+        }
+        do {
+            try Self.migrate(pool)
+        } catch {
+            throw Self.openingError(path, error)
+        }
+    }
+
+    // MARK: - Reading
+
+    /// Calls `body` with each event that passes the built-in filters of `query`, in order
+    /// of first slot start, then id. Rows are decoded one at a time from a database cursor,
+    /// so memory stays flat whatever the size of the catalogue. Every event comes from one
+    /// snapshot: an import committed meanwhile is not seen half-way.
+    public func forEachEvent(matching query: EventQuery, _ body: (Event) throws -> Bool) throws {
+        let sql = EventQuerySQL(query)
+        guard !sql.isEmpty else { return }
+        try reading { db in
+            // A fresh statement, not a cached one: `body` may run another query meanwhile.
+            let statement = try db.makeStatement(
+                sql: "SELECT \(StoredEvent.columns) FROM events e\(sql.whereClause) ORDER BY e.first_start, e.id\(sql.limitClause)")
+            let rows = try Row.fetchCursor(statement, arguments: sql.arguments)
+            while let row = try rows.next() {
+                let event = try StoredEvent.decode(row, at: 0)
+                if try !body(event) { return }
+            }
+        }
+    }
+
+    /// How many events ``forEachEvent(matching:_:)`` would give for `query` (so at most
+    /// `query.limit`).
+    public func count(matching query: EventQuery) throws -> Int {
+        let sql = EventQuerySQL(query)
+        guard !sql.isEmpty else { return 0 }
+        return try reading { db in
+            let inner = "SELECT 1 FROM events e\(sql.whereClause)\(sql.limitClause)"
+            return try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM (\(inner))", arguments: sql.arguments) ?? 0
+        }
+    }
+
+    /// The event with this id, or nil.
+    public func event(id: String) throws -> Event? {
+        try reading { db in
+            let statement = try db.makeStatement(sql: "SELECT \(StoredEvent.columns) FROM events WHERE id = ?")
+            guard let row = try Row.fetchOne(statement, arguments: [id]) else { return nil }
+            return try StoredEvent.decode(row, at: 0)
+        }
+    }
+
+    /// Changes recorded after `sequence`, oldest first, at most `limit` (none when `limit`
+    /// is zero or less).
+    public func changes(after sequence: Int64, limit: Int) throws -> [EventChange] {
+        guard limit > 0 else { return [] }
+        return try reading { db in
+            try ChangeLog.changes(db, after: sequence, through: nil, limit: limit)
+        }
+    }
+
+    // MARK: - Writing
+
+    /// Runs `work` inside one IMMEDIATE write transaction: everything it puts is committed
+    /// together when it returns, or nothing if it throws, not even a change-log row. With
+    /// `dryRun` the transaction is rolled back and the report (``ImportReport/dryRun`` set)
+    /// says what would have changed.
+    ///
+    /// After a commit, the batch's changes are read back from the change log in pages and
+    /// published on ``bus`` in log order; nothing is published for a rollback or a dry run.
+    /// `origin` (the imported file's name) is recorded with every change.
+    ///
+    /// The session is valid only while `work` runs, on the thread that runs it. Throws what
+    /// `work` throws, or a ``CatalogueError`` (the catalogue stayed busy for more than
+    /// ``busyTimeout``, the disk is full, another import of this instance is running, …).
+    public func importBatch(
+        origin: String, dryRun: Bool, _ work: (any ImportSession) throws -> Void
+    ) throws -> ImportReport {
+        guard !importInProgress else {
+            throw CatalogueError("\(path): an import is already running in this catalogue; imports cannot be nested")
+        }
+        importInProgress = true
+        defer { importInProgress = false }
+
+        var holdsPublicationLock = false
+        defer { if holdsPublicationLock { Self.publicationLock.unlock() } }
+        var committed: ClosedRange<Int64>?
+        var report = ImportReport()
+        do {
+            try pool.writeWithoutTransaction { db in
+                try db.inTransaction(.immediate) {
+                    let session = try SQLiteImportSession(db, origin: origin)
+                    defer { session.close() }
+                    try work(session)
+                    try session.finish()
+                    report = session.report
+                    report.dryRun = dryRun
+                    if dryRun { return .rollback }
+                    Self.publicationLock.lock()
+                    holdsPublicationLock = true
+                    committed = session.sequences
+                    return .commit
+                }
+            }
+        } catch {
+            throw mapped(error)
+        }
+        if let committed { try publish(committed) }
+        return report
+    }
+
+    /// Reads the committed changes back in pages and publishes each page on the bus.
+    private func publish(_ sequences: ClosedRange<Int64>) throws {
+        var after = sequences.lowerBound - 1
+        while after < sequences.upperBound {
+            let page = try reading { db in
+                try ChangeLog.changes(db, after: after, through: sequences.upperBound, limit: Self.publicationPageSize)
+            }
+            guard let last = page.last else { return }
+            bus.publish(page)
+            after = last.sequence
+        }
+    }
+
+    // MARK: - Database access
+
+    /// Runs `body` in a read transaction, or in the one already open on this thread.
+    private func reading<T>(_ body: (Database) throws -> T) throws -> T {
+        if let db = currentReadDatabase { return try body(db) }
+        do {
+            return try pool.read { db in
+                currentReadDatabase = db
+                defer { currentReadDatabase = nil }
+                return try body(db)
+            }
+        } catch {
+            throw mapped(error)
+        }
+    }
+
+    /// Turns database failures into ``CatalogueError``s naming the file; other errors,
+    /// including the callers' own, go through unchanged.
+    private func mapped(_ error: any Error) -> any Error {
+        switch error {
+        case let error as DatabaseError:
+            return Self.catalogueError(path, error)
+        case let problem as StoredDataProblem:
+            return CatalogueError("\(path): the catalogue is damaged: \(problem.message)")
+        default:
+            return error
+        }
+    }
+
+    private static func catalogueError(_ path: String, _ error: DatabaseError) -> CatalogueError {
+        switch error.resultCode {
+        case .SQLITE_BUSY, .SQLITE_LOCKED:
+            return CatalogueError(
+                "\(path): the catalogue stayed locked by another process for more than \(Int(busyTimeout)) seconds")
+        case .SQLITE_FULL:
+            return CatalogueError("\(path): the disk is full")
+        case .SQLITE_READONLY:
+            return CatalogueError("\(path): the catalogue cannot be written (read-only file or folder)")
+        case .SQLITE_CORRUPT, .SQLITE_NOTADB:
+            return CatalogueError("\(path): the catalogue file is damaged (\(error.message ?? "corrupt"))")
+        default:
+            return CatalogueError("\(path): \(error.message ?? "\(error.resultCode)")")
+        }
+    }
+
+    // MARK: - Opening
+
+    private static func configuration() -> Configuration {
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(busyTimeout)
+        configuration.label = "relais.catalogue"
+        configuration.prepareDatabase { db in
+            if !db.configuration.readonly {
+                // After a large import SQLite truncates the WAL back to this size instead
+                // of leaving a file as large as the import on disk.
+                try db.execute(sql: "PRAGMA journal_size_limit = 67108864")
+                // A larger page cache for the writer keeps index pages of a large import
+                // in memory (the default is 2 MB).
+                try db.execute(sql: "PRAGMA cache_size = -65536")
+            }
+        }
+        return configuration
+    }
+
+    /// Fails with a clear message when the file cannot be created where asked.
+    private static func checkLocation(_ path: String) throws {
+        guard !path.isEmpty else { throw CatalogueError("the catalogue path is empty") }
+        let url = URL(fileURLWithPath: path)
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory) {
+            if isDirectory.boolValue { throw CatalogueError("\(path): is a folder, not a catalogue file") }
+            return
+        }
+        let parent = url.deletingLastPathComponent().path
+        guard FileManager.default.fileExists(atPath: parent, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw CatalogueError("cannot create the catalogue \(path): the folder \(parent) does not exist")
+        }
+    }
+
+    /// Looks at an existing file read-only before anything writes to it: opening a pool
+    /// switches the file to WAL, which must not happen to another application's database.
+    private static func inspectExistingFile(_ path: String) throws {
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
+            let size = attributes[.size] as? NSNumber, size.intValue > 0
+        else { return }  // absent or empty: SQLite creates the database
+        guard FileManager.default.isReadableFile(atPath: path) else {
+            throw CatalogueError("\(path): cannot read the catalogue file (permission denied)")
+        }
+        var configuration = Configuration()
+        configuration.readonly = true
+        configuration.busyMode = .timeout(busyTimeout)
+        do {
+            let queue = try DatabaseQueue(path: path, configuration: configuration)
+            try queue.read { db in
+                let objectCount = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM sqlite_master") ?? 0
+                let applicationID = try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0
+                if applicationID == CatalogueSchema.applicationID {
+                    if try CatalogueSchema.migrator.hasBeenSuperseded(db) {
+                        let applied = try CatalogueSchema.migrator.appliedIdentifiers(db).sorted()
+                        throw CatalogueError(
+                            "\(path): the catalogue was written by a newer version of Relais (schema "
+                                + "\(applied.joined(separator: ", "))); this version reads schema "
+                                + "\(CatalogueSchema.knownVersions.joined(separator: ", ")). Upgrade relais.")
+                    }
+                } else if objectCount > 0 || applicationID != 0 {
+                    throw CatalogueError("\(path): not a Relais catalogue (a SQLite database of another application)")
+                }
+            }
+            try queue.close()
+        } catch let error as CatalogueError {
+            throw error
+        } catch {
+            throw openingError(path, error)
+        }
+    }
+
+    /// Applies the migrations this build knows. Two processes creating one catalogue at
+    /// once may race: the loser fails on a table that already exists, and succeeds when
+    /// it finds the schema complete.
+    private static func migrate(_ pool: DatabasePool) throws {
+        do {
+            try CatalogueSchema.migrator.migrate(pool)
+        } catch {
+            if try pool.read({ try CatalogueSchema.migrator.hasCompletedMigrations($0) }) { return }
+            throw error
+        }
+    }
+
+    private static func openingError(_ path: String, _ error: any Error) -> CatalogueError {
+        if let error = error as? CatalogueError { return error }
+        guard let error = error as? DatabaseError else { return CatalogueError("\(path): \(error)") }
+        switch error.resultCode {
+        case .SQLITE_NOTADB:
+            return CatalogueError("\(path): not a Relais catalogue (not a SQLite database)")
+        case .SQLITE_CANTOPEN:
+            return CatalogueError("\(path): cannot open the catalogue file (\(error.message ?? "unable to open"))")
+        case .SQLITE_CORRUPT:
+            return CatalogueError("\(path): not a Relais catalogue (the SQLite file is damaged)")
+        default:
+            return catalogueError(path, error)
+        }
+    }
+}

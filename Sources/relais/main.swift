@@ -1,1 +1,35 @@
-print("relais")
+import ArgumentParser
+import Foundation
+
+// The composition root: parse arguments, run the command, map failures to the exit
+// statuses of contract §2 (0 success, 1 a failure the user can act on, 2 bad usage).
+
+// A closed pipe (`relais query | head`) must end the output quietly, not kill the process.
+signal(SIGPIPE, SIG_IGN)
+
+let arguments = GlobalOptions.hoistingGlobalOptions(Array(CommandLine.arguments.dropFirst()))
+let command: any ParsableCommand
+do {
+    command = try RelaisCommand.parseAsRoot(arguments)
+} catch {
+    let code = RelaisCommand.exitCode(for: error)
+    if code == .success {
+        print(RelaisCommand.fullMessage(for: error))
+        exit(0)
+    }
+    FileHandle.standardError.write(Data((RelaisCommand.fullMessage(for: error) + "\n").utf8))
+    exit(2)
+}
+do {
+    var runnable = command
+    try runnable.run()
+    exit(0)
+} catch let exitCode as ExitCode {
+    exit(exitCode.rawValue)
+} catch let usage as ValidationError {
+    FileHandle.standardError.write(Data(("relais: " + usage.message + "\n").utf8))
+    exit(2)
+} catch {
+    FileHandle.standardError.write(Data(("relais: " + userMessage(for: error) + "\n").utf8))
+    exit(1)
+}

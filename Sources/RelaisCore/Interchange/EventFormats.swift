@@ -152,7 +152,7 @@ public final class ExporterRegistry: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         let lowered = fileExtension.lowercased()
-        return byName.values.sorted { $0.name < $1.name }.first { $0.fileExtension == lowered }
+        return byName.values.sorted { $0.name < $1.name }.first { $0.fileExtension.lowercased() == lowered }
     }
 
     /// All formats, by name.

@@ -68,9 +68,13 @@ public struct Event: Hashable, Sendable, Identifiable {
         return parts.joined(separator: "\n")
     }
 
-    /// Whether two events list the same slots (order ignored).
+    /// Whether two events list the same slots, each as many times (order ignored).
     public func hasSameSlots(as other: Event) -> Bool {
-        slots.count == other.slots.count && Set(slots) == Set(other.slots)
+        guard slots.count == other.slots.count else { return false }
+        var counts: [Slot: Int] = [:]
+        for slot in slots { counts[slot, default: 0] += 1 }
+        for slot in other.slots { counts[slot, default: 0] -= 1 }
+        return counts.values.allSatisfy { $0 == 0 }
     }
 }
 

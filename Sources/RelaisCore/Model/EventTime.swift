@@ -10,7 +10,9 @@ public enum EventTime: Hashable, Sendable, CustomStringConvertible {
     case instant(Date)
 
     /// Parses one of the three forms; nil for anything else (including impossible days,
-    /// hours past 23 or offsets past ±18:00).
+    /// hours past 23 or offsets past ±18:00). Times are kept to the second: a fraction of a
+    /// second is checked and dropped, so that ``description`` always reads back the same.
+    /// A Paris wall-clock time follows ``ParisTime/instant(_:)`` across the clock changes.
     public init?(parsing text: some StringProtocol) {
         let bytes = Array(text.utf8)
         if bytes.count == 10 {
@@ -18,25 +20,22 @@ public enum EventTime: Hashable, Sendable, CustomStringConvertible {
             self = .allDay(day)
             return
         }
-        guard bytes.count >= 16, bytes[10] == UInt8(ascii: "T") || bytes[10] == UInt8(ascii: " "),
+        guard bytes.count >= 16,
+            bytes[10] == UInt8(ascii: "T") || bytes[10] == UInt8(ascii: "t") || bytes[10] == UInt8(ascii: " "),
             let day = CivilDate(parsing: text.prefix(10)),
             let hour = CivilDate.digits(bytes, 11, 2), bytes[13] == UInt8(ascii: ":"),
             let minute = CivilDate.digits(bytes, 14, 2), hour < 24, minute < 60
         else { return nil }
         var index = 16
         var second = 0
-        var fraction = 0.0
         if index < bytes.count, bytes[index] == UInt8(ascii: ":") {
             guard let s = CivilDate.digits(bytes, index + 1, 2), s < 60 else { return nil }
             second = s
             index += 3
             if index < bytes.count, bytes[index] == UInt8(ascii: ".") || bytes[index] == UInt8(ascii: ",") {
                 index += 1
-                var scale = 0.1
                 let start = index
                 while index < bytes.count, bytes[index] >= UInt8(ascii: "0"), bytes[index] <= UInt8(ascii: "9") {
-                    fraction += Double(bytes[index] - UInt8(ascii: "0")) * scale
-                    scale /= 10
                     index += 1
                 }
                 if index == start { return nil }
@@ -44,7 +43,7 @@ public enum EventTime: Hashable, Sendable, CustomStringConvertible {
         }
         let local = LocalDateTime(date: day, hour: hour, minute: minute, second: second)
         if index == bytes.count {
-            self = .instant(ParisTime.instant(local).addingTimeInterval(fraction))
+            self = .instant(ParisTime.instant(local))
             return
         }
         var offset: Int
@@ -55,14 +54,14 @@ public enum EventTime: Hashable, Sendable, CustomStringConvertible {
         case UInt8(ascii: "+"), UInt8(ascii: "-"):
             guard bytes.count == index + 6, bytes[index + 3] == UInt8(ascii: ":"),
                 let oh = CivilDate.digits(bytes, index + 1, 2), let om = CivilDate.digits(bytes, index + 4, 2),
-                oh <= 18, om < 60
+                om < 60, oh * 60 + om <= 18 * 60
             else { return nil }
             offset = (oh * 3600 + om * 60) * (bytes[index] == UInt8(ascii: "-") ? -1 : 1)
         default:
             return nil
         }
         let seconds = Double(day.daysSinceEpoch) * 86400 + Double(hour * 3600 + minute * 60 + second - offset)
-        self = .instant(Date(timeIntervalSince1970: seconds + fraction))
+        self = .instant(Date(timeIntervalSince1970: seconds))
     }
 
     /// True for a whole-day time.

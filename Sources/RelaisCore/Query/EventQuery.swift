@@ -29,6 +29,23 @@ public struct EventQuery: Hashable, Sendable {
     public var scriptFilters: [String] = []
     /// Stop after this many events.
     public var limit: Int?
+    /// Only events that come after this position in the listing order (first slot start,
+    /// then id): lets a reader page through a catalogue without holding it in memory.
+    public var after: Position?
+
+    /// A place in the listing order.
+    public struct Position: Hashable, Sendable {
+        public var firstStart: Date
+        public var id: String
+        public init(firstStart: Date, id: String) {
+            self.firstStart = firstStart
+            self.id = id
+        }
+        /// The position of `event`.
+        public init(_ event: Event) {
+            self.init(firstStart: event.firstStart, id: event.id)
+        }
+    }
 
     public init() {}
 
@@ -45,6 +62,10 @@ public struct EventQuery: Hashable, Sendable {
 
     /// Whether `event` passes every built-in filter (script filters are not evaluated here).
     public func matches(_ event: Event) -> Bool {
+        if let after {
+            let start = event.firstStart
+            if start < after.firstStart || (start == after.firstStart && event.id <= after.id) { return false }
+        }
         if !regions.isEmpty {
             let ok = regions.contains { filter in
                 switch filter {

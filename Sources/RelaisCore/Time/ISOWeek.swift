@@ -13,8 +13,11 @@ public struct ISOWeek: Hashable, Comparable, Sendable, CustomStringConvertible {
         guard parts.count == 2 else { return nil }
         var yearText = parts[0]
         if yearText.hasSuffix("-") { yearText = yearText.dropLast() }
-        guard yearText.count == 4, let year = Int(yearText), parts[1].count == 2, let week = Int(parts[1]),
-            week >= 1, week <= ISOWeek.weeks(in: year)
+        let isDigits = { (text: Substring) in
+            text.utf8.allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
+        }
+        guard yearText.count == 4, isDigits(yearText), let year = Int(yearText), parts[1].count == 2,
+            isDigits(parts[1]), let week = Int(parts[1]), week >= 1, week <= ISOWeek.weeks(in: year)
         else { return nil }
         self.year = year
         self.week = week

@@ -1,0 +1,871 @@
+// See include/relais_lua.h for why this file exists.
+#include "relais_lua.h"
+
+#include <lua5.4/lauxlib.h>
+#include <lua5.4/lualib.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define HOOK_PERIOD 1000
+#define MESSAGE_SIZE 600
+#define MAX_TRACEBACK_LINES 8
+
+typedef struct relais_lua_host {
+    size_t used, limit, peak;
+    long long instructions, instruction_limit;
+    relais_lua_stop stop;
+    int exit_status;
+    char stop_message[MESSAGE_SIZE];
+    char last_source[LUA_IDSIZE];
+    int last_line;
+    void *context;
+    relais_lua_swift_function swift;
+    // Scratch space for strings handed to Swift; owned here so an error can never leak it.
+    char *scratch;
+    size_t scratch_capacity;
+    char *error_message;
+} relais_lua_host;
+
+static relais_lua_host *host_of(lua_State *L) {
+    void *ud = NULL;
+    lua_getallocf(L, &ud);
+    return (relais_lua_host *)ud;
+}
+
+// ---------------------------------------------------------------------------------------
+// Memory: a budget per state. Past it the allocator refuses (Lua raises "not enough
+// memory") and the stop is remembered, so the hook keeps raising even if a script catches.
+
+static void *relais_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
+    relais_lua_host *h = (relais_lua_host *)ud;
+    size_t old = ptr ? osize : 0;
+    if (nsize == 0) {
+        free(ptr);
+        h->used -= old;
+        return NULL;
+    }
+    if (h->limit && nsize > old && h->used - old + nsize > h->limit) {
+        if (h->stop == RELAIS_STOP_NONE) h->stop = RELAIS_STOP_MEMORY;
+        return NULL;
+    }
+    void *block = realloc(ptr, nsize);
+    if (!block) return NULL;
+    h->used = h->used - old + nsize;
+    if (h->used > h->peak) h->peak = h->used;
+    return block;
+}
+
+// ---------------------------------------------------------------------------------------
+// CPU: a count hook. It also notices a memory stop (the allocator cannot raise) and the
+// exit request, and remembers where the script was, for messages.
+
+static void compose_stop_message(relais_lua_host *h, const char *source, int line) {
+    char where[LUA_IDSIZE + 24] = "";
+    if (source && source[0] && line > 0) snprintf(where, sizeof where, "%s:%d: ", source, line);
+    else if (source && source[0]) snprintf(where, sizeof where, "%s: ", source);
+    switch (h->stop) {
+    case RELAIS_STOP_CPU:
+        snprintf(h->stop_message, MESSAGE_SIZE, "%sinstruction limit exceeded (%lld instructions)", where,
+                 h->instruction_limit);
+        break;
+    case RELAIS_STOP_MEMORY:
+        snprintf(h->stop_message, MESSAGE_SIZE, "%smemory limit exceeded (%zu bytes)", where, h->limit);
+        break;
+    case RELAIS_STOP_EXIT:
+        snprintf(h->stop_message, MESSAGE_SIZE, "exit %d", h->exit_status);
+        break;
+    default:
+        h->stop_message[0] = 0;
+    }
+}
+
+static void relais_hook(lua_State *L, lua_Debug *ar) {
+    relais_lua_host *h = host_of(L);
+    int period = lua_gethookcount(L);
+    h->instructions += period > 0 ? period : 1;
+    if (lua_getinfo(L, "Sl", ar) && ar->currentline > 0) {
+        memcpy(h->last_source, ar->short_src, sizeof h->last_source);
+        h->last_line = ar->currentline;
+    }
+    if (h->stop == RELAIS_STOP_NONE && h->instruction_limit > 0 && h->instructions > h->instruction_limit)
+        h->stop = RELAIS_STOP_CPU;
+    if (h->stop == RELAIS_STOP_NONE) return;
+    if (!h->stop_message[0]) compose_stop_message(h, h->last_source, h->last_line);
+    // From now on raise at every instruction: a pcall that swallows this error gets it
+    // again on its next instruction, until the host has control back.
+    lua_sethook(L, relais_hook, LUA_MASKCOUNT, 1);
+    lua_pushstring(L, h->stop_message);
+    lua_error(L);
+}
+
+// ---------------------------------------------------------------------------------------
+// Error messages: a handler that adds a short traceback and never runs script code (no
+// __tostring), so an error object that is a table, nil or a bomb cannot hurt.
+
+static int message_handler(lua_State *L) {
+    relais_lua_host *h = host_of(L);
+    const char *message;
+    if (h->stop != RELAIS_STOP_NONE) {
+        if (!h->stop_message[0]) compose_stop_message(h, h->last_source, h->last_line);
+        message = h->stop_message;
+    } else if (lua_type(L, 1) == LUA_TSTRING || lua_type(L, 1) == LUA_TNUMBER) {
+        message = lua_tostring(L, 1);
+    } else {
+        message = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
+    }
+    luaL_traceback(L, L, message, 1);
+    return 1;
+}
+
+static void keep_error_message(lua_State *L, relais_lua_host *h, int status) {
+    free(h->error_message);
+    h->error_message = NULL;
+    const char *text = NULL;
+    if (h->stop != RELAIS_STOP_NONE) {
+        if (!h->stop_message[0]) compose_stop_message(h, h->last_source, h->last_line);
+        if (h->stop != RELAIS_STOP_EXIT) text = h->stop_message;
+    }
+    if (!text) {
+        if (status == LUA_ERRMEM) text = "not enough memory";
+        else if (lua_type(L, -1) == LUA_TSTRING) text = lua_tostring(L, -1);
+        else text = "(error object is not a string)";
+    }
+    h->error_message = strdup(text ? text : "");
+}
+
+// ---------------------------------------------------------------------------------------
+// Scratch space for values copied out to Swift.
+
+static const char *scratch_copy(relais_lua_host *h, size_t *offset, const char *bytes, size_t length) {
+    // Returns NULL when out of (process) memory; callers treat that as an error.
+    if (*offset + length + 1 > h->scratch_capacity) {
+        size_t capacity = h->scratch_capacity ? h->scratch_capacity : 4096;
+        while (capacity < *offset + length + 1) capacity *= 2;
+        char *grown = realloc(h->scratch, capacity);
+        if (!grown) return NULL;
+        h->scratch = grown;
+        h->scratch_capacity = capacity;
+    }
+    char *target = h->scratch + *offset;
+    if (length) memcpy(target, bytes, length);
+    target[length] = 0;
+    *offset += length + 1;
+    return target;
+}
+
+// Reads a Lua value into a plain value without raising; strings stay owned by Lua and
+// are valid while the value is on the stack.
+static void read_value(lua_State *L, int index, relais_lua_value *value) {
+    memset(value, 0, sizeof *value);
+    switch (lua_type(L, index)) {
+    case LUA_TNIL:
+    case LUA_TNONE:
+        value->type = RELAIS_VALUE_NIL;
+        break;
+    case LUA_TBOOLEAN:
+        value->type = RELAIS_VALUE_BOOLEAN;
+        value->boolean = lua_toboolean(L, index);
+        break;
+    case LUA_TNUMBER:
+        if (lua_isinteger(L, index)) {
+            value->type = RELAIS_VALUE_INTEGER;
+            value->integer = lua_tointeger(L, index);
+            value->number = (double)value->integer;
+        } else {
+            value->type = RELAIS_VALUE_NUMBER;
+            value->number = lua_tonumber(L, index);
+        }
+        break;
+    case LUA_TSTRING:
+        value->type = RELAIS_VALUE_STRING;
+        value->bytes = lua_tolstring(L, index, &value->length);
+        break;
+    default:
+        value->type = RELAIS_VALUE_OTHER;
+        value->bytes = lua_typename(L, lua_type(L, index));
+        value->length = strlen(value->bytes);
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Event views: a full userdata holding a copy of the event blob, so a view stays valid as
+// long as the script keeps it, is charged to the script's memory budget, and needs no
+// finalizer. Fields are converted only when read.
+
+static const char *const field_names[RELAIS_EVENT_FIELDS] = {
+    "id", "title", "kind", "status", "slots", "region", "online", "lab", "organizer", "place",
+    "url", "contact", "audience", "tags", "description",
+};
+#define EVENT_VIEW "relais.event"
+
+static int32_t blob_length_at(const unsigned char *blob, int field) {
+    int32_t length;
+    memcpy(&length, blob + 4 * field, 4);
+    return length;
+}
+
+static const char *blob_field(const unsigned char *blob, int field, int32_t *length) {
+    size_t offset = 4 * RELAIS_EVENT_FIELDS;
+    for (int index = 0; index < field; index++) {
+        int32_t l = blob_length_at(blob, index);
+        if (l > 0) offset += (size_t)l;
+    }
+    *length = blob_length_at(blob, field);
+    return (const char *)blob + offset;
+}
+
+static int field_index(const char *key, size_t length) {
+    for (int index = 0; index < RELAIS_EVENT_FIELDS; index++)
+        if (strlen(field_names[index]) == length && memcmp(field_names[index], key, length) == 0) return index;
+    return -1;
+}
+
+// Pushes a 0x1F-separated list as a sequence.
+static void push_list(lua_State *L, const char *bytes, int32_t length) {
+    lua_createtable(L, 4, 0);
+    int n = 0;
+    int32_t start = 0;
+    for (int32_t i = 0; i <= length; i++) {
+        if (i == length || bytes[i] == 0x1F) {
+            if (i > start || i < length) {
+                lua_pushlstring(L, bytes + start, (size_t)(i - start));
+                lua_rawseti(L, -2, ++n);
+            }
+            start = i + 1;
+        }
+    }
+}
+
+static void push_slots(lua_State *L, const char *bytes, int32_t length) {
+    lua_createtable(L, 2, 0);
+    int n = 0;
+    int32_t start = 0;
+    for (int32_t i = 0; i <= length; i++) {
+        if (i == length || bytes[i] == 0x1E) {
+            int32_t separator = start;
+            while (separator < i && bytes[separator] != 0x1F) separator++;
+            lua_createtable(L, 0, 2);
+            lua_pushlstring(L, bytes + start, (size_t)(separator - start));
+            lua_setfield(L, -2, "start");
+            if (separator + 1 < i) {
+                lua_pushlstring(L, bytes + separator + 1, (size_t)(i - separator - 1));
+                lua_setfield(L, -2, "end");
+            }
+            lua_rawseti(L, -2, ++n);
+            start = i + 1;
+        }
+    }
+}
+
+static void push_field(lua_State *L, const unsigned char *blob, int field) {
+    int32_t length;
+    const char *bytes = blob_field(blob, field, &length);
+    if (length < 0) {
+        if (field == RELAIS_FIELD_AUDIENCE || field == RELAIS_FIELD_TAGS) lua_createtable(L, 0, 0);
+        else lua_pushnil(L);
+        return;
+    }
+    switch (field) {
+    case RELAIS_FIELD_ONLINE:
+        lua_pushboolean(L, length == 4 && memcmp(bytes, "true", 4) == 0);
+        break;
+    case RELAIS_FIELD_SLOTS:
+        push_slots(L, bytes, length);
+        break;
+    case RELAIS_FIELD_AUDIENCE:
+    case RELAIS_FIELD_TAGS:
+        if (length == 0) lua_createtable(L, 0, 0);
+        else push_list(L, bytes, length);
+        break;
+    default:
+        lua_pushlstring(L, bytes, (size_t)length);
+    }
+}
+
+static int view_index(lua_State *L) {
+    const unsigned char *blob = luaL_checkudata(L, 1, EVENT_VIEW);
+    size_t length;
+    const char *key = lua_tolstring(L, 2, &length);
+    if (lua_type(L, 2) != LUA_TSTRING) return 0;
+    int field = field_index(key, length);
+    if (field < 0) return 0;
+    push_field(L, blob, field);
+    return 1;
+}
+
+static int view_newindex(lua_State *L) {
+    const char *key = lua_type(L, 2) == LUA_TSTRING ? lua_tostring(L, 2) : "?";
+    return luaL_error(L, "events are read-only (cannot set field '%s')", key);
+}
+
+static int view_tostring(lua_State *L) {
+    const unsigned char *blob = luaL_checkudata(L, 1, EVENT_VIEW);
+    int32_t length;
+    const char *id = blob_field(blob, RELAIS_FIELD_ID, &length);
+    lua_pushliteral(L, "event ");
+    lua_pushlstring(L, id, length > 0 ? (size_t)length : 0);
+    lua_concat(L, 2);
+    return 1;
+}
+
+// pairs(view): the present fields, in the interchange order.
+static int view_next(lua_State *L) {
+    const unsigned char *blob = luaL_checkudata(L, 1, EVENT_VIEW);
+    int field = 0;
+    if (lua_type(L, 2) == LUA_TSTRING) {
+        size_t length;
+        const char *key = lua_tolstring(L, 2, &length);
+        field = field_index(key, length) + 1;
+        if (field <= 0) return 0;
+    }
+    for (; field < RELAIS_EVENT_FIELDS; field++) {
+        if (blob_length_at(blob, field) >= 0) {
+            lua_pushstring(L, field_names[field]);
+            push_field(L, blob, field);
+            return 2;
+        }
+    }
+    return 0;
+}
+
+static int view_pairs(lua_State *L) {
+    luaL_checkudata(L, 1, EVENT_VIEW);
+    lua_pushcfunction(L, view_next);
+    lua_pushvalue(L, 1);
+    lua_pushnil(L);
+    return 3;
+}
+
+static size_t blob_size(const unsigned char *blob) {
+    size_t size = 4 * RELAIS_EVENT_FIELDS;
+    for (int field = 0; field < RELAIS_EVENT_FIELDS; field++) {
+        int32_t l = blob_length_at(blob, field);
+        if (l > 0) size += (size_t)l;
+    }
+    return size;
+}
+
+static void push_view(lua_State *L, const void *blob, size_t length) {
+    void *copy = lua_newuserdatauv(L, length, 0);
+    memcpy(copy, blob, length);
+    luaL_setmetatable(L, EVENT_VIEW);
+}
+
+// The eager alternative, kept for the benchmark: a plain table with every field.
+static void push_event_table(lua_State *L, const void *blob) {
+    lua_createtable(L, 0, RELAIS_EVENT_FIELDS);
+    for (int field = 0; field < RELAIS_EVENT_FIELDS; field++) {
+        push_field(L, blob, field);
+        lua_setfield(L, -2, field_names[field]);
+    }
+}
+
+static void create_view_metatable(lua_State *L) {
+    luaL_newmetatable(L, EVENT_VIEW);
+    lua_pushcfunction(L, view_index);
+    lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, view_newindex);
+    lua_setfield(L, -2, "__newindex");
+    lua_pushcfunction(L, view_tostring);
+    lua_setfield(L, -2, "__tostring");
+    lua_pushcfunction(L, view_pairs);
+    lua_setfield(L, -2, "__pairs");
+    lua_pushliteral(L, "read-only event");
+    lua_setfield(L, -2, "__metatable");
+    lua_pop(L, 1);
+}
+
+static void push_value(lua_State *L, const relais_lua_value *value) {
+    switch (value->type) {
+    case RELAIS_VALUE_BOOLEAN: lua_pushboolean(L, value->boolean); break;
+    case RELAIS_VALUE_INTEGER: lua_pushinteger(L, (lua_Integer)value->integer); break;
+    case RELAIS_VALUE_NUMBER: lua_pushnumber(L, value->number); break;
+    case RELAIS_VALUE_STRING: lua_pushlstring(L, value->bytes ? value->bytes : "", value->length); break;
+    case RELAIS_VALUE_EVENT:
+        if (value->bytes && value->length >= 4 * RELAIS_EVENT_FIELDS) push_view(L, value->bytes, value->length);
+        else lua_pushnil(L);
+        break;
+    default: lua_pushnil(L);
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// Locations: errors point at the script's line, never at the host prelude ("=relais").
+
+static void push_script_where(lua_State *L) {
+    lua_Debug ar;
+    for (int level = 1; level < 16 && lua_getstack(L, level, &ar); level++) {
+        if (!lua_getinfo(L, "Sl", &ar)) break;
+        if (strcmp(ar.source, "=relais") == 0 || ar.currentline <= 0) continue;
+        lua_pushfstring(L, "%s:%d: ", ar.short_src, ar.currentline);
+        return;
+    }
+    lua_pushliteral(L, "");
+}
+
+// __relais_where(): the prelude's way to name the script's line in its own errors.
+static int script_where(lua_State *L) {
+    push_script_where(L);
+    return 1;
+}
+
+// ---------------------------------------------------------------------------------------
+// The trampoline: Lua → C → Swift → C. Swift returns a status; this frame raises.
+
+static int trampoline(lua_State *L) {
+    relais_lua_host *h = host_of(L);
+    int function_id = (int)lua_tointeger(L, lua_upvalueindex(1));
+    int count = lua_gettop(L);
+    if (count > RELAIS_LUA_MAX_VALUES) return luaL_error(L, "too many arguments (at most %d)", RELAIS_LUA_MAX_VALUES);
+    relais_lua_value arguments[RELAIS_LUA_MAX_VALUES];
+    for (int index = 0; index < count; index++) read_value(L, index + 1, &arguments[index]);
+    relais_lua_results results;
+    memset(&results, 0, sizeof results);
+    // Swift's frame begins and ends inside this call; nothing in it can raise.
+    h->swift(h->context, function_id, arguments, count, &results);
+    if (results.count < 0 || results.count > RELAIS_LUA_MAX_VALUES) results.count = 0;
+    if (results.failed) {
+        if (results.count > 0 && results.values[0].type == RELAIS_VALUE_STRING) {
+            push_script_where(L);
+            push_value(L, &results.values[0]);
+            lua_concat(L, 2);
+        } else {
+            lua_pushliteral(L, "error in a relais function");
+        }
+        return lua_error(L);
+    }
+    if (!lua_checkstack(L, results.count)) return luaL_error(L, "stack overflow");
+    for (int index = 0; index < results.count; index++) push_value(L, &results.values[index]);
+    return results.count;
+}
+
+// ---------------------------------------------------------------------------------------
+// Sandbox replacements.
+
+static int sandbox_setmetatable(lua_State *L) {
+    // Finalizers run with hooks off, so a __gc loop could never be stopped: refuse them.
+    if (lua_type(L, 2) == LUA_TTABLE) {
+        lua_pushliteral(L, "__gc");
+        if (lua_rawget(L, 2) != LUA_TNIL) return luaL_error(L, "setmetatable: __gc metamethods are not allowed");
+        lua_pop(L, 1);
+    }
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, 1);
+    return 1;
+}
+
+static int sandbox_collectgarbage(lua_State *L) {
+    const char *option = luaL_optstring(L, 1, "collect");
+    if (strcmp(option, "count") != 0) return luaL_error(L, "collectgarbage: only \"count\" is allowed");
+    lua_pushnumber(L, (lua_Number)host_of(L)->used / 1024.0);
+    return 1;
+}
+
+static int sandbox_load(lua_State *L) {
+    // Text chunks only: a binary chunk can crash the VM.
+    int count = lua_gettop(L);
+    if (count > 3 && !lua_isnoneornil(L, 3)) {
+        const char *mode = lua_tostring(L, 3);
+        if (!mode || strcmp(mode, "t") != 0) return luaL_error(L, "load: only text chunks are allowed (mode \"t\")");
+    }
+    lua_settop(L, count < 4 ? 4 : count);
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_pushvalue(L, 1);
+    lua_pushvalue(L, 2);
+    lua_pushliteral(L, "t");
+    if (count >= 4) lua_pushvalue(L, 4);
+    lua_call(L, count >= 4 ? 4 : 3, LUA_MULTRET);
+    return lua_gettop(L) - (count < 4 ? 4 : count);
+}
+
+static int sandbox_rep(lua_State *L) {
+    // string.rep runs in one C call with no hook: check its size against the budget first.
+    relais_lua_host *h = host_of(L);
+    size_t length, separator_length = 0;
+    luaL_checklstring(L, 1, &length);
+    lua_Integer n = luaL_checkinteger(L, 2);
+    luaL_optlstring(L, 3, "", &separator_length);
+    if (n > 0 && h->limit) {
+        double total = (double)n * (double)(length + separator_length);
+        double available = (double)(h->limit > h->used ? h->limit - h->used : 0);
+        if (total > available) {
+            h->stop = RELAIS_STOP_MEMORY;
+            lua_Debug ar;
+            if (lua_getstack(L, 1, &ar) && lua_getinfo(L, "Sl", &ar)) {
+                memcpy(h->last_source, ar.short_src, sizeof h->last_source);
+                h->last_line = ar.currentline;
+            }
+            compose_stop_message(h, h->last_source, h->last_line);
+            lua_sethook(L, relais_hook, LUA_MASKCOUNT, 1);
+            return luaL_error(L, "%s", h->stop_message);
+        }
+    }
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, 1);
+    return 1;
+}
+
+static void copy_fields(lua_State *L, int from, int to, const char *const *names) {
+    for (; *names; names++) {
+        lua_getfield(L, from, *names);
+        lua_setfield(L, to, *names);
+    }
+}
+
+// Wraps the function at field `name` of table `table` in `wrapper`, keeping the original
+// as the wrapper's upvalue.
+static void wrap_field(lua_State *L, int table, const char *name, lua_CFunction wrapper) {
+    lua_getfield(L, table, name);
+    lua_pushcclosure(L, wrapper, 1);
+    lua_setfield(L, table, name);
+}
+
+static int build_sandbox(lua_State *L) {
+    static const char *const base_names[] = {"assert", "error", "getmetatable", "ipairs", "next", "pairs", "pcall",
+        "rawequal", "rawget", "rawlen", "rawset", "select", "setmetatable", "tonumber", "tostring", "type",
+        "_VERSION", "load", "collectgarbage", NULL};
+    static const char *const string_names[] = {"byte", "char", "find", "format", "gmatch", "gsub", "len", "lower",
+        "match", "rep", "reverse", "sub", "upper", "pack", "packsize", "unpack", NULL};
+    static const char *const table_names[] = {"concat", "insert", "move", "pack", "remove", "sort", "unpack", NULL};
+    static const char *const math_names[] = {"abs", "ceil", "cos", "deg", "exp", "floor", "fmod", "huge", "log",
+        "max", "maxinteger", "min", "mininteger", "modf", "pi", "rad", "random", "randomseed", "sin", "sqrt", "tan",
+        "tointeger", "type", "ult", "acos", "asin", "atan", NULL};
+    static const char *const utf8_names[] = {"char", "charpattern", "codepoint", "codes", "len", "offset", NULL};
+    static const char *const coroutine_names[] = {"close", "create", "isyieldable", "resume", "running", "status",
+        "wrap", "yield", NULL};
+    static const char *const os_names[] = {"time", "date", "clock", "difftime", NULL};
+
+    luaL_requiref(L, "_G", luaopen_base, 0);  // the full globals: never reachable by scripts
+    int full = lua_gettop(L);
+    luaL_requiref(L, "string", luaopen_string, 0);
+    int string_lib = lua_gettop(L);
+    luaL_requiref(L, "table", luaopen_table, 0);
+    int table_lib = lua_gettop(L);
+    luaL_requiref(L, "math", luaopen_math, 0);
+    int math_lib = lua_gettop(L);
+    luaL_requiref(L, "utf8", luaopen_utf8, 0);
+    int utf8_lib = lua_gettop(L);
+    luaL_requiref(L, "coroutine", luaopen_coroutine, 0);
+    int coroutine_lib = lua_gettop(L);
+    luaL_requiref(L, "os", luaopen_os, 0);
+    int os_lib = lua_gettop(L);
+
+    // The script's world, built from the allowlists above.
+    lua_createtable(L, 0, 32);
+    int env = lua_gettop(L);
+    copy_fields(L, full, env, base_names);
+    wrap_field(L, env, "setmetatable", sandbox_setmetatable);
+    wrap_field(L, env, "load", sandbox_load);
+    lua_pushcfunction(L, sandbox_collectgarbage);
+    lua_setfield(L, env, "collectgarbage");
+    lua_pushvalue(L, env);
+    lua_setfield(L, env, "_G");
+    lua_pushcfunction(L, script_where);
+    lua_setfield(L, env, "__relais_where");
+
+    struct { const char *name; int from; const char *const *names; } libraries[] = {
+        {"string", string_lib, string_names}, {"table", table_lib, table_names}, {"math", math_lib, math_names},
+        {"utf8", utf8_lib, utf8_names}, {"coroutine", coroutine_lib, coroutine_names}, {"os", os_lib, os_names},
+    };
+    for (size_t index = 0; index < sizeof libraries / sizeof libraries[0]; index++) {
+        lua_createtable(L, 0, 24);
+        copy_fields(L, libraries[index].from, lua_gettop(L), libraries[index].names);
+        lua_setfield(L, env, libraries[index].name);
+    }
+    lua_getfield(L, env, "string");
+    int sandbox_string = lua_gettop(L);
+    wrap_field(L, sandbox_string, "rep", sandbox_rep);
+    // Strings' methods ("x"):upper() must see the sandbox's string table, not the full one
+    // (which still has string.dump).
+    lua_pushliteral(L, "");
+    lua_getmetatable(L, -1);
+    lua_pushvalue(L, sandbox_string);
+    lua_setfield(L, -2, "__index");
+    lua_pop(L, 3);
+
+    create_view_metatable(L);
+
+    // Chunks loaded from now on get the sandbox as _ENV.
+    lua_pushvalue(L, env);
+    lua_rawseti(L, LUA_REGISTRYINDEX, LUA_RIDX_GLOBALS);
+    lua_settop(L, 0);
+    return 0;
+}
+
+// ---------------------------------------------------------------------------------------
+// Public API.
+
+lua_State *relais_lua_open(size_t memory_limit, void *context, relais_lua_swift_function swift) {
+    relais_lua_host *h = calloc(1, sizeof *h);
+    if (!h) return NULL;
+    h->context = context;
+    h->swift = swift;
+    lua_State *L = lua_newstate(relais_alloc, h);
+    if (!L) {
+        free(h);
+        return NULL;
+    }
+    lua_pushcfunction(L, build_sandbox);
+    if (lua_pcall(L, 0, 0, 0) != LUA_OK) {
+        lua_close(L);
+        free(h->scratch);
+        free(h);
+        return NULL;
+    }
+    // The budget applies to scripts, not to building their world.
+    h->limit = memory_limit;
+    return L;
+}
+
+void relais_lua_close(lua_State *L) {
+    if (!L) return;
+    relais_lua_host *h = host_of(L);
+    h->limit = 0;
+    lua_close(L);
+    free(h->scratch);
+    free(h->error_message);
+    free(h);
+}
+
+size_t relais_lua_memory_used(lua_State *L) { return host_of(L)->used; }
+size_t relais_lua_memory_peak(lua_State *L) { return host_of(L)->peak; }
+void relais_lua_set_memory_limit(lua_State *L, size_t limit) { host_of(L)->limit = limit; }
+
+void relais_lua_begin_call(lua_State *L, long long instruction_limit) {
+    relais_lua_host *h = host_of(L);
+    h->instructions = 0;
+    h->instruction_limit = instruction_limit;
+    h->stop = RELAIS_STOP_NONE;
+    h->stop_message[0] = 0;
+    h->last_source[0] = 0;
+    h->last_line = 0;
+    lua_sethook(L, relais_hook, LUA_MASKCOUNT, HOOK_PERIOD);
+}
+
+long long relais_lua_instructions(lua_State *L) { return host_of(L)->instructions; }
+relais_lua_stop relais_lua_stopped(lua_State *L) { return host_of(L)->stop; }
+int relais_lua_exit_status(lua_State *L) { return host_of(L)->exit_status; }
+
+const char *relais_lua_stop_message(lua_State *L) {
+    relais_lua_host *h = host_of(L);
+    if (h->stop != RELAIS_STOP_NONE && !h->stop_message[0]) compose_stop_message(h, h->last_source, h->last_line);
+    return h->stop_message;
+}
+
+const char *relais_lua_error_message(lua_State *L) {
+    relais_lua_host *h = host_of(L);
+    return h->error_message ? h->error_message : "";
+}
+
+// relais.exit(n): a stop like the limits, so that pcall cannot swallow it.
+static int exit_function(lua_State *L) {
+    relais_lua_host *h = host_of(L);
+    lua_Integer status = luaL_optinteger(L, 1, 0);
+    if (status < 0 || status > 255) return luaL_error(L, "relais.exit: status must be 0–255");
+    h->exit_status = (int)status;
+    h->stop = RELAIS_STOP_EXIT;
+    compose_stop_message(h, NULL, 0);
+    lua_sethook(L, relais_hook, LUA_MASKCOUNT, 1);
+    lua_pushstring(L, h->stop_message);
+    return lua_error(L);
+}
+
+typedef struct {
+    const char *name;
+    int function_id;
+} register_request;
+
+static int register_protected(lua_State *L) {
+    register_request *request = lua_touserdata(L, 1);
+    lua_pushglobaltable(L);
+    const char *name = request->name;
+    const char *dot;
+    // Walk or create the tables of a dotted name.
+    while ((dot = strchr(name, '.')) != NULL) {
+        lua_pushlstring(L, name, (size_t)(dot - name));
+        lua_pushvalue(L, -1);
+        if (lua_rawget(L, -3) != LUA_TTABLE) {
+            lua_pop(L, 1);
+            lua_newtable(L);
+            lua_pushvalue(L, -2);
+            lua_pushvalue(L, -2);
+            lua_rawset(L, -5);
+        }
+        lua_remove(L, -2);
+        lua_remove(L, -2);
+        name = dot + 1;
+    }
+    if (request->function_id < 0) {
+        lua_pushcfunction(L, exit_function);
+    } else {
+        lua_pushinteger(L, request->function_id);
+        lua_pushcclosure(L, trampoline, 1);
+    }
+    lua_setfield(L, -2, name);
+    return 0;
+}
+
+int relais_lua_register(lua_State *L, const char *name, int function_id) {
+    register_request request = {name, function_id};
+    lua_pushcfunction(L, register_protected);
+    lua_pushlightuserdata(L, &request);
+    int status = lua_pcall(L, 1, 0, 0);
+    if (status != LUA_OK) lua_pop(L, 1);
+    return status;
+}
+
+// Copies the value on top of the stack into `result`, strings into scratch space.
+static void copy_result(lua_State *L, relais_lua_host *h, relais_lua_value *result) {
+    read_value(L, -1, result);
+    if (result->type == RELAIS_VALUE_STRING || result->type == RELAIS_VALUE_OTHER) {
+        size_t offset = 0;
+        const char *copy = scratch_copy(h, &offset, result->bytes, result->length);
+        result->bytes = copy ? copy : "";
+        if (!copy) result->length = 0;
+    }
+}
+
+static int finish_call(lua_State *L, relais_lua_host *h, int status, int base, relais_lua_value *result) {
+    if (status != LUA_OK) {
+        keep_error_message(L, h, status);
+        if (result) memset(result, 0, sizeof *result);
+    } else if (result) {
+        copy_result(L, h, result);
+    }
+    lua_settop(L, base);
+    // A stop that the script swallowed completely still counts.
+    if (status == LUA_OK && h->stop != RELAIS_STOP_NONE) {
+        keep_error_message(L, h, LUA_ERRRUN);
+        status = LUA_ERRRUN;
+    }
+    lua_sethook(L, NULL, 0, 0);
+    return status;
+}
+
+int relais_lua_run(lua_State *L, const char *source, size_t length, const char *chunkname, relais_lua_value *result) {
+    relais_lua_host *h = host_of(L);
+    int base = lua_gettop(L);
+    if (!lua_checkstack(L, 4)) return LUA_ERRMEM;
+    lua_pushcfunction(L, message_handler);
+    int status = luaL_loadbufferx(L, source, length, chunkname, "t");
+    if (status == LUA_OK) status = lua_pcall(L, 0, 1, base + 1);
+    return finish_call(L, h, status, base, result);
+}
+
+typedef struct {
+    const char *source;
+    size_t length;
+    const char *chunkname;
+} prelude_request;
+
+static int prelude_protected(lua_State *L) {
+    prelude_request *request = lua_touserdata(L, 1);
+    if (luaL_loadbufferx(L, request->source, request->length, request->chunkname, "t") != LUA_OK) return lua_error(L);
+    lua_call(L, 0, 1);
+    if (lua_type(L, -1) != LUA_TTABLE) return luaL_error(L, "the prelude must return a table");
+    lua_getfield(L, -1, "invoke");
+    if (lua_type(L, -1) != LUA_TFUNCTION) return luaL_error(L, "the prelude must return invoke");
+    lua_setfield(L, LUA_REGISTRYINDEX, "relais.invoke");
+    lua_getfield(L, -1, "filters");
+    if (lua_type(L, -1) != LUA_TTABLE) return luaL_error(L, "the prelude must return filters");
+    lua_setfield(L, LUA_REGISTRYINDEX, "relais.filters");
+    return 0;
+}
+
+int relais_lua_install_prelude(lua_State *L, const char *source, size_t length, const char *chunkname) {
+    relais_lua_host *h = host_of(L);
+    int base = lua_gettop(L);
+    if (!lua_checkstack(L, 4)) return LUA_ERRMEM;
+    prelude_request request = {source, length, chunkname};
+    lua_pushcfunction(L, message_handler);
+    lua_pushcfunction(L, prelude_protected);
+    lua_pushlightuserdata(L, &request);
+    int status = lua_pcall(L, 1, 0, base + 1);
+    return finish_call(L, h, status, base, NULL);
+}
+
+typedef struct {
+    const char *action, *name, *extra;
+    size_t extra_length;
+    const void *blob;
+    size_t blob_length;
+} invoke_request;
+
+static int invoke_protected(lua_State *L) {
+    invoke_request *request = lua_touserdata(L, 1);
+    lua_getfield(L, LUA_REGISTRYINDEX, "relais.invoke");
+    if (lua_type(L, -1) != LUA_TFUNCTION) return luaL_error(L, "the relais prelude is not loaded");
+    lua_pushstring(L, request->action);
+    lua_pushstring(L, request->name);
+    if (request->blob) push_view(L, request->blob, request->blob_length);
+    else lua_pushnil(L);
+    if (request->extra) lua_pushlstring(L, request->extra, request->extra_length);
+    else lua_pushnil(L);
+    lua_call(L, 4, 1);
+    return 1;
+}
+
+int relais_lua_invoke(lua_State *L, const char *action, const char *name, const void *event_blob, size_t blob_length,
+                      const char *extra, size_t extra_length, relais_lua_value *result) {
+    relais_lua_host *h = host_of(L);
+    int base = lua_gettop(L);
+    if (!lua_checkstack(L, 4)) return LUA_ERRMEM;
+    invoke_request request = {action, name, extra, extra_length, event_blob, blob_length};
+    lua_pushcfunction(L, message_handler);
+    lua_pushcfunction(L, invoke_protected);
+    lua_pushlightuserdata(L, &request);
+    int status = lua_pcall(L, 1, 1, base + 1);
+    return finish_call(L, h, status, base, result);
+}
+
+typedef struct {
+    int mode;
+    const char *name;
+    const void *const *blobs;
+    const size_t *lengths;
+    size_t count;
+    size_t matched;
+} filter_many_request;
+
+static int filter_many_protected(lua_State *L) {
+    filter_many_request *request = lua_touserdata(L, 1);
+    lua_getfield(L, LUA_REGISTRYINDEX, "relais.filters");
+    lua_getfield(L, -1, request->name);
+    int function = lua_gettop(L);
+    if (lua_type(L, function) != LUA_TFUNCTION) return luaL_error(L, "no filter named '%s'", request->name);
+    if (request->mode == 2) push_event_table(L, request->blobs[0]);
+    int proxy = lua_gettop(L);
+    for (size_t index = 0; index < request->count; index++) {
+        lua_pushvalue(L, function);
+        if (request->mode == 0) push_view(L, request->blobs[index], request->lengths[index]);
+        else if (request->mode == 1) push_event_table(L, request->blobs[index]);
+        else {
+            for (int field = 0; field < RELAIS_EVENT_FIELDS; field++) {
+                push_field(L, request->blobs[index], field);
+                lua_setfield(L, proxy, field_names[field]);
+            }
+            lua_pushvalue(L, proxy);
+        }
+        lua_call(L, 1, 1);
+        if (lua_toboolean(L, -1)) request->matched++;
+        lua_pop(L, 1);
+    }
+    return 0;
+}
+
+int relais_lua_filter_many(lua_State *L, int mode, const char *name, const void *const *blobs, const size_t *lengths,
+                           size_t count, size_t *matched) {
+    relais_lua_host *h = host_of(L);
+    int base = lua_gettop(L);
+    if (!lua_checkstack(L, 4)) return LUA_ERRMEM;
+    filter_many_request request = {mode, name, blobs, lengths, count, 0};
+    lua_pushcfunction(L, message_handler);
+    lua_pushcfunction(L, filter_many_protected);
+    lua_pushlightuserdata(L, &request);
+    int status = lua_pcall(L, 1, 0, base + 1);
+    *matched = request.matched;
+    return finish_call(L, h, status, base, NULL);
+}

@@ -1,0 +1,146 @@
+import Foundation
+import RelaisCore
+
+/// A VEVENT as written in the file: its own properties (not those of a VALARM inside it),
+/// values still raw.
+struct ICalendarVEvent {
+    /// The line of its `BEGIN:VEVENT`.
+    var beginLine: Int
+    /// Properties by upper-cased name, each list in file order.
+    var properties: [String: [ICalendarContentLine]] = [:]
+
+    init(beginLine: Int) {
+        self.beginLine = beginLine
+    }
+
+    /// The UID as written (unescaped), if any; error locations use it.
+    var uid: String? {
+        guard let raw = properties["UID"]?.first?.value else { return nil }
+        let uid = ICalendarText.unescape(raw).trimmingCharacters(in: .whitespaces)
+        return uid.isEmpty ? nil : uid
+    }
+
+    /// Where errors about this VEVENT point: its UID and BEGIN line, or the line alone.
+    var location: RecordLocation {
+        if let uid { return .uid(uid, line: beginLine) }
+        return .line(beginLine)
+    }
+
+    /// Every occurrence of a property.
+    func all(_ name: String) -> [ICalendarContentLine] { properties[name] ?? [] }
+
+    /// The property, which may appear at most once.
+    func single(_ name: String) throws(ICalendarProblem) -> ICalendarContentLine? {
+        guard let found = properties[name] else { return nil }
+        if found.count > 1 {
+            throw ICalendarProblem(
+                field: name, message: "appears \(found.count) times (lines \(found.map { String($0.line) }.joined(separator: ", "))); at most once is allowed")
+        }
+        return found.first
+    }
+
+    /// A TEXT property that may appear at most once, unescaped.
+    func text(_ name: String) throws(ICalendarProblem) -> String? {
+        try single(name).map { ICalendarText.unescape($0.value) }
+    }
+
+    /// A multi-valued TEXT property (`CATEGORIES`), over all its lines.
+    func textList(_ name: String) -> [String] {
+        all(name).flatMap { ICalendarText.unescapeList($0.value) }
+    }
+}
+
+/// Checks the BEGIN/END structure of a file and collects its VEVENTs.
+///
+/// A file holds one or more VCALENDARs; VEVENTs sit directly in a VCALENDAR. Other
+/// components (VTIMEZONE, VALARM, VTODO, …) are checked for nesting and otherwise skipped.
+struct ICalendarDocument {
+    let file: String
+    private(set) var events: [ICalendarVEvent] = []
+
+    private struct Open {
+        var name: String
+        var line: Int
+    }
+
+    /// Parses `bytes`; throws an ``ImportError`` naming the line at the first problem.
+    init(file: String, bytes: [UInt8]) throws(ImportError) {
+        self.file = file
+        var stack: [Open] = []
+        var current: ICalendarVEvent?
+        var sawCalendar = false
+
+        func failure(_ location: RecordLocation?, _ message: String, field: String? = nil) -> ImportError {
+            ImportError(file: file, location: location, field: field, message: message)
+        }
+        /// Where to point for an unclosed component: the VEVENT by UID, or the line.
+        func openLocation(_ open: Open) -> RecordLocation {
+            if open.name == "VEVENT", let current, current.beginLine == open.line { return current.location }
+            return .line(open.line)
+        }
+
+        for logical in ICalendarLines.unfold(bytes) {
+            guard String(validating: logical.bytes, as: UTF8.self) != nil else {
+                throw failure(.line(logical.number), "is not valid UTF-8 (save the file as UTF-8)")
+            }
+            let line: ICalendarContentLine
+            switch ICalendarLines.parse(logical) {
+            case .success(let parsed): line = parsed
+            case .failure(let problem): throw failure(.line(logical.number), problem.message)
+            }
+            switch line.name {
+            case "BEGIN":
+                let name = line.value.trimmingCharacters(in: .whitespaces).uppercased()
+                guard !name.isEmpty else { throw failure(.line(line.line), "BEGIN without a component name") }
+                if let top = stack.last {
+                    if name == "VCALENDAR" || (name == "VEVENT" && top.name == "VEVENT") {
+                        throw failure(
+                            openLocation(top),
+                            "BEGIN:\(name) at line \(line.line) inside the \(top.name) that starts at line \(top.line): END:\(top.name) is missing"
+                        )
+                    }
+                    if name == "VEVENT" && stack.count != 1 {
+                        throw failure(
+                            .line(line.line), "BEGIN:VEVENT inside \(top.name) (line \(top.line)): a VEVENT must be directly in a VCALENDAR")
+                    }
+                } else {
+                    guard name == "VCALENDAR" else {
+                        throw failure(.line(line.line), "expected BEGIN:VCALENDAR, found BEGIN:\(name.prefix(30))")
+                    }
+                    sawCalendar = true
+                }
+                if name == "VEVENT" { current = ICalendarVEvent(beginLine: line.line) }
+                stack.append(Open(name: name, line: line.line))
+            case "END":
+                let name = line.value.trimmingCharacters(in: .whitespaces).uppercased()
+                guard let top = stack.last else {
+                    throw failure(.line(line.line), "END:\(name.prefix(30)) without a matching BEGIN")
+                }
+                guard top.name == name else {
+                    throw failure(
+                        top.name == "VEVENT" ? openLocation(top) : .line(line.line),
+                        "END:\(name.prefix(30)) at line \(line.line) while the \(top.name) that starts at line \(top.line) is open: END:\(top.name) is missing"
+                    )
+                }
+                stack.removeLast()
+                if name == "VEVENT", let finished = current {
+                    events.append(finished)
+                    current = nil
+                }
+            default:
+                guard let top = stack.last else {
+                    throw failure(.line(line.line), "'\(line.name.prefix(30))' outside BEGIN:VCALENDAR … END:VCALENDAR")
+                }
+                if top.name == "VEVENT", stack.count == 2 {
+                    current?.properties[line.name, default: []].append(line)
+                }
+            }
+        }
+        if let top = stack.last {
+            throw failure(openLocation(top), "BEGIN:\(top.name) at line \(top.line) has no END:\(top.name)")
+        }
+        if !sawCalendar {
+            throw failure(nil, "is not an iCalendar file: no BEGIN:VCALENDAR")
+        }
+    }
+}

@@ -1,0 +1,192 @@
+/// TEXT values (RFC 5545 §3.3.11), parameter values (RFC 6868) and line folding (§3.1).
+enum ICalendarText {
+    // MARK: Reading
+
+    /// Decodes the escapes of a TEXT value: `\\`, `\;`, `\,`, `\n` and `\N`. A backslash
+    /// before any other character is dropped (some producers write `\:`); a lone backslash
+    /// at the end is kept.
+    static func unescape(_ raw: some StringProtocol) -> String {
+        guard raw.utf8.contains(UInt8(ascii: "\\")) else { return String(raw) }
+        var out = String.UnicodeScalarView()
+        var escaping = false
+        for scalar in raw.unicodeScalars {
+            if escaping {
+                switch scalar {
+                case "n", "N": out.append("\n")
+                default: out.append(scalar)
+                }
+                escaping = false
+            } else if scalar == "\\" {
+                escaping = true
+            } else {
+                out.append(scalar)
+            }
+        }
+        if escaping { out.append("\\") }
+        return String(out)
+    }
+
+    /// Splits a multi-valued TEXT (`CATEGORIES:a,b\,c`) at its unescaped commas and
+    /// unescapes each part: `["a", "b,c"]`.
+    static func unescapeList(_ raw: some StringProtocol) -> [String] {
+        var parts: [String] = []
+        var current = String.UnicodeScalarView()
+        var escaping = false
+        for scalar in raw.unicodeScalars {
+            if escaping {
+                current.append(scalar)
+                escaping = false
+            } else if scalar == "\\" {
+                current.append(scalar)
+                escaping = true
+            } else if scalar == "," {
+                parts.append(unescape(String(current)))
+                current = String.UnicodeScalarView()
+            } else {
+                current.append(scalar)
+            }
+        }
+        parts.append(unescape(String(current)))
+        return parts
+    }
+
+    /// Decodes RFC 6868 caret escapes in a parameter value: `^n` newline, `^'` double
+    /// quote, `^^` caret. Any other caret is kept as it is.
+    static func decodeParameter(_ raw: String) -> String {
+        guard raw.utf8.contains(UInt8(ascii: "^")) else { return raw }
+        var out = String.UnicodeScalarView()
+        var pendingCaret = false
+        for scalar in raw.unicodeScalars {
+            if pendingCaret {
+                pendingCaret = false
+                switch scalar {
+                case "n", "N": out.append("\n")
+                case "'": out.append("\"")
+                case "^": out.append("^")
+                default:
+                    out.append("^")
+                    out.append(scalar)
+                }
+            } else if scalar == "^" {
+                pendingCaret = true
+            } else {
+                out.append(scalar)
+            }
+        }
+        if pendingCaret { out.append("^") }
+        return String(out)
+    }
+
+    // MARK: Writing
+
+    /// Appends `text` escaped as a TEXT value: `\` `;` `,` get a backslash, a line break
+    /// (LF, CRLF or CR) becomes `\n`. Other control characters, which TEXT cannot hold,
+    /// are left out; a tab is kept.
+    static func appendEscaped(_ text: String, to out: inout String) {
+        var clean = true
+        for byte in text.utf8
+        where byte < 0x20 && byte != 0x09 || byte == 0x7F || byte == UInt8(ascii: "\\") || byte == UInt8(ascii: ";")
+            || byte == UInt8(ascii: ",")
+        {
+            clean = false
+            break
+        }
+        if clean {
+            out += text
+            return
+        }
+        var afterCarriageReturn = false
+        for scalar in text.unicodeScalars {
+            let wasAfterCarriageReturn = afterCarriageReturn
+            afterCarriageReturn = false
+            switch scalar {
+            case "\\": out += "\\\\"
+            case ";": out += "\\;"
+            case ",": out += "\\,"
+            case "\r":
+                out += "\\n"
+                afterCarriageReturn = true
+            case "\n":
+                if !wasAfterCarriageReturn { out += "\\n" }
+            case "\t": out.unicodeScalars.append(scalar)
+            default:
+                if scalar.value >= 0x20 && scalar.value != 0x7F { out.unicodeScalars.append(scalar) }
+            }
+        }
+    }
+
+    /// `text` escaped as a TEXT value.
+    static func escaped(_ text: String) -> String {
+        var out = ""
+        appendEscaped(text, to: &out)
+        return out
+    }
+
+    /// `items` as a multi-valued TEXT: each escaped, joined by commas.
+    static func escapedList(_ items: [String]) -> String {
+        var out = ""
+        for (index, item) in items.enumerated() {
+            if index > 0 { out += "," }
+            appendEscaped(item, to: &out)
+        }
+        return out
+    }
+
+    /// `text` as a quoted parameter value with RFC 6868 escapes: `"Dupont ^'DJ^', Paris"`.
+    /// Line breaks become `^n`; other control characters are left out.
+    static func quotedParameter(_ text: String) -> String {
+        var out = "\""
+        var afterCarriageReturn = false
+        for scalar in text.unicodeScalars {
+            let wasAfterCarriageReturn = afterCarriageReturn
+            afterCarriageReturn = false
+            switch scalar {
+            case "^": out += "^^"
+            case "\"": out += "^'"
+            case "\r":
+                out += "^n"
+                afterCarriageReturn = true
+            case "\n":
+                if !wasAfterCarriageReturn { out += "^n" }
+            case "\t": out.unicodeScalars.append(scalar)
+            default:
+                if scalar.value >= 0x20 && scalar.value != 0x7F { out.unicodeScalars.append(scalar) }
+            }
+        }
+        return out + "\""
+    }
+
+    /// The longest a physical line may be, in octets, without its CRLF (RFC 5545 §3.1).
+    static let maximumLineOctets = 75
+
+    /// Appends one content line folded at 75 octets, each physical line ending in CRLF.
+    ///
+    /// Continuation lines start with one space, which counts in their 75 octets. A fold
+    /// never falls inside a UTF-8 character.
+    static func appendFolded(_ line: String, to out: inout String) {
+        let utf8 = line.utf8
+        if utf8.count <= maximumLineOctets {
+            out += line
+            out += "\r\n"
+            return
+        }
+        var start = utf8.startIndex
+        var limit = maximumLineOctets
+        var first = true
+        while start < utf8.endIndex {
+            var end = utf8.index(start, offsetBy: limit, limitedBy: utf8.endIndex) ?? utf8.endIndex
+            if end < utf8.endIndex {
+                // Back up to the first byte of a character: continuation bytes are 10xxxxxx.
+                var boundary = end
+                while boundary > start, utf8[boundary] & 0xC0 == 0x80 { boundary = utf8.index(before: boundary) }
+                if boundary > start { end = boundary }
+            }
+            if !first { out += " " }
+            out += String(decoding: utf8[start..<end], as: UTF8.self)
+            out += "\r\n"
+            start = end
+            limit = maximumLineOctets - 1
+            first = false
+        }
+    }
+}

@@ -1,0 +1,123 @@
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Musl)
+    import Musl
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+import Foundation
+import RelaisCore
+
+/// Reads a file (or `/dev/stdin`, or a pipe) in fixed-size chunks with read(2), so readers
+/// stream files far larger than memory. A leading UTF-8 byte-order mark is dropped.
+///
+/// Errors are ``ImportError``s naming the file, ready for the user.
+final class ChunkedFileReader {
+    /// 64 KiB: large enough that system calls are rare, small enough to stay in cache.
+    static let chunkSize = 64 * 1024
+    /// A record (line, array element, CSV row) longer than this is refused rather than
+    /// buffered without bound: an event is at most a few tens of kilobytes.
+    static let maximumRecordBytes = 16 * 1024 * 1024
+
+    let displayName: String
+    private let descriptor: Int32
+    private var checkedByteOrderMark = false
+    private var reachedEnd = false
+
+    init(_ input: ImportInput) throws(ImportError) {
+        displayName = input.displayName
+        let descriptor = open(input.url.path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else {
+            throw ImportError(file: input.displayName, location: nil, message: "cannot open: \(systemErrorText())")
+        }
+        self.descriptor = descriptor
+    }
+
+    deinit {
+        close(descriptor)
+    }
+
+    /// Appends the next chunk to `buffer`. Returns false, appending nothing, at the end of
+    /// the file. The first call strips a byte-order mark.
+    func readChunk(into buffer: inout [UInt8]) throws(ImportError) -> Bool {
+        if reachedEnd { return false }
+        if !checkedByteOrderMark {
+            // A pipe may deliver fewer than three bytes at first: read until the mark can
+            // be recognised or the file ends.
+            let start = buffer.count
+            var more = true
+            while more && buffer.count - start < 3 {
+                more = try appendChunk(to: &buffer)
+            }
+            checkedByteOrderMark = true
+            if buffer.count - start >= 3, buffer[start] == 0xEF, buffer[start + 1] == 0xBB, buffer[start + 2] == 0xBF {
+                buffer.removeSubrange(start..<(start + 3))
+            }
+            return more || buffer.count > start
+        }
+        return try appendChunk(to: &buffer)
+    }
+
+    private func appendChunk(to buffer: inout [UInt8]) throws(ImportError) -> Bool {
+        let start = buffer.count
+        buffer.append(contentsOf: repeatElement(0, count: Self.chunkSize))
+        var count = 0
+        while true {
+            count = buffer.withUnsafeMutableBytes { raw in
+                posixRead(descriptor, raw.baseAddress.map { $0 + start }, Self.chunkSize)
+            }
+            if count < 0 && errno == EINTR { continue }
+            break
+        }
+        guard count >= 0 else {
+            buffer.removeSubrange(start...)
+            throw ImportError(file: displayName, location: nil, message: "cannot read: \(systemErrorText())")
+        }
+        buffer.removeSubrange((start + count)...)
+        if count == 0 { reachedEnd = true }
+        return count > 0
+    }
+
+    /// Calls `body` with each line (without its `\n`, or a `\r\n`) and its 1-based number,
+    /// reading chunk by chunk. The line's bytes are only valid during the call.
+    func forEachLine(_ body: (UnsafeBufferPointer<UInt8>, Int) throws -> Void) throws {
+        var pending: [UInt8] = []
+        pending.reserveCapacity(2 * Self.chunkSize)
+        var lineNumber = 0
+        var searchFrom = 0  // bytes of `pending` before this hold no newline
+        var more = true
+        while more {
+            more = try readChunk(into: &pending)
+            var consumed = 0
+            try pending.withUnsafeBufferPointer { all in
+                guard let base = all.baseAddress else { return }
+                var from = searchFrom
+                while from < all.count, let found = memchr(base + from, 0x0A, all.count - from) {
+                    let newline = base.distance(to: found.assumingMemoryBound(to: UInt8.self))
+                    lineNumber += 1
+                    try body(Self.trimmingCarriageReturn(all, consumed..<newline), lineNumber)
+                    consumed = newline + 1
+                    from = consumed
+                }
+                if !more && consumed < all.count {
+                    lineNumber += 1
+                    try body(Self.trimmingCarriageReturn(all, consumed..<all.count), lineNumber)
+                    consumed = all.count
+                }
+            }
+            pending.removeSubrange(0..<consumed)
+            searchFrom = pending.count
+            if pending.count > Self.maximumRecordBytes {
+                throw ImportError(
+                    file: displayName, location: .line(lineNumber + 1),
+                    message: "line longer than \(Self.maximumRecordBytes / 1024 / 1024) MiB")
+            }
+        }
+    }
+
+    private static func trimmingCarriageReturn(_ all: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> UnsafeBufferPointer<UInt8> {
+        var end = range.upperBound
+        if end > range.lowerBound && all[end - 1] == 0x0D { end -= 1 }
+        return UnsafeBufferPointer(rebasing: all[range.lowerBound..<end])
+    }
+}

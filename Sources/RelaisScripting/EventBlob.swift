@@ -1,0 +1,59 @@
+import CLuaShim
+import RelaisCore
+
+/// Lays an event out in the byte form the C side turns into a read-only Lua view
+/// (see `relais_lua.h`): one length per field (-1 when absent), then the fields' bytes.
+/// Building it costs one pass over the event's strings; no Lua object is made until a
+/// script reads a field.
+struct EventBlob {
+    private(set) var bytes: [UInt8] = []
+
+    init(_ event: Event) {
+        var lengths = [Int32](repeating: -1, count: Int(RELAIS_EVENT_FIELDS))
+        var payload: [UInt8] = []
+        payload.reserveCapacity(256 + (event.description?.utf8.count ?? 0))
+        func put(_ field: Int32, _ text: String?) {
+            guard let text else { return }
+            let start = payload.count
+            payload.append(contentsOf: text.utf8)
+            lengths[Int(field)] = Int32(payload.count - start)
+        }
+        func putList(_ field: Int32, _ items: [String]) {
+            guard !items.isEmpty else { return }
+            let start = payload.count
+            for (index, item) in items.enumerated() {
+                if index > 0 { payload.append(0x1F) }
+                payload.append(contentsOf: item.utf8)
+            }
+            lengths[Int(field)] = Int32(payload.count - start)
+        }
+        // Field order must match the RELAIS_FIELD_* enum.
+        put(Int32(RELAIS_FIELD_ID), event.id)
+        put(Int32(RELAIS_FIELD_TITLE), event.title)
+        put(Int32(RELAIS_FIELD_KIND), event.kind.rawValue)
+        put(Int32(RELAIS_FIELD_STATUS), event.status.rawValue)
+        let slotsStart = payload.count
+        for (index, slot) in event.slots.enumerated() {
+            if index > 0 { payload.append(0x1E) }
+            payload.append(contentsOf: slot.start.description.utf8)
+            payload.append(0x1F)
+            if let end = slot.end { payload.append(contentsOf: end.description.utf8) }
+        }
+        lengths[Int(RELAIS_FIELD_SLOTS)] = Int32(payload.count - slotsStart)
+        put(Int32(RELAIS_FIELD_REGION), event.region?.code)
+        put(Int32(RELAIS_FIELD_ONLINE), event.online ? "true" : "false")
+        put(Int32(RELAIS_FIELD_LAB), event.lab)
+        put(Int32(RELAIS_FIELD_ORGANIZER), event.organizer)
+        put(Int32(RELAIS_FIELD_PLACE), event.place)
+        put(Int32(RELAIS_FIELD_URL), event.url)
+        put(Int32(RELAIS_FIELD_CONTACT), event.contact)
+        putList(Int32(RELAIS_FIELD_AUDIENCE), event.audience)
+        putList(Int32(RELAIS_FIELD_TAGS), event.tags)
+        put(Int32(RELAIS_FIELD_DESCRIPTION), event.description)
+        bytes.reserveCapacity(lengths.count * 4 + payload.count)
+        for length in lengths {
+            withUnsafeBytes(of: length.littleEndian) { bytes.append(contentsOf: $0) }
+        }
+        bytes.append(contentsOf: payload)
+    }
+}

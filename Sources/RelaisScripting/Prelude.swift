@@ -1,0 +1,426 @@
+/// The Lua side of the `relais` API, run in every state before any script.
+///
+/// It checks arguments (messages name the function and the expected type, at the
+/// script's line), keeps filters, exporters, handlers and digests in private tables, and
+/// returns the dispatcher the host calls. Host functions arrive in the global `__host`,
+/// which the prelude removes, so scripts only see `relais`.
+let relaisPrelude = #"""
+local host = __host
+__host = nil
+local where = __relais_where
+__relais_where = nil
+
+local type, error, pairs, ipairs, tostring, select, rawget, rawequal, next, pcall, load, setmetatable, getmetatable =
+  type, error, pairs, ipairs, tostring, select, rawget, rawequal, next, pcall, load, setmetatable, getmetatable
+local concat, sort, unpack = table.concat, table.sort, table.unpack
+local format, byte, char, sub, find, gsub, rep = string.format, string.byte, string.char, string.sub, string.find, string.gsub, string.rep
+local math_type, floor, huge, tointeger, tonumber = math.type, math.floor, math.huge, math.tointeger, tonumber
+local gmatch, match = string.gmatch, string.match
+local utf8_char = utf8.char
+
+local function fail(message) error(where() .. message, 0) end
+
+local function check(fname, position, value, expected, optional)
+  if value == nil and optional then return end
+  if type(value) ~= expected then
+    fail(format("%s: argument #%d must be a %s, got %s", fname, position, expected, type(value)))
+  end
+end
+
+local function check_field(fname, spec, key, expected, optional)
+  local value = spec[key]
+  if value == nil and optional then return nil end
+  if type(value) ~= expected then
+    fail(format("%s: field '%s' must be a %s, got %s", fname, key, expected, type(value)))
+  end
+  return value
+end
+
+local function check_name(fname, name)
+  if not find(name, "^[%w_%-]+$") then
+    fail(format("%s: name '%s' must use only letters, digits, '-' and '_'", fname, name))
+  end
+end
+
+local relais = { version = host.version() }
+local filters, exporters, handlers, digests = {}, {}, {}, {}
+
+function relais.filter(name, fn)
+  check("relais.filter", 1, name, "string")
+  check("relais.filter", 2, fn, "function")
+  check_name("relais.filter", name)
+  if filters[name] then fail(format("relais.filter: a filter named '%s' is already defined", name)) end
+  filters[name] = fn
+  host.register("filter", name)
+end
+
+local exporter_keys = { name = true, extension = true, mime = true, header = true, event = true, footer = true, description = true }
+function relais.exporter(spec)
+  check("relais.exporter", 1, spec, "table")
+  for key in pairs(spec) do
+    if not exporter_keys[key] then
+      fail(format("relais.exporter: unknown field '%s' (expected name, extension, mime, header, event, footer, description)", tostring(key)))
+    end
+  end
+  local name = check_field("relais.exporter", spec, "name", "string")
+  check_name("relais.exporter", name)
+  local extension = check_field("relais.exporter", spec, "extension", "string")
+  local mime = check_field("relais.exporter", spec, "mime", "string", true) or "text/plain"
+  check_field("relais.exporter", spec, "event", "function")
+  check_field("relais.exporter", spec, "header", "function", true)
+  check_field("relais.exporter", spec, "footer", "function", true)
+  local description = check_field("relais.exporter", spec, "description", "string", true) or ""
+  if exporters[name] then fail(format("relais.exporter: an exporter named '%s' is already defined", name)) end
+  exporters[name] = { header = spec.header, event = spec.event, footer = spec.footer }
+  host.register("exporter", name, extension, mime, description)
+end
+
+local topics = { ["event.added"] = true, ["event.updated"] = true, ["event.rescheduled"] = true, ["event.cancelled"] = true }
+function relais.on(topic, fn)
+  check("relais.on", 1, topic, "string")
+  check("relais.on", 2, fn, "function")
+  if not topics[topic] then
+    fail(format("relais.on: unknown event '%s' (expected event.added, event.updated, event.rescheduled or event.cancelled)", topic))
+  end
+  local list = handlers[topic]
+  if not list then list = {}; handlers[topic] = list end
+  list[#list + 1] = fn
+  host.register("handler", topic)
+end
+
+function relais.digest(spec)
+  check("relais.digest", 1, spec, "table")
+  local name = check_field("relais.digest", spec, "name", "string")
+  check_name("relais.digest", name)
+  check_field("relais.digest", spec, "build", "function")
+  if digests[name] then fail(format("relais.digest: a digest named '%s' is already defined", name)) end
+  digests[name] = spec
+  host.register("digest", name)
+end
+
+function relais.notify(spec)
+  check("relais.notify", 1, spec, "table")
+  fail("relais.notify: notifications need the outbox, which this version of relais does not have yet")
+end
+
+-- Lists of strings cross to the host joined with the unit separator.
+local function string_list(fname, key, value)
+  if value == nil then return nil end
+  if type(value) == "string" then return value end
+  if type(value) ~= "table" then
+    fail(format("%s: field '%s' must be a string or a list of strings, got %s", fname, key, type(value)))
+  end
+  local items = {}
+  for index, item in ipairs(value) do
+    if type(item) ~= "string" then
+      fail(format("%s: field '%s' must be a list of strings (item %d is a %s)", fname, key, index, type(item)))
+    end
+    items[index] = item
+  end
+  return concat(items, "\31")
+end
+
+local event_keys = { region = true, kind = true, lab = true, from = true, to = true, status = true, online = true, text = true, limit = true }
+function relais.events(options)
+  if options == nil then options = {} end
+  check("relais.events", 1, options, "table")
+  for key in pairs(options) do
+    if not event_keys[key] then
+      fail(format("relais.events: unknown option '%s' (expected region, kind, lab, from, to, status, online, text, limit)", tostring(key)))
+    end
+  end
+  check_field("relais.events", options, "from", "string", true)
+  check_field("relais.events", options, "to", "string", true)
+  check_field("relais.events", options, "online", "boolean", true)
+  check_field("relais.events", options, "text", "string", true)
+  check_field("relais.events", options, "limit", "number", true)
+  local handle = host.events_open(
+    string_list("relais.events", "region", options.region), string_list("relais.events", "kind", options.kind),
+    string_list("relais.events", "lab", options.lab), options.from, options.to,
+    string_list("relais.events", "status", options.status), options.online, options.text, options.limit)
+  local events_next = host.events_next
+  return function() return events_next(handle) end
+end
+
+relais.date = {}
+function relais.date.format(time, pattern)
+  check("relais.date.format", 1, time, "string")
+  check("relais.date.format", 2, pattern, "string", true)
+  return host.date_format(time, pattern)
+end
+function relais.date.slot(slot)
+  check("relais.date.slot", 1, slot, "table")
+  local start = check_field("relais.date.slot", slot, "start", "string")
+  local finish = check_field("relais.date.slot", slot, "end", "string", true)
+  return host.date_slot(start, finish)
+end
+function relais.date.week(time)
+  check("relais.date.week", 1, time, "string")
+  return host.date_week(time)
+end
+
+relais.text = {}
+function relais.text.fold(text)
+  check("relais.text.fold", 1, text, "string")
+  return host.fold(text)
+end
+function relais.text.matches(text, query)
+  check("relais.text.matches", 1, text, "string")
+  check("relais.text.matches", 2, query, "string")
+  return host.text_matches(text, query)
+end
+
+relais.regions = {}
+for line in gmatch(host.regions(), "[^\n]+") do
+  local code, name = match(line, "^(%d+)=(.*)$")
+  relais.regions[code] = name
+end
+function relais.regions.lookup(text)
+  check("relais.regions.lookup", 1, text, "string")
+  return host.region_lookup(text)
+end
+
+local function render(...)
+  local count = select("#", ...)
+  local parts = {}
+  for index = 1, count do parts[index] = tostring((select(index, ...))) end
+  return concat(parts, "\t")
+end
+function print(...) host.write(render(...), "out") end
+function relais.log(...) host.write(render(...), "log") end
+relais.exit = host.exit
+
+-- JSON, in Lua so that the limits apply to it like to any script code.
+local json = { null = setmetatable({}, { __tostring = function() return "null" end, __metatable = "json.null" }) }
+local escapes = { ['"'] = '\\"', ["\\"] = "\\\\", ["\b"] = "\\b", ["\f"] = "\\f", ["\n"] = "\\n", ["\r"] = "\\r", ["\t"] = "\\t" }
+local function escape_string(text)
+  return '"' .. gsub(text, '[%c"\\]', function(c) return escapes[c] or format("\\u%04x", byte(c)) end) .. '"'
+end
+local function encode_value(value, depth, seen, out)
+  local kind = type(value)
+  if depth > 100 then fail("relais.json.encode: nesting deeper than 100") end
+  if value == nil or rawequal(value, json.null) then out[#out + 1] = "null"
+  elseif kind == "boolean" then out[#out + 1] = value and "true" or "false"
+  elseif kind == "number" then
+    if value ~= value or value == huge or value == -huge then fail("relais.json.encode: cannot encode " .. tostring(value)) end
+    out[#out + 1] = math_type(value) == "integer" and format("%d", value) or format("%.14g", value)
+  elseif kind == "string" then out[#out + 1] = escape_string(value)
+  elseif kind == "table" or kind == "userdata" then
+    if seen[value] then fail("relais.json.encode: a table contains itself") end
+    seen[value] = true
+    local count, keys = 0, {}
+    for key in pairs(value) do
+      count = count + 1
+      keys[count] = key
+    end
+    local is_array = kind == "table" and count > 0
+    if is_array then
+      for index = 1, count do
+        if rawget(value, index) == nil then is_array = false break end
+      end
+    end
+    if is_array then
+      out[#out + 1] = "["
+      for index = 1, count do
+        if index > 1 then out[#out + 1] = "," end
+        encode_value(value[index], depth + 1, seen, out)
+      end
+      out[#out + 1] = "]"
+    elseif kind == "table" and count == 0 then
+      out[#out + 1] = "{}"
+    else
+      for index = 1, count do
+        if type(keys[index]) ~= "string" then
+          fail("relais.json.encode: object keys must be strings, got " .. type(keys[index]))
+        end
+      end
+      if kind == "table" then sort(keys) end
+      out[#out + 1] = "{"
+      for index, key in ipairs(keys) do
+        if index > 1 then out[#out + 1] = "," end
+        out[#out + 1] = escape_string(key)
+        out[#out + 1] = ":"
+        encode_value(value[key], depth + 1, seen, out)
+      end
+      out[#out + 1] = "}"
+    end
+    seen[value] = nil
+  else
+    fail("relais.json.encode: cannot encode a " .. kind)
+  end
+end
+function json.encode(value)
+  local out = {}
+  encode_value(value, 0, {}, out)
+  return concat(out)
+end
+
+function json.decode(text)
+  check("relais.json.decode", 1, text, "string")
+  local position = 1
+  local function decode_error(message)
+    fail(format("relais.json.decode: %s at byte %d", message, position))
+  end
+  local function skip()
+    position = find(text, "[^ \t\r\n]", position) or (#text + 1)
+  end
+  local parse
+  local function parse_string()
+    local parts = {}
+    position = position + 1
+    while true do
+      local stop = find(text, '["\\]', position)
+      if not stop then decode_error("unterminated string") end
+      parts[#parts + 1] = sub(text, position, stop - 1)
+      if sub(text, stop, stop) == '"' then
+        position = stop + 1
+        return concat(parts)
+      end
+      local escape = sub(text, stop + 1, stop + 1)
+      local simple = ({ ['"'] = '"', ["\\"] = "\\", ["/"] = "/", b = "\b", f = "\f", n = "\n", r = "\r", t = "\t" })[escape]
+      if simple then
+        parts[#parts + 1] = simple
+        position = stop + 2
+      elseif escape == "u" then
+        local hex = sub(text, stop + 2, stop + 5)
+        if not find(hex, "^%x%x%x%x$") then decode_error("bad \\u escape") end
+        local code = tonumber(hex, 16)
+        position = stop + 6
+        if code >= 0xD800 and code <= 0xDBFF and sub(text, position, position + 1) == "\\u" then
+          local low = tonumber(sub(text, position + 2, position + 5), 16)
+          if low and low >= 0xDC00 and low <= 0xDFFF then
+            code = 0x10000 + (code - 0xD800) * 0x400 + (low - 0xDC00)
+            position = position + 6
+          end
+        end
+        parts[#parts + 1] = utf8_char(code)
+      else
+        decode_error("bad escape")
+      end
+    end
+  end
+  function parse(depth)
+    if depth > 100 then decode_error("nesting deeper than 100") end
+    skip()
+    local c = sub(text, position, position)
+    if c == "{" then
+      local object = {}
+      position = position + 1
+      skip()
+      if sub(text, position, position) == "}" then position = position + 1 return object end
+      while true do
+        skip()
+        if sub(text, position, position) ~= '"' then decode_error("expected a string key") end
+        local key = parse_string()
+        skip()
+        if sub(text, position, position) ~= ":" then decode_error("expected ':'") end
+        position = position + 1
+        object[key] = parse(depth + 1)
+        skip()
+        local separator = sub(text, position, position)
+        position = position + 1
+        if separator == "}" then return object end
+        if separator ~= "," then decode_error("expected ',' or '}'") end
+      end
+    elseif c == "[" then
+      local array = {}
+      position = position + 1
+      skip()
+      if sub(text, position, position) == "]" then position = position + 1 return array end
+      while true do
+        array[#array + 1] = parse(depth + 1)
+        skip()
+        local separator = sub(text, position, position)
+        position = position + 1
+        if separator == "]" then return array end
+        if separator ~= "," then decode_error("expected ',' or ']'") end
+      end
+    elseif c == '"' then
+      return parse_string()
+    elseif find(text, "^true", position) then position = position + 4 return true
+    elseif find(text, "^false", position) then position = position + 5 return false
+    elseif find(text, "^null", position) then position = position + 4 return json.null
+    else
+      local number = match(text, "^-?%d+%.?%d*[eE]?[-+]?%d*", position)
+      if not number or number == "" then decode_error("unexpected character") end
+      position = position + #number
+      local value = tointeger(tonumber(number)) or tonumber(number)
+      if value == nil then decode_error("bad number") end
+      return value
+    end
+  end
+  local value = parse(0)
+  skip()
+  if position <= #text then decode_error("trailing characters") end
+  return value
+end
+relais.json = json
+
+relais.args = {}
+for index = 1, host.arg_count() do relais.args[index] = host.arg(index) end
+
+-- require: Lua files from the plugin's own folder only (the host checks the path).
+local loading = {}
+local loaded = {}
+function require(name)
+  check("require", 1, name, "string")
+  local value = loaded[name]
+  if value ~= nil then return value end
+  if loading[name] then fail(format("require: module '%s' requires itself", name)) end
+  local source, chunkname = host.module_source(name)
+  local chunk, message = load(source, chunkname, "t")
+  if not chunk then error(message, 0) end
+  loading[name] = true
+  value = chunk(name)
+  loading[name] = nil
+  if value == nil then value = true end
+  loaded[name] = value
+  return value
+end
+
+_G.relais = relais
+
+local function invoke(action, name, event, extra)
+  if action == "filter" then
+    local result = filters[name](event)
+    if type(result) ~= "boolean" then
+      error(format("filter '%s' must return a boolean, got %s", name, type(result)), 0)
+    end
+    return result
+  elseif action == "header" or action == "event" or action == "footer" then
+    local exporter = exporters[name]
+    local fn = exporter[action]
+    if fn == nil then return nil end
+    local result
+    if action == "event" then result = fn(event) else result = fn() end
+    if result ~= nil and type(result) ~= "string" then
+      error(format("exporter '%s': %s must return a string or nil, got %s", name, action, type(result)), 0)
+    end
+    return result
+  elseif action == "handler" then
+    local list = handlers[name] or {}
+    for _, fn in ipairs(list) do fn(event, extra) end
+    return nil
+  elseif action == "digest" then
+    local spec = digests[name]
+    local result = spec.build(extra)
+    if type(result) ~= "string" and type(result) ~= "table" then
+      error(format("digest '%s': build must return a string or a table, got %s", name, type(result)), 0)
+    end
+    if type(result) == "table" then return json.encode(result) end
+    return result
+  end
+  elseif action == "manifest" then
+    local chunk, message = load(extra, name, "t", {})
+    if not chunk then error(message, 0) end
+    local manifest = chunk()
+    if type(manifest) ~= "table" then
+      error(format("%s: must return a table, got %s", sub(name, 2), type(manifest)), 0)
+    end
+    return json.encode(manifest)
+  end
+  error("unknown action " .. tostring(action), 0)
+end
+
+return { invoke = invoke, filters = filters }
+"""#

@@ -1,0 +1,351 @@
+import Foundation
+import RelaisCore
+
+/// Where a script's text comes from: a plugin folder or a `relais run` file. Decides how
+/// errors name files and where `require` may look.
+public struct ScriptOrigin: Sendable {
+    /// The plugin id, or nil for a `relais run` script.
+    public var pluginID: String?
+    /// The folder `require` resolves modules in (the plugin's, or the script's).
+    public var folder: URL
+
+    public init(pluginID: String?, folder: URL) {
+        self.pluginID = pluginID
+        self.folder = folder
+    }
+
+    /// The chunk name Lua reports for `relativePath`: `@la-base/init.lua` for a plugin,
+    /// `@script.lua` (as given) for a script.
+    func chunkname(for relativePath: String) -> String {
+        if let pluginID { return "@\(pluginID)/\(relativePath)" }
+        return "@\(relativePath)"
+    }
+}
+
+/// What a script asked the host for while it ran: every filter, exporter, handler and
+/// digest it registered, in order.
+public struct ScriptRegistrations: Sendable, Equatable {
+    public struct Exporter: Sendable, Equatable {
+        public var name: String
+        public var fileExtension: String
+        public var mimeType: String
+        public var summary: String
+    }
+    public var filters: [String] = []
+    public var exporters: [Exporter] = []
+    public var handlers: [String] = []
+    public var digests: [String] = []
+}
+
+/// Reads events for `relais.events`, a page at a time, so a script can walk a catalogue of
+/// any size in flat memory.
+public protocol ScriptEventSource: AnyObject {
+    /// At most `limit` events that match `query` (which carries the position to start after).
+    func page(_ query: EventQuery, limit: Int) throws -> [Event]
+}
+
+/// Any catalogue can serve `relais.events`.
+public final class CatalogueEventSource: ScriptEventSource {
+    private let store: any CatalogueStore
+    public init(store: any CatalogueStore) { self.store = store }
+    public func page(_ query: EventQuery, limit: Int) throws -> [Event] {
+        var page: [Event] = []
+        var bounded = query
+        bounded.limit = limit
+        try store.forEachEvent(matching: bounded) { event in
+            page.append(event)
+            return page.count < limit
+        }
+        return page
+    }
+}
+
+/// A Lua state with the `relais` API installed: the prelude, the host functions, and the
+/// bookkeeping they need. One per plugin, one per `relais run` script.
+final class ScriptRuntime {
+    let lua: LuaState
+    let origin: ScriptOrigin
+    private(set) var registrations = ScriptRegistrations()
+    private let arguments: [String]
+    private let events: (any ScriptEventSource)?
+    private let write: (String, ScriptOutputStream) -> Void
+    private var cursors: [Int: EventCursor] = [:]
+    private var nextCursor = 1
+
+    /// A `relais.events` iteration in progress.
+    private struct EventCursor {
+        var query: EventQuery
+        var buffered: [Event] = []
+        var position = 0
+        var remaining: Int?
+        var finished = false
+    }
+
+    init(
+        name: String, origin: ScriptOrigin, limits: ScriptLimits, arguments: [String] = [],
+        events: (any ScriptEventSource)?, write: @escaping (String, ScriptOutputStream) -> Void
+    ) throws {
+        lua = try LuaState(name: name, limits: limits)
+        self.origin = origin
+        self.arguments = arguments
+        self.events = events
+        self.write = write
+        try registerHostFunctions()
+        try lua.installPrelude(relaisPrelude)
+    }
+
+    /// Runs the file at `relativePath` inside the origin's folder.
+    func runFile(_ relativePath: String, displayName: String? = nil) throws -> LuaState.Outcome {
+        let url = origin.folder.appendingPathComponent(relativePath)
+        let source = try Self.readSource(url, shownAs: displayName ?? relativePath, pluginID: origin.pluginID)
+        return try lua.run(source, chunkname: origin.chunkname(for: displayName ?? relativePath))
+    }
+
+    /// Reads a Lua file as UTF-8 text, refusing binary chunks and huge files.
+    static func readSource(_ url: URL, shownAs name: String, pluginID: String?) throws -> String {
+        let shown = pluginID.map { "\($0)/\(name)" } ?? name
+        let data: Data
+        do {
+            let attributes = try FileManager.default.attributesOfItem(atPath: url.path)
+            if let size = attributes[.size] as? NSNumber, size.intValue > 4 << 20 {
+                throw ScriptError(message: "\(shown): file is larger than 4 MiB")
+            }
+            data = try Data(contentsOf: url)
+        } catch let error as ScriptError {
+            throw error
+        } catch {
+            throw ScriptError(message: "\(shown): cannot read the file (\(error.localizedDescription))")
+        }
+        if data.first == 0x1B { throw ScriptError(message: "\(shown): binary chunks are not allowed") }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw ScriptError(message: "\(shown): the file is not UTF-8 text")
+        }
+        return text
+    }
+
+    // MARK: - Host functions
+
+    private func registerHostFunctions() throws {
+        try lua.register("__host.version") { _ in [.string("relais 0.1")] }
+        try lua.register("__host.register") { [unowned self] args in
+            try self.recordRegistration(args)
+            return []
+        }
+        try lua.register("__host.write") { [unowned self] args in
+            let text = try Self.string(args, 0, "print")
+            let stream: ScriptOutputStream = Self.optionalString(args, 1) == "log" ? .log : .output
+            self.write(text, stream)
+            return []
+        }
+        try lua.register("__host.fold") { args in [.string(TextFolding.fold(try Self.string(args, 0, "relais.text.fold")))] }
+        try lua.register("__host.text_matches") { args in
+            let text = try Self.string(args, 0, "relais.text.matches")
+            let query = try Self.string(args, 1, "relais.text.matches")
+            return [.boolean(TextFolding.matches(query: TextFolding.words(query), in: text))]
+        }
+        try lua.register("__host.date_format") { args in
+            let text = try Self.string(args, 0, "relais.date.format")
+            guard let time = EventTime(parsing: text) else {
+                throw LuaFunctionError(
+                    "relais.date.format: '\(text.prefix(40))' is not a time (2020-11-17, 2020-11-10T09:30 or 2020-11-10T09:30:00+01:00)")
+            }
+            let pattern = Self.optionalString(args, 1) ?? (time.isAllDay ? "%A %d %B %Y" : "%A %d %B %Y, %h")
+            return [.string(FrenchDates.format(time, pattern: pattern))]
+        }
+        try lua.register("__host.date_slot") { args in
+            let startText = try Self.string(args, 0, "relais.date.slot")
+            guard let start = EventTime(parsing: startText) else {
+                throw LuaFunctionError("relais.date.slot: start '\(startText.prefix(40))' is not a time")
+            }
+            var end: EventTime?
+            if let endText = Self.optionalString(args, 1) {
+                guard let parsed = EventTime(parsing: endText) else {
+                    throw LuaFunctionError("relais.date.slot: end '\(endText.prefix(40))' is not a time")
+                }
+                end = parsed
+            }
+            return [.string(FrenchDates.slot(Slot(start: start, end: end)))]
+        }
+        try lua.register("__host.date_week") { args in
+            let text = try Self.string(args, 0, "relais.date.week")
+            guard let time = EventTime(parsing: text) else {
+                throw LuaFunctionError("relais.date.week: '\(text.prefix(40))' is not a time")
+            }
+            return [.string(ISOWeek(containing: time.parisDay).description)]
+        }
+        try lua.register("__host.regions") { _ in
+            [.string(Region.all.map { "\($0.code)=\($0.name)" }.joined(separator: "\n"))]
+        }
+        try lua.register("__host.region_lookup") { args in
+            guard let region = Region.lookup(try Self.string(args, 0, "relais.regions.lookup")) else { return [.none] }
+            return [.string(region.code), .string(region.name)]
+        }
+        try lua.register("__host.arg_count") { [unowned self] _ in [.integer(Int64(self.arguments.count))] }
+        try lua.register("__host.arg") { [unowned self] args in
+            guard case .integer(let index)? = args.first, index >= 1, index <= self.arguments.count else { return [.none] }
+            return [.string(self.arguments[Int(index) - 1])]
+        }
+        try lua.register("__host.module_source") { [unowned self] args in
+            let name = try Self.string(args, 0, "require")
+            let (source, chunkname) = try self.moduleSource(name)
+            return [.string(source), .string(chunkname)]
+        }
+        try lua.register("__host.events_open") { [unowned self] args in try self.openEvents(args) }
+        try lua.register("__host.events_next") { [unowned self] args in try self.nextEvent(args) }
+        try lua.registerExit("__host.exit")
+    }
+
+    private func recordRegistration(_ args: [LuaArgument]) throws {
+        let kind = try Self.string(args, 0, "register")
+        let name = try Self.string(args, 1, "register")
+        switch kind {
+        case "filter": registrations.filters.append(name)
+        case "exporter":
+            registrations.exporters.append(
+                .init(
+                    name: name, fileExtension: Self.optionalString(args, 2) ?? "txt",
+                    mimeType: Self.optionalString(args, 3) ?? "text/plain", summary: Self.optionalString(args, 4) ?? ""))
+        case "handler": if !registrations.handlers.contains(name) { registrations.handlers.append(name) }
+        case "digest": registrations.digests.append(name)
+        default: throw LuaFunctionError("unknown registration \(kind)")
+        }
+    }
+
+    /// `require("lib.util")` → `lib/util.lua` inside the origin folder, never outside it.
+    private func moduleSource(_ name: String) throws -> (String, String) {
+        let parts = name.split(separator: ".", omittingEmptySubsequences: false)
+        let valid =
+            !parts.isEmpty
+            && parts.allSatisfy { part in
+                !part.isEmpty && part.utf8.allSatisfy { b in
+                    (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || b == 0x5F || b == 0x2D
+                }
+            }
+        guard valid else {
+            throw LuaFunctionError(
+                "require: '\(name.prefix(80))' is not a module name (letters, digits, - and _, separated by dots; no paths)")
+        }
+        let relative = parts.joined(separator: "/") + ".lua"
+        let folder = origin.folder.resolvingSymlinksInPath().standardizedFileURL
+        let file = folder.appendingPathComponent(relative).resolvingSymlinksInPath().standardizedFileURL
+        guard file.path.hasPrefix(folder.path + "/") else {
+            throw LuaFunctionError("require: module '\(name)' resolves outside the plugin's folder")
+        }
+        guard FileManager.default.fileExists(atPath: file.path) else {
+            throw LuaFunctionError("require: module '\(name)' not found (looked for \(relative) in the plugin's folder)")
+        }
+        do {
+            let source = try Self.readSource(file, shownAs: relative, pluginID: origin.pluginID)
+            return (source, origin.chunkname(for: relative))
+        } catch let error as ScriptError {
+            throw LuaFunctionError("require: \(error.message)")
+        }
+    }
+
+    private func openEvents(_ args: [LuaArgument]) throws -> [LuaResult] {
+        guard events != nil else { throw LuaFunctionError("relais.events: no catalogue is open") }
+        var query = EventQuery()
+        func list(_ index: Int) -> [String] {
+            guard let text = Self.optionalString(args, index) else { return [] }
+            return text.split(separator: "\u{1F}", omittingEmptySubsequences: true).map(String.init)
+        }
+        for name in list(0) {
+            if TextFolding.nameKey(name) == "national" {
+                query.regions.append(.national)
+            } else if let region = Region.lookup(name) {
+                query.regions.append(.region(region))
+            } else {
+                throw LuaFunctionError("relais.events: unknown region '\(name)'")
+            }
+        }
+        for name in list(1) {
+            guard let kind = EventKind(rawValue: name) else {
+                throw LuaFunctionError("relais.events: unknown kind '\(name)' (expected one of \(EventKind.allNames))")
+            }
+            query.kinds.append(kind)
+        }
+        query.labs = list(2)
+        if let from = Self.optionalString(args, 3) {
+            guard let day = CivilDate(parsing: from) else { throw LuaFunctionError("relais.events: from '\(from)' is not a date (YYYY-MM-DD)") }
+            query.from = day
+        }
+        if let to = Self.optionalString(args, 4) {
+            guard let day = CivilDate(parsing: to) else { throw LuaFunctionError("relais.events: to '\(to)' is not a date (YYYY-MM-DD)") }
+            query.to = day
+        }
+        for name in list(5) {
+            guard let status = EventStatus(rawValue: name) else {
+                throw LuaFunctionError("relais.events: unknown status '\(name)' (expected one of \(EventStatus.allNames))")
+            }
+            query.statuses.append(status)
+        }
+        if args.count > 6, case .boolean(let online) = args[6] { query.online = online }
+        if let text = Self.optionalString(args, 7), !TextFolding.words(text).isEmpty { query.text = text }
+        var remaining: Int?
+        if args.count > 8 {
+            switch args[8] {
+            case .integer(let value) where value > 0: remaining = Int(value)
+            case .number(let value) where value >= 1 && value < 1e12: remaining = Int(value)
+            case .none: break
+            default: throw LuaFunctionError("relais.events: limit must be a positive integer")
+            }
+        }
+        let handle = nextCursor
+        nextCursor += 1
+        cursors[handle] = EventCursor(query: query, remaining: remaining)
+        return [.integer(Int64(handle))]
+    }
+
+    private static let pageSize = 256
+
+    private func nextEvent(_ args: [LuaArgument]) throws -> [LuaResult] {
+        guard case .integer(let raw)? = args.first, var cursor = cursors[Int(raw)] else { return [.none] }
+        let handle = Int(raw)
+        if cursor.remaining == 0 {
+            cursors[handle] = nil
+            return [.none]
+        }
+        if cursor.position >= cursor.buffered.count {
+            if cursor.finished {
+                cursors[handle] = nil
+                return [.none]
+            }
+            guard let events else { return [.none] }
+            let page = try events.page(cursor.query, limit: Self.pageSize)
+            cursor.finished = page.count < Self.pageSize
+            cursor.buffered = page
+            cursor.position = 0
+            if let last = page.last { cursor.query.after = EventQuery.Position(last) }
+            if page.isEmpty {
+                cursors[handle] = nil
+                return [.none]
+            }
+        }
+        let event = cursor.buffered[cursor.position]
+        cursor.position += 1
+        if let remaining = cursor.remaining { cursor.remaining = remaining - 1 }
+        cursors[handle] = cursor
+        return [.event(event)]
+    }
+
+    // MARK: - Argument helpers
+
+    static func string(_ args: [LuaArgument], _ index: Int, _ function: String) throws -> String {
+        guard index < args.count, case .string(let text) = args[index] else {
+            let got = index < args.count ? args[index].typeName : "nil"
+            throw LuaFunctionError("\(function): argument #\(index + 1) must be a string, got \(got)")
+        }
+        return text
+    }
+
+    static func optionalString(_ args: [LuaArgument], _ index: Int) -> String? {
+        guard index < args.count, case .string(let text) = args[index] else { return nil }
+        return text
+    }
+}
+
+/// Where `print` and `relais.log` go.
+public enum ScriptOutputStream: Sendable {
+    case output
+    case log
+}

@@ -1,0 +1,110 @@
+import GRDB
+
+/// The catalogue's tables, created and upgraded by versioned migrations.
+///
+/// A migration, once released, is never edited: a later schema is a new migration appended
+/// to ``migrator``. A file that has migrations this build does not know was written by a
+/// newer Relais, and is refused rather than misread.
+///
+/// Tables (schema `v1`):
+///
+/// - `events`: one row per event id. `event_key` is an explicit integer key (so `VACUUM`
+///   keeps it) that `slots` and the full-text index refer to. Every interchange field has
+///   a column; `slots`, `audience` and `tags` are packed text (see `StoredEvent`).
+///   `first_start` / `last_end` are the first and last instants the slots cover, in Unix
+///   epoch seconds: listing order and a cheap window pre-filter.
+/// - `slots`: one row per slot (`start`/`end` as stored text, `covered_start` and
+///   `covered_end` in epoch seconds), for the date window of queries.
+/// - `events_fts`: FTS5 over the folded words of title, description, organizer, place and
+///   tags (`TextFolding.words`, joined by spaces), rowid = `event_key`.
+/// - `imports`: one row per committed import: origin, start and end, counts.
+/// - `changes`: the change log, one row per change, never deleted: the canonical JSON of
+///   the event before (NULL when added) and after.
+enum CatalogueSchema {
+    /// Marks a SQLite file as a Relais catalogue (`PRAGMA application_id`, "RLAI").
+    static let applicationID: Int32 = 0x524C_4149
+
+    static let migrator: DatabaseMigrator = {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(sql: "PRAGMA application_id = \(applicationID)")
+            try db.execute(
+                sql: """
+                    CREATE TABLE imports (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        origin TEXT NOT NULL,
+                        started_at REAL NOT NULL,
+                        finished_at REAL,
+                        added INTEGER NOT NULL DEFAULT 0,
+                        updated INTEGER NOT NULL DEFAULT 0,
+                        rescheduled INTEGER NOT NULL DEFAULT 0,
+                        cancelled INTEGER NOT NULL DEFAULT 0,
+                        unchanged INTEGER NOT NULL DEFAULT 0
+                    );
+
+                    CREATE TABLE events (
+                        event_key INTEGER PRIMARY KEY,
+                        id TEXT NOT NULL UNIQUE,
+                        title TEXT NOT NULL,
+                        kind TEXT NOT NULL,
+                        status TEXT NOT NULL,
+                        slots TEXT NOT NULL,
+                        region TEXT,
+                        online INTEGER NOT NULL,
+                        lab TEXT,
+                        organizer TEXT,
+                        place TEXT,
+                        url TEXT,
+                        contact TEXT,
+                        audience TEXT,
+                        tags TEXT,
+                        description TEXT,
+                        first_start REAL NOT NULL,
+                        last_end REAL NOT NULL,
+                        slot_count INTEGER NOT NULL
+                    );
+                    -- Listing order, and the window's upper bound (first_start <= window end).
+                    CREATE INDEX events_by_first_start ON events(first_start, id);
+                    -- One index per filter, each in listing order so that a filtered listing
+                    -- needs at most a sort of events starting at the same instant.
+                    CREATE INDEX events_by_region ON events(region, first_start);
+                    CREATE INDEX events_by_kind ON events(kind, first_start);
+                    CREATE INDEX events_by_lab ON events(lab, first_start);
+                    CREATE INDEX events_by_status ON events(status, first_start);
+
+                    CREATE TABLE slots (
+                        event_key INTEGER NOT NULL,
+                        position INTEGER NOT NULL,
+                        start TEXT NOT NULL,
+                        "end" TEXT,
+                        covered_start REAL NOT NULL,
+                        covered_end REAL NOT NULL,
+                        PRIMARY KEY (event_key, position)
+                    ) WITHOUT ROWID;
+                    CREATE INDEX slots_by_covered_range ON slots(covered_start, covered_end);
+
+                    -- The words are folded and split by Relais (TextFolding.words) and joined
+                    -- by spaces. The ascii tokenizer splits only on ASCII punctuation and
+                    -- spaces and keeps every other character, so its tokens are exactly those
+                    -- words and a prefix query means what EventQuery.matches means. Queries
+                    -- are single-token prefix terms, so positions are not needed (detail=none).
+                    CREATE VIRTUAL TABLE events_fts USING fts5(words, tokenize = 'ascii', detail = 'none');
+
+                    CREATE TABLE changes (
+                        sequence INTEGER PRIMARY KEY AUTOINCREMENT,
+                        import_id INTEGER NOT NULL,
+                        recorded_at REAL NOT NULL,
+                        origin TEXT NOT NULL,
+                        kind TEXT NOT NULL,
+                        event_id TEXT NOT NULL,
+                        before_json TEXT,
+                        after_json TEXT NOT NULL
+                    );
+                    """)
+        }
+        return migrator
+    }()
+
+    /// The migrations this build knows, for error messages.
+    static var knownVersions: [String] { migrator.migrations }
+}

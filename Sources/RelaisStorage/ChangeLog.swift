@@ -1,0 +1,61 @@
+import Foundation
+import GRDB
+import RelaisCore
+
+/// Reads the `changes` table back into ``EventChange`` values.
+enum ChangeLog {
+    /// Changes with a sequence above `after` (and at most `through`), oldest first.
+    static func changes(_ db: Database, after: Int64, through: Int64?, limit: Int) throws -> [EventChange] {
+        var sql = """
+            SELECT sequence, kind, event_id, before_json, after_json, recorded_at, origin
+            FROM changes WHERE sequence > ?
+            """
+        var arguments: [any DatabaseValueConvertible] = [after]
+        if let through {
+            sql += " AND sequence <= ?"
+            arguments.append(through)
+        }
+        sql += " ORDER BY sequence LIMIT ?"
+        arguments.append(Int64(clamping: limit))
+        let rows = try Row.fetchCursor(db.cachedStatement(sql: sql), arguments: StatementArguments(arguments))
+        var result: [EventChange] = []
+        while let row = try rows.next() {
+            result.append(try change(row))
+        }
+        return result
+    }
+
+    private static func change(_ row: Row) throws -> EventChange {
+        let sequence = try row.decode(Int64?.self, atIndex: 0) ?? 0
+        guard let kindName = try row.decode(String?.self, atIndex: 1), let kind = ChangeKind(rawValue: kindName),
+            let eventID = try row.decode(String?.self, atIndex: 2), let afterJSON = try row.decode(String?.self, atIndex: 4)
+        else {
+            throw StoredDataProblem("change \(sequence) of the change log is incomplete")
+        }
+        let before = try row.decode(String?.self, atIndex: 3).map { try event(fromJSON: $0, sequence: sequence) }
+        let after = try event(fromJSON: afterJSON, sequence: sequence)
+        let recordedAt = try row.decode(Double?.self, atIndex: 5) ?? 0
+        return EventChange(
+            sequence: sequence, kind: kind, eventID: eventID, before: before, after: after,
+            recordedAt: Date(timeIntervalSince1970: recordedAt), source: try row.decode(String?.self, atIndex: 6) ?? "")
+    }
+
+    /// The event a change-log JSON object describes, through the same field rules as any
+    /// imported record.
+    static func event(fromJSON json: String, sequence: Int64) throws -> Event {
+        let value: InterchangeValue
+        do {
+            value = try JSONValueParser.parse(json)
+        } catch {
+            throw StoredDataProblem("change \(sequence) of the change log is not readable JSON (\(error))")
+        }
+        guard case .object(let record) = value else {
+            throw StoredDataProblem("change \(sequence) of the change log is not a JSON object")
+        }
+        do {
+            return try EventRecordDecoding.event(from: record)
+        } catch {
+            throw StoredDataProblem("change \(sequence) of the change log holds an invalid event: \(error)")
+        }
+    }
+}

@@ -1,0 +1,101 @@
+import GRDB
+import RelaisCore
+
+/// The built-in filters of an ``EventQuery`` as the WHERE clause of a query over
+/// `events e`, with its arguments. Every value is bound as an argument, never spliced
+/// into the SQL text.
+///
+/// It must select exactly the events ``EventQuery/matches(_:)`` accepts:
+/// - values within one filter are ORed (`IN`), filters are ANDed;
+/// - the date window keeps an event when one of its slots' covered range overlaps the
+///   window. `first_start <= end AND last_end >= start` is necessary for that and uses
+///   the index; it is also sufficient for a one-slot event, so only events with several
+///   slots look at the `slots` table;
+/// - text: each folded query word is a quoted prefix term of FTS5, all of them ANDed.
+struct EventQuerySQL {
+    private(set) var whereClause = ""
+    private(set) var arguments = StatementArguments()
+    /// ` LIMIT ?` with its argument already in ``arguments``, or empty.
+    private(set) var limitClause = ""
+    /// True when the query cannot match anything (`limit` zero or less).
+    let isEmpty: Bool
+
+    init(_ query: EventQuery) {
+        var conditions: [String] = []
+        var values: [any DatabaseValueConvertible] = []
+
+        func list(_ column: String, _ items: [String]) {
+            var unique: [String] = []
+            for item in items where !unique.contains(item) { unique.append(item) }
+            conditions.append("e.\(column) IN (\(Array(repeating: "?", count: unique.count).joined(separator: ", ")))")
+            values.append(contentsOf: unique as [any DatabaseValueConvertible])
+        }
+
+        if !query.regions.isEmpty {
+            var codes: [String] = []
+            var national = false
+            for filter in query.regions {
+                switch filter {
+                case .national: national = true
+                case .region(let region): if !codes.contains(region.code) { codes.append(region.code) }
+                }
+            }
+            var alternatives: [String] = []
+            if !codes.isEmpty {
+                alternatives.append("e.region IN (\(Array(repeating: "?", count: codes.count).joined(separator: ", ")))")
+                values.append(contentsOf: codes as [any DatabaseValueConvertible])
+            }
+            if national { alternatives.append("e.region IS NULL") }
+            conditions.append("(" + alternatives.joined(separator: " OR ") + ")")
+        }
+        if !query.kinds.isEmpty { list("kind", query.kinds.map(\.rawValue)) }
+        if !query.labs.isEmpty { list("lab", query.labs) }
+        if !query.statuses.isEmpty { list("status", query.statuses.map(\.rawValue)) }
+        if let online = query.online {
+            conditions.append("e.online = ?")
+            values.append(online ? 1 : 0)
+        }
+        if query.from != nil || query.to != nil {
+            let window = query.window
+            var slotConditions: [String] = []
+            var slotValues: [any DatabaseValueConvertible] = []
+            if let end = window.to?.timeIntervalSince1970 {
+                conditions.append("e.first_start <= ?")
+                values.append(end)
+                slotConditions.append("s.covered_start <= ?")
+                slotValues.append(end)
+            }
+            if let start = window.from?.timeIntervalSince1970 {
+                conditions.append("e.last_end >= ?")
+                values.append(start)
+                slotConditions.append("s.covered_end >= ?")
+                slotValues.append(start)
+            }
+            if !slotConditions.isEmpty {
+                conditions.append(
+                    "(e.slot_count = 1 OR EXISTS (SELECT 1 FROM slots s WHERE s.event_key = e.event_key AND "
+                        + slotConditions.joined(separator: " AND ") + "))")
+                values.append(contentsOf: slotValues)
+            }
+        }
+        let words = query.textWords
+        if !words.isEmpty {
+            conditions.append("e.event_key IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ?)")
+            values.append(Self.ftsQuery(words))
+        }
+        if let limit = query.limit {
+            limitClause = " LIMIT ?"
+            values.append(max(limit, 0))
+        }
+        isEmpty = (query.limit ?? 1) <= 0
+        if !conditions.isEmpty { whereClause = " WHERE " + conditions.joined(separator: " AND ") }
+        arguments = StatementArguments(values)
+    }
+
+    /// `"word1"* "word2"*`: every word a prefix term, implicitly ANDed. Quoting makes
+    /// each word a string whatever it holds (`OR`, `NEAR`, `-`, `*`, parentheses); a quote
+    /// inside is doubled, FTS5's own escape.
+    static func ftsQuery(_ words: [String]) -> String {
+        words.map { "\"" + $0.replacingOccurrences(of: "\"", with: "\"\"") + "\"*" }.joined(separator: " ")
+    }
+}

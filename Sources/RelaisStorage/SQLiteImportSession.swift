@@ -1,0 +1,211 @@
+import Foundation
+import GRDB
+import RelaisCore
+
+/// The write side of one import, inside the IMMEDIATE transaction that
+/// ``SQLiteCatalogue/importBatch(origin:dryRun:_:)`` opens.
+///
+/// Memory stays flat however many events arrive: nothing is kept per event. Duplicate ids
+/// within the batch are found in the database itself: an event whose `event_key` is above
+/// the largest key at the start of the batch was inserted by this batch, and the keys of
+/// existing events put by this batch go to a temporary table (outside the catalogue
+/// file, and rolled back with the transaction).
+final class SQLiteImportSession: ImportSession {
+    private(set) var report = ImportReport()
+    /// The change-log sequences this batch wrote, or nil when it changed nothing.
+    var sequences: ClosedRange<Int64>? {
+        guard let firstSequence, let lastSequence else { return nil }
+        return firstSequence...lastSequence
+    }
+
+    private let db: Database
+    private let importID: Int64
+    private let origin: String
+    private let recordedAt: Double
+    private let largestKeyBefore: Int64
+    private var firstSequence: Int64?
+    private var lastSequence: Int64?
+    private var isOpen = true
+
+    private let selectStored: Statement
+    private let markSeen: Statement
+    private let insertEvent: Statement
+    private let updateEvent: Statement
+    private let deleteSlots: Statement
+    private let insertSlot: Statement
+    private let deleteWords: Statement
+    private let insertWords: Statement
+    private let insertChange: Statement
+
+    /// Starts the batch in `db`, which must be inside a write transaction.
+    init(_ db: Database, origin: String) throws {
+        self.db = db
+        self.origin = origin
+        let now = Date()
+        recordedAt = now.timeIntervalSince1970
+        try db.execute(sql: "INSERT INTO imports (origin, started_at) VALUES (?, ?)", arguments: [origin, recordedAt])
+        importID = db.lastInsertedRowID
+        largestKeyBefore = try Int64.fetchOne(db, sql: "SELECT MAX(event_key) FROM events") ?? 0
+        try db.execute(sql: "CREATE TEMP TABLE IF NOT EXISTS relais_import_seen (event_key INTEGER PRIMARY KEY)")
+        try db.execute(sql: "DELETE FROM temp.relais_import_seen")
+
+        selectStored = try db.cachedStatement(
+            sql: "SELECT event_key, \(StoredEvent.columns) FROM events WHERE id = ?")
+        markSeen = try db.cachedStatement(sql: "INSERT OR IGNORE INTO temp.relais_import_seen (event_key) VALUES (?)")
+        insertEvent = try db.cachedStatement(
+            sql: """
+                INSERT INTO events (id, title, kind, status, slots, region, online, lab, organizer, place, url,
+                    contact, audience, tags, description, first_start, last_end, slot_count)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """)
+        updateEvent = try db.cachedStatement(
+            sql: """
+                UPDATE events SET title = ?, kind = ?, status = ?, slots = ?, region = ?, online = ?, lab = ?,
+                    organizer = ?, place = ?, url = ?, contact = ?, audience = ?, tags = ?, description = ?,
+                    first_start = ?, last_end = ?, slot_count = ?
+                WHERE event_key = ?
+                """)
+        deleteSlots = try db.cachedStatement(sql: "DELETE FROM slots WHERE event_key = ?")
+        insertSlot = try db.cachedStatement(
+            sql: """
+                INSERT INTO slots (event_key, position, start, "end", covered_start, covered_end)
+                VALUES (?, ?, ?, ?, ?, ?)
+                """)
+        deleteWords = try db.cachedStatement(sql: "DELETE FROM events_fts WHERE rowid = ?")
+        insertWords = try db.cachedStatement(sql: "INSERT INTO events_fts (rowid, words) VALUES (?, ?)")
+        insertChange = try db.cachedStatement(
+            sql: """
+                INSERT INTO changes (import_id, recorded_at, origin, kind, event_id, before_json, after_json)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                """)
+    }
+
+    /// Stores `event` (normalized, as `Event.normalized()` defines the stored form) and
+    /// records the change. Throws the event's first validation problem, or a problem on
+    /// field `id` when this batch already put that id.
+    @discardableResult
+    func put(_ event: Event) throws -> ChangeKind {
+        guard isOpen else { throw CatalogueError("the import session was used after its import ended") }
+        let incoming = event.normalized()
+        if let problem = incoming.validationProblem() { throw problem }
+        let encoded = StoredEvent(incoming)
+
+        guard let row = try Row.fetchOne(selectStored, arguments: [incoming.id]) else {
+            try insert(incoming, encoded)
+            return record(.added)
+        }
+        guard let key = try row.decode(Int64?.self, atIndex: 0) else {
+            throw StoredDataProblem("event '\(incoming.id)' has no key")
+        }
+        if key > largestKeyBefore {
+            throw duplicate(incoming.id)
+        }
+        try markSeen.execute(arguments: [key])
+        if db.changesCount == 0 { throw duplicate(incoming.id) }
+
+        if try encoded.isStored(in: row, at: 1) { return record(.unchanged) }
+        let stored = try StoredEvent.decode(row, at: 1)
+        let kind = ChangeKind.between(stored: stored, incoming: incoming)
+        if kind == .unchanged { return record(.unchanged) }
+
+        let ranges = Self.coveredRanges(incoming.slots)
+        var arguments = encoded.fieldArguments
+        let extra: [(any DatabaseValueConvertible)?] = [ranges.first, ranges.last, incoming.slots.count, key]
+        arguments += extra
+        try updateEvent.execute(arguments: StatementArguments(arguments))
+        if !incoming.hasSameSlotsInOrder(as: stored) {
+            try deleteSlots.execute(arguments: [key])
+            try insertSlots(key, encoded, ranges.slots)
+        }
+        if incoming.searchableText != stored.searchableText {
+            try deleteWords.execute(arguments: [key])
+            try insertWords.execute(arguments: [key, Self.searchWords(incoming)])
+        }
+        try appendChange(kind, incoming, before: EventJSONWriting.json(stored))
+        return record(kind)
+    }
+
+    /// Writes the import's counts; called once `work` has returned.
+    func finish() throws {
+        try db.execute(
+            sql: """
+                UPDATE imports SET finished_at = ?, added = ?, updated = ?, rescheduled = ?, cancelled = ?,
+                    unchanged = ? WHERE id = ?
+                """,
+            arguments: [
+                Date().timeIntervalSince1970, report.added, report.updated, report.rescheduled, report.cancelled,
+                report.unchanged, importID,
+            ])
+        try db.execute(sql: "DELETE FROM temp.relais_import_seen")
+    }
+
+    /// Ends the session: `db` is not valid once the transaction's closure has returned.
+    func close() { isOpen = false }
+
+    // MARK: - Writing one event
+
+    private func insert(_ event: Event, _ encoded: StoredEvent) throws {
+        let ranges = Self.coveredRanges(event.slots)
+        var arguments: [(any DatabaseValueConvertible)?] = [event.id]
+        arguments += encoded.fieldArguments
+        let extra: [(any DatabaseValueConvertible)?] = [ranges.first, ranges.last, event.slots.count]
+        arguments += extra
+        try insertEvent.execute(arguments: StatementArguments(arguments))
+        let key = db.lastInsertedRowID
+        try insertSlots(key, encoded, ranges.slots)
+        try insertWords.execute(arguments: [key, Self.searchWords(event)])
+        try appendChange(.added, event, before: nil)
+    }
+
+    private func insertSlots(_ key: Int64, _ encoded: StoredEvent, _ ranges: [(Double, Double)]) throws {
+        for (position, (times, range)) in zip(encoded.slotTimes, ranges).enumerated() {
+            try insertSlot.execute(arguments: [key, position, times.start, times.end, range.0, range.1])
+        }
+    }
+
+    private func appendChange(_ kind: ChangeKind, _ event: Event, before: String?) throws {
+        let after = EventJSONWriting.json(event)
+        let arguments: [(any DatabaseValueConvertible)?] = [
+            importID, recordedAt, origin, kind.rawValue, event.id, before, after,
+        ]
+        try insertChange.execute(arguments: StatementArguments(arguments))
+        let sequence = db.lastInsertedRowID
+        if firstSequence == nil { firstSequence = sequence }
+        lastSequence = sequence
+    }
+
+    private func record(_ kind: ChangeKind) -> ChangeKind {
+        report.count(kind)
+        return kind
+    }
+
+    private func duplicate(_ id: String) -> EventFieldProblem {
+        EventFieldProblem(field: "id", message: "duplicate id '\(id)' (already in this file)")
+    }
+
+    /// Each slot's covered range in epoch seconds, and the first start and last end.
+    private static func coveredRanges(_ slots: [Slot]) -> (slots: [(Double, Double)], first: Double, last: Double) {
+        var ranges: [(Double, Double)] = []
+        ranges.reserveCapacity(slots.count)
+        var first = Double.infinity
+        var last = -Double.infinity
+        for slot in slots {
+            let start = slot.coveredStart.timeIntervalSince1970
+            let end = slot.coveredEnd.timeIntervalSince1970
+            ranges.append((start, end))
+            first = min(first, start)
+            last = max(last, end)
+        }
+        return (ranges, first, last)
+    }
+
+    /// The text the full-text index holds: the folded words, one space apart.
+    static func searchWords(_ event: Event) -> String {
+        TextFolding.words(event.searchableText).joined(separator: " ")
+    }
+}
+
+extension Event {
+    /// Whether the slots are the same, in the same order (the `slots` rows keep positions).
+    fileprivate func hasSameSlotsInOrder(as other: Event) -> Bool { slots == other.slots }
+}

@@ -1,0 +1,216 @@
+import Foundation
+import GRDB
+import RelaisCore
+
+/// How an event is laid out in its `events` row, and back.
+///
+/// Every field has its own column so the catalogue reads well in the `sqlite3` shell and
+/// the filters can be indexed. The three list fields are packed into one text column each
+/// (slots as `start/end;start/end`, audience and tags as JSON arrays), so that turning a
+/// row back into an ``Event`` never needs a second query: this is the streaming hot path.
+struct StoredEvent {
+    /// The columns ``decode(_:at:)`` reads, in this order.
+    static let columns =
+        "id, title, kind, status, slots, region, online, lab, organizer, place, url, contact, audience, tags, description"
+    /// How many columns ``columns`` lists.
+    static let columnCount = 15
+
+    let id: String
+    let title: String
+    let kind: String
+    let status: String
+    let slots: String
+    let region: String?
+    let online: Bool
+    let lab: String?
+    let organizer: String?
+    let place: String?
+    let url: String?
+    let contact: String?
+    let audience: String?
+    let tags: String?
+    let description: String?
+    /// The stored text of each slot's start and end, as in ``slots``.
+    let slotTimes: [(start: String, end: String?)]
+
+    /// Encodes `event`; losslessly, so that decoding gives back an equal event.
+    init(_ event: Event) {
+        id = event.id
+        title = event.title
+        kind = event.kind.rawValue
+        status = event.status.rawValue
+        var times: [(start: String, end: String?)] = []
+        times.reserveCapacity(event.slots.count)
+        var packed = ""
+        for (index, slot) in event.slots.enumerated() {
+            let start = StoredTime.text(slot.start)
+            let end = slot.end.map(StoredTime.text)
+            times.append((start, end))
+            if index > 0 { packed += ";" }
+            packed += start
+            if let end { packed += "/" + end }
+        }
+        slotTimes = times
+        slots = packed
+        region = event.region?.code
+        online = event.online
+        lab = event.lab
+        organizer = event.organizer
+        place = event.place
+        url = event.url
+        contact = event.contact
+        audience = Self.packList(event.audience)
+        tags = Self.packList(event.tags)
+        description = event.description
+    }
+
+    /// The values to bind for the columns of ``columns`` after `id`, in order.
+    var fieldArguments: [(any DatabaseValueConvertible)?] {
+        [title, kind, status, slots, region, online, lab, organizer, place, url, contact, audience, tags, description]
+    }
+
+    /// Whether `row` (the columns of ``columns`` starting at `offset`) holds exactly this
+    /// encoding. Comparing the stored text is much cheaper than decoding the stored event,
+    /// and re-imports are mostly unchanged events.
+    func isStored(in row: Row, at offset: Int) throws -> Bool {
+        let leading: [String?] = [title, kind, status, slots, region]
+        for (index, expected) in leading.enumerated() {
+            let stored = try row.decode(String?.self, atIndex: offset + 1 + index)
+            if stored != expected { return false }
+        }
+        let storedOnline = try row.decode(Int64?.self, atIndex: offset + 6)
+        if storedOnline != (online ? 1 : 0) { return false }
+        let trailing: [String?] = [lab, organizer, place, url, contact, audience, tags, description]
+        for (index, expected) in trailing.enumerated() {
+            let stored = try row.decode(String?.self, atIndex: offset + 7 + index)
+            if stored != expected { return false }
+        }
+        return true
+    }
+
+    /// Audience and tags as a JSON array, or nil (SQL NULL) when empty.
+    static func packList(_ items: [String]) -> String? {
+        guard !items.isEmpty else { return nil }
+        var out = "["
+        for (index, item) in items.enumerated() {
+            if index > 0 { out += "," }
+            EventJSONWriting.appendString(item, to: &out)
+        }
+        return out + "]"
+    }
+
+    /// Decodes the event stored in `row`, whose columns are those of ``columns`` starting
+    /// at `offset`. Throws ``StoredDataProblem`` when the row was damaged outside Relais.
+    static func decode(_ row: Row, at offset: Int) throws -> Event {
+        guard let id = try row.decode(String?.self, atIndex: offset) else {
+            throw StoredDataProblem("an event row has no id")
+        }
+        func required(_ index: Int, _ name: String) throws -> String {
+            guard let value = try row.decode(String?.self, atIndex: offset + index) else {
+                throw StoredDataProblem("event '\(id)' has no \(name)")
+            }
+            return value
+        }
+        func optional(_ index: Int) throws -> String? {
+            try row.decode(String?.self, atIndex: offset + index)
+        }
+        let title = try required(1, "title")
+        let kindName = try required(2, "kind")
+        guard let kind = EventKind(rawValue: kindName) else {
+            throw StoredDataProblem("event '\(id)' has the unknown kind '\(kindName.prefix(40))'")
+        }
+        let statusName = try required(3, "status")
+        guard let status = EventStatus(rawValue: statusName) else {
+            throw StoredDataProblem("event '\(id)' has the unknown status '\(statusName.prefix(40))'")
+        }
+        let slots = try unpackSlots(try required(4, "slots"), id: id)
+        var region: Region?
+        if let code = try optional(5) {
+            guard let found = Region(code: code) else {
+                throw StoredDataProblem("event '\(id)' has the unknown region code '\(code.prefix(20))'")
+            }
+            region = found
+        }
+        let online = try row.decode(Int64?.self, atIndex: offset + 6) ?? 0
+        return Event(
+            id: id, title: title, kind: kind, status: status, slots: slots, region: region, online: online != 0,
+            lab: try optional(7), organizer: try optional(8), place: try optional(9), url: try optional(10),
+            contact: try optional(11), audience: try unpackList(try optional(12), field: "audience", id: id),
+            tags: try unpackList(try optional(13), field: "tags", id: id), description: try optional(14))
+    }
+
+    private static func unpackSlots(_ text: String, id: String) throws -> [Slot] {
+        var slots: [Slot] = []
+        for part in text.split(separator: ";", omittingEmptySubsequences: false) {
+            let bounds = part.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
+            guard let startText = bounds.first, let start = StoredTime.parse(startText) else {
+                throw StoredDataProblem("event '\(id)' has unreadable slots '\(text.prefix(80))'")
+            }
+            var end: EventTime?
+            if bounds.count == 2 {
+                guard let parsed = StoredTime.parse(bounds[1]) else {
+                    throw StoredDataProblem("event '\(id)' has unreadable slots '\(text.prefix(80))'")
+                }
+                end = parsed
+            }
+            slots.append(Slot(start: start, end: end))
+        }
+        return slots
+    }
+
+    private static func unpackList(_ text: String?, field: String, id: String) throws -> [String] {
+        guard let text else { return [] }
+        guard case .array(let items)? = try? JSONValueParser.parse(text) else {
+            throw StoredDataProblem("event '\(id)' has unreadable \(field) '\(text.prefix(80))'")
+        }
+        var result: [String] = []
+        result.reserveCapacity(items.count)
+        for item in items {
+            guard case .string(let value) = item else {
+                throw StoredDataProblem("event '\(id)' has unreadable \(field) '\(text.prefix(80))'")
+            }
+            result.append(value)
+        }
+        return result
+    }
+}
+
+/// The stored text of one slot time.
+///
+/// Times are written in their interchange form (`2020-11-17`, `2020-11-10T09:30:00+01:00`),
+/// readable in the `sqlite3` shell, whenever that form reads back to the same value. The
+/// interchange form has whole seconds only, so an instant with a fraction of a second (or
+/// a day outside years 0000–9999) is written exactly instead: `@` and the seconds since
+/// the reference date, or `#` and `year,month,day`. Change detection compares stored and
+/// incoming events, so a lossy encoding would report a change on every re-import.
+enum StoredTime {
+    static func text(_ time: EventTime) -> String {
+        let text = time.description
+        if EventTime(parsing: text) == time { return text }
+        switch time {
+        case .instant(let instant): return "@" + String(instant.timeIntervalSinceReferenceDate)
+        case .allDay(let day): return "#\(day.year),\(day.month),\(day.day)"
+        }
+    }
+
+    static func parse(_ text: Substring) -> EventTime? {
+        switch text.first {
+        case "@":
+            guard let seconds = Double(text.dropFirst()) else { return nil }
+            return .instant(Date(timeIntervalSinceReferenceDate: seconds))
+        case "#":
+            let parts = text.dropFirst().split(separator: ",").compactMap { Int($0) }
+            guard parts.count == 3 else { return nil }
+            return .allDay(CivilDate(year: parts[0], month: parts[1], day: parts[2]))
+        default:
+            return EventTime(parsing: text)
+        }
+    }
+}
+
+/// A row of the catalogue that Relais cannot read back: the file was changed by hand or
+/// by another program. Reported to callers as a ``CatalogueError`` naming the file.
+struct StoredDataProblem: Error {
+    let message: String
+    init(_ message: String) { self.message = message }
+}

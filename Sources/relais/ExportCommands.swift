@@ -1,0 +1,191 @@
+import ArgumentParser
+import Foundation
+import RelaisCore
+import RelaisFormats
+import RelaisScripting
+import RelaisShell
+import RelaisStorage
+
+struct QueryCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "query",
+        abstract: "List matching events: a table on a terminal, JSON Lines when piped.",
+        discussion: "Events come in order of first slot start, then id.")
+
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var filters: FilterOptions
+    @OptionGroup var scripts: ScriptOptions
+
+    @Option(help: ArgumentHelp("Output format: table, or any export format (jsonl, json, csv, ics, …).", valueName: "format"))
+    var format: String?
+
+    @Option(name: .shortAndLong, help: ArgumentHelp("Write to this file instead of standard output.", valueName: "file"))
+    var output: String?
+
+    func run() throws {
+        let query = try filters.query()
+        let store = try global.openCatalogue()
+        let plugins = try scripts.pluginHost(global: global, store: store)
+        let predicates = try query.scriptFilters.map { try plugins.predicate(for: $0) }
+        let wantsTable = format?.lowercased() == "table" || (format == nil && output == nil && Terminal.standardOutputIsTerminal)
+        if wantsTable {
+            let table = TableWriter(width: output == nil ? Terminal.width : 200)
+            try writeOutput(to: output) { output in
+                table.output = output
+                try ExportPipeline.run(from: store, matching: query, predicates: predicates, into: table)
+            }
+            return
+        }
+        try ExportRun(
+            store: store, plugins: plugins, query: query, predicates: predicates, formatName: format, outputPath: output,
+            showProgress: false
+        ).run()
+    }
+}
+
+struct ExportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export",
+        abstract: "Export matching events through any registered format (see `relais formats`).",
+        discussion: """
+            The format comes from --format, else from the extension of -o. A file given with -o \
+            is written whole or not at all: a failed export leaves any previous file untouched.
+            """)
+
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var filters: FilterOptions
+    @OptionGroup var scripts: ScriptOptions
+
+    @Option(help: ArgumentHelp("Export format: jsonl, json, csv, csv-fr, ics, … (see `relais formats`).", valueName: "format"))
+    var format: String?
+
+    @Option(name: .shortAndLong, help: ArgumentHelp("Write to this file instead of standard output.", valueName: "file"))
+    var output: String?
+
+    @Option(help: ArgumentHelp("CSV delimiter: ',' or ';'.", valueName: "char"))
+    var delimiter: String?
+
+    @Flag(help: "Start CSV with a UTF-8 byte-order mark (for spreadsheets).")
+    var bom = false
+
+    func validate() throws {
+        if format == nil && output.flatMap({ URL(fileURLWithPath: $0).pathExtension }).map({ $0.isEmpty }) ?? true {
+            throw ValidationError("give --format (or an -o file whose extension names the format)")
+        }
+        if let delimiter, delimiter != ",", delimiter != ";" {
+            throw ValidationError("--delimiter must be ',' or ';'")
+        }
+    }
+
+    func run() throws {
+        let query = try filters.query()
+        let store = try global.openCatalogue()
+        var options = ExportOptions()
+        if let delimiter, let character = delimiter.first { options.csvDelimiter = character }
+        options.byteOrderMark = bom
+        let plugins = try scripts.pluginHost(global: global, store: store)
+        let predicates = try query.scriptFilters.map { try plugins.predicate(for: $0) }
+        try ExportRun(
+            store: store, plugins: plugins, query: query, predicates: predicates, formatName: format, outputPath: output,
+            showProgress: true, options: options
+        ).run()
+    }
+}
+
+/// Lists the registered import and export formats.
+struct FormatsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "formats", abstract: "List the import and export formats, built-in and from plugins.")
+
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var scripts: ScriptOptions
+
+    func run() throws {
+        let registry = try makeExporterRegistry()
+        let failures = try scripts.pluginHost(global: global, store: nil).registerExporters(in: registry)
+        for failure in failures { Terminal.writeError("warning: \(failure.message)\n") }
+        print("Import: json, jsonl (ndjson), csv (',' or ';'), ics (iCalendar)")
+        print("Export:")
+        let width = registry.all.map(\.name.count).max() ?? 0
+        for exporter in registry.all {
+            let padding = String(repeating: " ", count: width - exporter.name.count)
+            print("  \(exporter.name)\(padding)  .\(exporter.fileExtension)  \(exporter.summary) [\(exporter.origin)]")
+        }
+    }
+}
+
+/// The built-in export formats.
+func makeExporterRegistry() throws -> ExporterRegistry {
+    let registry = ExporterRegistry()
+    try BuiltinFormats.registerExporters(in: registry)
+    return registry
+}
+
+/// One export: resolve the format, open the output, stream the events, commit.
+struct ExportRun {
+    var store: SQLiteCatalogue
+    var plugins: PluginHost
+    var query: EventQuery
+    var predicates: [EventPredicate]
+    var formatName: String?
+    var outputPath: String?
+    var showProgress: Bool
+    var options = ExportOptions()
+
+    func run() throws {
+        let registry = try makeExporterRegistry()
+        // Plugins are loaded only when the format is not a built-in one.
+        let builtIn =
+            formatName.map { registry.exporter(named: $0.lowercased()) != nil }
+            ?? outputPath.map { registry.exporter(forExtension: URL(fileURLWithPath: $0).pathExtension) != nil } ?? true
+        var pluginFailures: [ScriptError] = []
+        if !builtIn { pluginFailures = try plugins.registerExporters(in: registry) }
+        let exporter: ExporterDescriptor
+        if let formatName {
+            guard let found = registry.exporter(named: formatName.lowercased()) else {
+                let names = registry.all.map(\.name).joined(separator: ", ")
+                let notes = pluginFailures.map { "\n  (a plugin failed to load: \($0.message))" }.joined()
+                throw ValidationError("unknown format '\(formatName)' (expected one of \(names))\(notes)")
+            }
+            exporter = found
+        } else if let outputPath, let found = registry.exporter(forExtension: URL(fileURLWithPath: outputPath).pathExtension) {
+            exporter = found
+        } else if let found = registry.exporter(named: "jsonl") {
+            exporter = found
+        } else {
+            throw UserError("no export format is registered")
+        }
+        let total = showProgress && Terminal.standardErrorIsTerminal ? try store.count(matching: query) : nil
+        let progress = ProgressReporter(label: "Exporting", total: total, enabled: showProgress && Terminal.standardErrorIsTerminal)
+        defer { progress.finish() }
+        try writeOutput(to: outputPath) { output in
+            let writer = try exporter.makeWriter(output, options)
+            try ExportPipeline.run(
+                from: store, matching: query, predicates: predicates, into: writer, progress: progress.update)
+        }
+    }
+}
+
+/// Runs `body` with the output for `path` (standard output when nil). A file is written
+/// to a temporary name and renamed only if `body` succeeds; a closed pipe on standard
+/// output (`relais query | head`) ends the output quietly.
+func writeOutput(to path: String?, _ body: (any TextOutput) throws -> Void) throws {
+    if let path, path != "-" {
+        let output = try FileTextOutput(path: path)
+        do {
+            try body(output)
+            try output.commit()
+        } catch {
+            output.discard()
+            throw error
+        }
+        return
+    }
+    let output = StandardOutputTextOutput()
+    do {
+        try body(output)
+        try output.flush()
+    } catch is OutputClosed {
+        return
+    }
+}

@@ -1,0 +1,108 @@
+import ArgumentParser
+import Foundation
+import RelaisCore
+import RelaisFormats
+import RelaisStorage
+
+/// Options every command takes: where the catalogue lives.
+struct GlobalOptions: ParsableArguments {
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "The catalogue file (default: $RELAIS_CATALOGUE, else ./relais.sqlite). Created on first use.",
+            valueName: "path"))
+    var catalogue: String?
+
+    @Option(
+        name: .customLong("plugins"),
+        help: ArgumentHelp(
+            "A folder of plugin folders (repeatable; also $RELAIS_PLUGINS, colon-separated).", valueName: "dir"))
+    var pluginDirectories: [String] = []
+
+    /// Where plugins are looked for, first match winning: --plugins, $RELAIS_PLUGINS,
+    /// Plugins/ beside the catalogue, then the project's own Plugins/.
+    var pluginSearchPath: [URL] {
+        var paths = pluginDirectories
+        if let fromEnvironment = ProcessInfo.processInfo.environment["RELAIS_PLUGINS"] {
+            paths += fromEnvironment.split(separator: ":").map(String.init).filter { !$0.isEmpty }
+        }
+        let catalogueFolder = URL(fileURLWithPath: cataloguePath).deletingLastPathComponent()
+        paths.append(catalogueFolder.appendingPathComponent("Plugins").path)
+        if let bundled = Self.bundledPlugins { paths.append(bundled.path) }
+        var seen: Set<String> = []
+        return paths.map { URL(fileURLWithPath: $0).standardizedFileURL }.filter { seen.insert($0.path).inserted }
+    }
+
+    /// The project's own Plugins/: found from the executable (…/.build/<config>/relais, or
+    /// an install prefix's share/relais/Plugins), else from this source file's location.
+    static var bundledPlugins: URL? {
+        let executable = URL(fileURLWithPath: CommandLine.arguments.first ?? "").resolvingSymlinksInPath()
+        var folder = executable.deletingLastPathComponent()
+        for _ in 0..<5 {
+            let candidate = folder.appendingPathComponent("Plugins")
+            if FileManager.default.fileExists(atPath: folder.appendingPathComponent("Package.swift").path),
+                FileManager.default.fileExists(atPath: candidate.path)
+            {
+                return candidate
+            }
+            let shared = folder.appendingPathComponent("share/relais/Plugins")
+            if FileManager.default.fileExists(atPath: shared.path) { return shared }
+            folder = folder.deletingLastPathComponent()
+        }
+        let source = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Plugins")
+        return FileManager.default.fileExists(atPath: source.path) ? source : nil
+    }
+
+    /// The catalogue path after the option, the environment and the default.
+    var cataloguePath: String {
+        if let catalogue, !catalogue.isEmpty { return catalogue }
+        if let fromEnvironment = ProcessInfo.processInfo.environment["RELAIS_CATALOGUE"], !fromEnvironment.isEmpty {
+            return fromEnvironment
+        }
+        return "relais.sqlite"
+    }
+
+    func openCatalogue() throws -> SQLiteCatalogue {
+        try SQLiteCatalogue(path: cataloguePath)
+    }
+
+    /// Options that people naturally write before the subcommand
+    /// (`relais --catalogue x.sqlite query`) are moved after it, where the parser looks.
+    static func hoistingGlobalOptions(_ arguments: [String]) -> [String] {
+        var hoisted: [String] = []
+        var index = 0
+        while index < arguments.count {
+            let argument = arguments[index]
+            if argument == "--catalogue" || argument == "--plugins", index + 1 < arguments.count {
+                hoisted += [argument, arguments[index + 1]]
+                index += 2
+            } else if argument.hasPrefix("--catalogue=") || argument.hasPrefix("--plugins=") {
+                hoisted.append(argument)
+                index += 1
+            } else {
+                break
+            }
+        }
+        guard !hoisted.isEmpty, index < arguments.count else { return arguments }
+        // The subcommand, then the hoisted options, then the rest.
+        return [arguments[index]] + hoisted + arguments[(index + 1)...]
+    }
+}
+
+/// The one line a user sees on standard error for a failure.
+func userMessage(for error: any Error) -> String {
+    switch error {
+    case let error as ImportError: return error.description
+    case let error as CatalogueError: return error.description
+    case let error as ExporterNameClash: return error.description
+    case let error as any CustomStringConvertible: return error.description
+    default: return String(describing: error)
+    }
+}
+
+/// A failure the user can act on; exit status 1.
+struct UserError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}

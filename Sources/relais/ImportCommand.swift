@@ -1,0 +1,81 @@
+import ArgumentParser
+import Foundation
+import RelaisCore
+import RelaisFormats
+import RelaisShell
+
+struct ImportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import",
+        abstract: "Import events from JSON, JSON Lines, CSV or iCalendar files.",
+        discussion: """
+            Each file is validated in full and written in one transaction: one bad record rejects \
+            the whole file and nothing of it is stored. Files are imported in order; if one is \
+            rejected, the files before it stay imported and the ones after it are not read.
+            Use - to read standard input (with --format).
+            """)
+
+    @OptionGroup var global: GlobalOptions
+
+    @Argument(help: ArgumentHelp("Files to import.", valueName: "file"))
+    var files: [String]
+
+    @Option(help: ArgumentHelp("Format of the files: json, jsonl, csv, ics (default: from the extension).", valueName: "format"))
+    var format: String?
+
+    @Flag(help: "Validate and report what would change, without writing anything.")
+    var dryRun = false
+
+    func validate() throws {
+        if files.isEmpty { throw ValidationError("give at least one file to import") }
+        if let format, BuiltinFormats.reader(forFormat: format.lowercased()) == nil {
+            throw ValidationError("unknown import format '\(format)' (expected json, jsonl, csv or ics)")
+        }
+        for file in files where format == nil {
+            if file == "-" { throw ValidationError("reading standard input needs --format") }
+            if BuiltinFormats.readerFormat(forPath: file) == nil {
+                throw ValidationError(
+                    "cannot tell the format of '\(file)' from its extension: use --format json, jsonl, csv or ics")
+            }
+        }
+    }
+
+    func run() throws {
+        // Check every file is there before touching the catalogue.
+        for file in files where file != "-" {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: file, isDirectory: &isDirectory) else {
+                throw UserError("\(file): no such file")
+            }
+            if isDirectory.boolValue { throw UserError("\(file): is a directory, not a file") }
+            guard FileManager.default.isReadableFile(atPath: file) else { throw UserError("\(file): cannot be read") }
+        }
+        let store = try global.openCatalogue()
+        var imported: [String] = []
+        for file in files {
+            let formatName = format?.lowercased() ?? BuiltinFormats.readerFormat(forPath: file) ?? "jsonl"
+            guard let reader = BuiltinFormats.reader(forFormat: formatName) else {
+                throw UserError("\(file): unknown format '\(formatName)'")
+            }
+            let input =
+                file == "-"
+                ? ImportInput(url: URL(fileURLWithPath: "/dev/stdin"), displayName: "<stdin>")
+                : ImportInput(url: URL(fileURLWithPath: file), displayName: file)
+            let progress = ProgressReporter(label: "Importing \(input.displayName)")
+            let report: ImportReport
+            do {
+                report = try ImportPipeline.run(input, reader: reader, into: store, dryRun: dryRun, progress: progress.update)
+                progress.finish()
+            } catch {
+                progress.finish()
+                if !imported.isEmpty {
+                    throw UserError(
+                        userMessage(for: error) + "\n(nothing of \(file) was stored; already imported: \(imported.joined(separator: ", ")))")
+                }
+                throw error
+            }
+            imported.append(file)
+            print("\(input.displayName): \(report)\(dryRun ? " (dry run: nothing written)" : "")")
+        }
+    }
+}

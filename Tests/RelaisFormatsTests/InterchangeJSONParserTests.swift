@@ -1,0 +1,125 @@
+import RelaisCore
+import Testing
+
+@testable import RelaisFormats
+
+@Suite struct InterchangeJSONParserTests {
+    private func parse(_ text: String) throws(JSONSyntaxError) -> InterchangeValue {
+        try InterchangeJSONParser.parse(text)
+    }
+
+    private func failure(_ text: String) -> JSONSyntaxError? {
+        do {
+            let value = try parse(text)
+            Issue.record("expected a syntax error for \(text), got \(value)")
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    private func failure(bytes: [UInt8]) -> JSONSyntaxError? {
+        let result: Result<InterchangeValue, JSONSyntaxError> = bytes.withUnsafeBufferPointer { buffer in
+            Result { () throws(JSONSyntaxError) -> InterchangeValue in try InterchangeJSONParser.parse(buffer) }
+        }
+        if case .failure(let error) = result { return error }
+        Issue.record("expected a syntax error")
+        return nil
+    }
+
+    @Test func scalars() throws {
+        #expect(try parse("true") == .bool(true))
+        #expect(try parse(" false ") == .bool(false))
+        #expect(try parse("null") == .null)
+        #expect(try parse(#""text""#) == .string("text"))
+    }
+
+    @Test(arguments: [
+        ("0", 0.0), ("-0", -0.0), ("42", 42.0), ("-17", -17.0), ("3.25", 3.25), ("-0.5", -0.5), ("1e3", 1000.0),
+        ("2E-2", 0.02), ("1.5e+2", 150.0), ("123456789012345678", 123456789012345678.0),
+        ("9007199254740993", 9007199254740992.0), ("0.1", 0.1),
+    ])
+    func numbers(text: String, expected: Double) throws {
+        #expect(try parse(text) == .number(expected))
+    }
+
+    @Test(arguments: ["01", "-", "1.", ".5", "1e", "1e+", "+1", "0x10", "1.5.2", "--1", "Infinity", "NaN", "1e400"])
+    func invalidNumbers(text: String) {
+        #expect(failure(text) != nil)
+    }
+
+    @Test func nestedStructures() throws {
+        let value = try parse(#" {"a": [1, [true, null], {"b": {}}, []], "c": {"d": "e"}} "#)
+        #expect(
+            value
+                == .object([
+                    "a": .array([.number(1), .array([.bool(true), .null]), .object(["b": .object([:])]), .array([])]),
+                    "c": .object(["d": .string("e")]),
+                ]))
+    }
+
+    @Test func escapes() throws {
+        #expect(try parse(#""a\"b\\c\/d\b\f\n\r\t""#) == .string("a\"b\\c/d\u{08}\u{0C}\n\r\t"))
+        #expect(try parse(#""\u00e9\u00C9 \u20AC \u0000""#) == .string("éÉ € \u{0}"))
+        #expect(try parse(#""\ud83d\ude00 and \uD834\uDD1E""#) == .string("😀 and 𝄞"))
+        #expect(try parse(#""café 😀 direct""#) == .string("café 😀 direct"))
+        #expect(try parse(#""before \n after é""#) == .string("before \n after é"))
+    }
+
+    @Test func badEscapes() {
+        #expect(failure(#""\x""#)?.message.contains("invalid escape") == true)
+        #expect(failure(#""\u12""#)?.message.contains("four hex digits") == true)
+        #expect(failure(#""\ud83d""#)?.message.contains("high surrogate") == true)
+        #expect(failure(#""\ud83d\u0041""#)?.message.contains("high surrogate") == true)
+        #expect(failure(#""\ude00""#)?.message.contains("low surrogate") == true)
+    }
+
+    @Test func stringRules() {
+        #expect(failure("\"tab\there\"")?.message.contains("control character") == true)
+        #expect(failure("\"line\nbreak\"")?.message.contains("control character") == true)
+        let unterminated = failure(#"{"a": "open"#)
+        #expect(unterminated?.message == "unterminated string")
+        #expect(unterminated?.offset == 6)
+    }
+
+    @Test func invalidUTF8IsReportedWhereItIs() {
+        // "ab" then a lone continuation byte.
+        let error = failure(bytes: Array(#"{"k": "ab"#.utf8) + [0x80] + Array(#"c"}"#.utf8))
+        #expect(error?.message == "invalid UTF-8 in a string")
+        #expect(error?.offset == 9)
+        // Overlong encoding of '/', a surrogate, and a truncated sequence.
+        #expect(failure(bytes: [0x22, 0xC0, 0xAF, 0x22]) != nil)
+        #expect(failure(bytes: [0x22, 0xED, 0xA0, 0x80, 0x22]) != nil)
+        #expect(failure(bytes: [0x22, 0xE2, 0x82, 0x22]) != nil)
+        // After an escape, too.
+        #expect(failure(bytes: [0x22, 0x5C, 0x6E, 0xFF, 0x22])?.message == "invalid UTF-8 in a string")
+        // Outside strings, a non-ASCII byte is simply unexpected.
+        #expect(failure(bytes: [0xC3, 0xA9])?.message.contains("byte 0xC3") == true)
+    }
+
+    @Test func structuralErrors() {
+        #expect(failure("")?.message.contains("empty") == true)
+        #expect(failure("{")?.message.contains("end of input") == true)
+        #expect(failure(#"{"a" 1}"#)?.message.contains("expected ':'") == true)
+        #expect(failure(#"{"a": 1,}"#)?.message.contains("expected a quoted key") == true)
+        #expect(failure(#"{a: 1}"#)?.message.contains("expected a quoted key") == true)
+        #expect(failure("[1 2]")?.message.contains("expected ',' or ']'") == true)
+        #expect(failure("[1,]")?.message.contains("expected a value") == true)
+        #expect(failure("{} {}")?.message.contains("after the JSON value") == true)
+        #expect(failure("tru")?.message.contains("expected a value") == true)
+        #expect(failure("nul")?.offset == 0)
+    }
+
+    @Test func duplicateKeysAreRefused() {
+        let error = failure(#"{"title": "a", "title": "b"}"#)
+        #expect(error?.message.contains("duplicate key \"title\"") == true)
+        #expect(error?.offset == 15)
+    }
+
+    @Test func deepNestingIsRefusedNotCrashed() {
+        let deep = String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)
+        #expect(failure(deep)?.message.contains("nesting deeper") == true)
+        let fine = String(repeating: "[", count: 100) + String(repeating: "]", count: 100)
+        #expect(throws: Never.self) { try parse(fine) }
+    }
+}

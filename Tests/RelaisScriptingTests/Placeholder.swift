@@ -1,0 +1,3 @@
+import Testing
+
+@Test func scriptingPlaceholder() { #expect(Bool(true)) }

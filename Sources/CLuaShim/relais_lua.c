@@ -1,5 +1,6 @@
 // See include/relais_lua.h for why this file exists.
 #include "relais_lua.h"
+#include "relais_pattern.h"
 
 #include <lua5.4/lauxlib.h>
 #include <lua5.4/lualib.h>
@@ -70,7 +71,10 @@ static void compose_stop_message(relais_lua_host *h, const char *source, int lin
                  h->instruction_limit);
         break;
     case RELAIS_STOP_MEMORY:
-        snprintf(h->stop_message, MESSAGE_SIZE, "%smemory limit exceeded (%zu bytes)", where, h->limit);
+        if (h->limit % (1024 * 1024) == 0)
+            snprintf(h->stop_message, MESSAGE_SIZE, "%smemory limit exceeded (%zu MiB)", where, h->limit >> 20);
+        else
+            snprintf(h->stop_message, MESSAGE_SIZE, "%smemory limit exceeded (%zu bytes)", where, h->limit);
         break;
     case RELAIS_STOP_EXIT:
         snprintf(h->stop_message, MESSAGE_SIZE, "exit %d", h->exit_status);
@@ -97,6 +101,31 @@ static void relais_hook(lua_State *L, lua_Debug *ar) {
     lua_sethook(L, relais_hook, LUA_MASKCOUNT, 1);
     lua_pushstring(L, h->stop_message);
     lua_error(L);
+}
+
+static void raise_stop(lua_State *L, relais_lua_host *h) {
+    if (!h->stop_message[0]) compose_stop_message(h, h->last_source, h->last_line);
+    lua_sethook(L, relais_hook, LUA_MASKCOUNT, 1);
+    lua_pushstring(L, h->stop_message);
+    lua_error(L);
+}
+
+// Work done inside one C call (pattern matching) counts like instructions.
+void relais_lua_charge_instructions(lua_State *L, long long count) {
+    relais_lua_host *h = host_of(L);
+    h->instructions += count;
+    if (h->stop == RELAIS_STOP_NONE && h->instruction_limit > 0 && h->instructions > h->instruction_limit)
+        h->stop = RELAIS_STOP_CPU;
+    if (h->stop == RELAIS_STOP_NONE) return;
+    lua_Debug ar;
+    for (int level = 1; !h->stop_message[0] && level < 16 && lua_getstack(L, level, &ar); level++) {
+        if (lua_getinfo(L, "Sl", &ar) && ar.currentline > 0 && strcmp(ar.source, "=relais") != 0) {
+            memcpy(h->last_source, ar.short_src, sizeof h->last_source);
+            h->last_line = ar.currentline;
+            break;
+        }
+    }
+    raise_stop(L, h);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -578,6 +607,7 @@ static int build_sandbox(lua_State *L) {
     lua_getfield(L, env, "string");
     int sandbox_string = lua_gettop(L);
     wrap_field(L, sandbox_string, "rep", sandbox_rep);
+    relais_pattern_install(L, sandbox_string);
     // Strings' methods ("x"):upper() must see the sandbox's string table, not the full one
     // (which still has string.dump).
     lua_pushliteral(L, "");

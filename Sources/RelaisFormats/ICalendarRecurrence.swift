@@ -103,6 +103,9 @@ struct ICalendarRecurrenceRule {
             if let count, result.count >= count { return false }
             if isPastUntil(candidate) { return false }
             if result.count >= limit { throw tooMany }
+            if candidate.day.year > 9999 {
+                throw ICalendarProblem(field: "RRULE", message: "goes past the year 9999")
+            }
             result.append(candidate)
             return true
         }

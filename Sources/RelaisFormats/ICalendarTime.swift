@@ -167,6 +167,8 @@ struct ICalendarDuration: Hashable {
     var days: Int
     var seconds: Int
 
+    static let maximumDays = 3_660_000
+
     /// Parses `P1D`, `PT1H30M`, `P2W`, `+P1DT12H`. Negative durations and anything else
     /// give nil.
     init?(parsing text: some StringProtocol) {
@@ -204,7 +206,10 @@ struct ICalendarDuration: Hashable {
                 digitCount = 0
             }
         }
-        guard sawComponent, digitCount == 0 else { return nil }
+        // Ten thousand years is more than any calendar holds, and keeps the arithmetic small.
+        guard sawComponent, digitCount == 0, days <= Self.maximumDays, seconds <= Self.maximumDays * 86400 else {
+            return nil
+        }
         self.days = days
         self.seconds = seconds
     }

@@ -164,7 +164,7 @@ public final class ICalendarWriter: EventWriter {
     /// clock would not read back as this instant (the repeated autumn hour, or a date the
     /// VTIMEZONE below does not describe, before 1996).
     static func dateTime(_ instant: Date) -> String {
-        let seconds = Int(instant.timeIntervalSince1970.rounded(.down))
+        let seconds = wholeSeconds(instant)
         let whole = Date(timeIntervalSince1970: Double(seconds))
         let local = ParisTime.local(whole)
         if local.date.year >= 1970, local.date.year <= 9999,
@@ -188,7 +188,16 @@ public final class ICalendarWriter: EventWriter {
     }
 
     private static func utcStamp(_ date: Date) -> String {
-        basic(ICalendarTime.utcLocal(epochSeconds: Int(date.timeIntervalSince1970.rounded(.down)))) + "Z"
+        basic(ICalendarTime.utcLocal(epochSeconds: wholeSeconds(date))) + "Z"
+    }
+
+    /// Seconds since 1970, rounded down; dates beyond ±100,000 years are held there, so
+    /// no conversion can overflow.
+    static func wholeSeconds(_ date: Date) -> Int {
+        let limit = 3.2e15
+        let value = date.timeIntervalSince1970
+        guard value.isFinite else { return value > 0 ? Int(limit) : -Int(limit) }
+        return Int(min(max(value, -limit), limit).rounded(.down))
     }
 
     static func basic(_ day: CivilDate) -> String {

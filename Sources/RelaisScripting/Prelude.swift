@@ -12,7 +12,7 @@ __relais_where = nil
 
 local type, error, pairs, ipairs, tostring, select, rawget, rawequal, next, pcall, load, setmetatable, getmetatable =
   type, error, pairs, ipairs, tostring, select, rawget, rawequal, next, pcall, load, setmetatable, getmetatable
-local concat, sort, unpack = table.concat, table.sort, table.unpack
+local concat, sort, unpack, pack = table.concat, table.sort, table.unpack, table.pack
 local format, byte, char, sub, find, gsub, rep = string.format, string.byte, string.char, string.sub, string.find, string.gsub, string.rep
 local math_type, floor, huge, tointeger, tonumber = math.type, math.floor, math.huge, math.tointeger, tonumber
 local gmatch, match = string.gmatch, string.match
@@ -378,6 +378,16 @@ function require(name)
   return value
 end
 
+-- xpcall's handler runs after the error has unwound, as ordinary code: Lua runs message
+-- handlers with hooks off when the error comes from the instruction-limit hook, so a
+-- handler that loops could otherwise never be stopped.
+function xpcall(f, handler, ...)
+  check("xpcall", 2, handler, "function")
+  local results = pack(pcall(f, ...))
+  if results[1] then return unpack(results, 1, results.n) end
+  return false, handler(results[2])
+end
+
 _G.relais = relais
 
 local function invoke(action, name, event, extra)
@@ -409,7 +419,6 @@ local function invoke(action, name, event, extra)
     end
     if type(result) == "table" then return json.encode(result) end
     return result
-  end
   elseif action == "manifest" then
     local chunk, message = load(extra, name, "t", {})
     if not chunk then error(message, 0) end

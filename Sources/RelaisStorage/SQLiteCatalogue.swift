@@ -175,6 +175,27 @@ public final class SQLiteCatalogue: CatalogueStore {
         return report
     }
 
+    /// Copies everything committed into the catalogue file itself and empties the WAL
+    /// journal beside it (`<path>-wal`), so that the one file holds the whole catalogue:
+    /// before copying it, say. SQLite also does this on its own as the journal grows, and
+    /// when the last connection to the file closes.
+    ///
+    /// Waits up to ``busyTimeout`` for other processes' reads and writes to finish. Throws
+    /// a ``CatalogueError`` when called from inside an import or a listing of this instance,
+    /// which would wait for themselves.
+    public func checkpoint() throws {
+        guard !importInProgress, currentReadDatabase == nil else {
+            throw CatalogueError("\(path): cannot checkpoint the catalogue from inside an import or a listing")
+        }
+        do {
+            try pool.writeWithoutTransaction { db in
+                _ = try db.checkpoint(.truncate)
+            }
+        } catch {
+            throw mapped(error)
+        }
+    }
+
     /// Reads the committed changes back in pages and publishes each page on the bus.
     private func publish(_ sequences: ClosedRange<Int64>) throws {
         var after = sequences.lowerBound - 1

@@ -183,3 +183,16 @@ import Testing
         #expect(error?.location == .line(3))
     }
 }
+
+@Suite struct CSVReaderLimitTests {
+    @Test func anUnclosedQuoteDoesNotBufferTheWholeFile() throws {
+        let directory = try TemporaryDirectory()
+        var bytes = Array("id,title,kind,start\na,\"never closed,forum,2020-11-10\n".utf8)
+        bytes += [UInt8](repeating: UInt8(ascii: "x"), count: 17 * 1024 * 1024)
+        let path = try directory.file("big.csv", bytes: bytes)
+        let error = #expect(throws: ImportError.self) { try readEvents(CSVReader(), path) }
+        #expect(error?.location == .line(2))
+        #expect(error?.field == "title")
+        #expect(error?.message.contains("is the quote opened on line 2 ever closed?") == true)
+    }
+}

@@ -144,3 +144,23 @@ import Testing
         }
     }
 }
+
+@Suite struct JSONReaderLimitTests {
+    @Test func aLineWithoutEndIsRefusedPastTheLimit() throws {
+        let directory = try TemporaryDirectory()
+        let bytes = Array((Samples.jsonRecord(id: "a") + "\n{\"id\": \"").utf8) + [UInt8](repeating: UInt8(ascii: "x"), count: 17 * 1024 * 1024)
+        let path = try directory.file("big.jsonl", bytes: bytes)
+        let error = #expect(throws: ImportError.self) { try readEvents(JSONLinesReader(), path) }
+        #expect(error?.location == .line(2))
+        #expect(error?.message.contains("line longer than 16 MiB") == true)
+    }
+
+    @Test func anUnclosedArrayRecordIsRefusedPastTheLimit() throws {
+        let directory = try TemporaryDirectory()
+        let bytes = Array("[\n\(Samples.jsonRecord(id: "a")),\n{\"id\": [".utf8) + [UInt8](repeating: UInt8(ascii: "["), count: 17 * 1024 * 1024)
+        let path = try directory.file("big.json", bytes: bytes)
+        let error = #expect(throws: ImportError.self) { try readEvents(JSONArrayReader(), path) }
+        #expect(error?.location == .index(1, line: 3))
+        #expect(error?.message.contains("record larger than 16 MiB") == true)
+    }
+}

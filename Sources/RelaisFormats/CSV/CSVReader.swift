@@ -35,6 +35,11 @@ public struct CSVReader: EventReader {
         while delimiter == nil {
             more = try file.readChunk(into: &pending)
             delimiter = pending.withUnsafeBufferPointer { Self.detectDelimiter(in: $0, atEnd: !more) }
+            if delimiter == nil && pending.count > ChunkedFileReader.maximumRecordBytes {
+                throw ImportError(
+                    file: name, location: .line(1),
+                    message: "no header line in the first \(ChunkedFileReader.maximumRecordBytes / 1024 / 1024) MiB: is this a CSV file?")
+            }
         }
         var tokenizer = CSVTokenizer(delimiter: delimiter ?? UInt8(ascii: ","))
         var assembler: CSVEventAssembler?

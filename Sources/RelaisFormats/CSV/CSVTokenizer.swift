@@ -20,6 +20,8 @@ struct CSVTokenizer {
     }
 
     let delimiter: UInt8
+    /// A cell longer than this is refused rather than buffered without bound.
+    let maximumCellBytes: Int
     private var state = State.cellStart
     private var cells: [String] = []
     private var cell: [UInt8] = []
@@ -30,8 +32,9 @@ struct CSVTokenizer {
     /// The line the open quoted cell started on.
     private var quoteLine = 1
 
-    init(delimiter: UInt8) {
+    init(delimiter: UInt8, maximumCellBytes: Int = ChunkedFileReader.maximumRecordBytes) {
         self.delimiter = delimiter
+        self.maximumCellBytes = maximumCellBytes
     }
 
     /// Reads `bytes`, calling `record` with each complete record's cells and start line.
@@ -54,7 +57,12 @@ struct CSVTokenizer {
                 let runStart = index
                 while index < count, bytes[index] != delimiter, bytes[index] != 0x0A { index += 1 }
                 cell.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<index]))
-                guard index < count else { break }
+                guard index < count else {
+                    if cell.count > maximumCellBytes {
+                        throw CSVSyntaxError(line: line, cell: cells.count, message: "line longer than \(maximumCellBytes / 1024 / 1024) MiB")
+                    }
+                    break
+                }
                 if bytes[index] == delimiter {
                     try endCell()
                 } else {
@@ -72,6 +80,13 @@ struct CSVTokenizer {
                     index += 1
                 }
                 cell.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<index]))
+                if cell.count > maximumCellBytes {
+                    // Almost always a quote that is never closed: stop before buffering
+                    // the rest of the file.
+                    throw CSVSyntaxError(
+                        line: quoteLine, cell: cells.count,
+                        message: "quoted cell longer than \(maximumCellBytes / 1024 / 1024) MiB: is the quote opened on line \(quoteLine) ever closed?")
+                }
                 if index < count {
                     state = .quoteInQuoted
                     index += 1

@@ -21,6 +21,8 @@ final class ChunkedFileReader {
 
     let displayName: String
     private let descriptor: Int32
+    /// What each read(2) fills, allocated once.
+    private let scratch: UnsafeMutableRawBufferPointer
     private var checkedByteOrderMark = false
     private var reachedEnd = false
 
@@ -31,10 +33,12 @@ final class ChunkedFileReader {
             throw ImportError(file: input.displayName, location: nil, message: "cannot open: \(systemErrorText())")
         }
         self.descriptor = descriptor
+        scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.chunkSize, alignment: 16)
     }
 
     deinit {
         close(descriptor)
+        scratch.deallocate()
     }
 
     /// Appends the next chunk to `buffer`. Returns false, appending nothing, at the end of
@@ -59,21 +63,16 @@ final class ChunkedFileReader {
     }
 
     private func appendChunk(to buffer: inout [UInt8]) throws(ImportError) -> Bool {
-        let start = buffer.count
-        buffer.append(contentsOf: repeatElement(0, count: Self.chunkSize))
         var count = 0
-        while true {
-            count = buffer.withUnsafeMutableBytes { raw in
-                posixRead(descriptor, raw.baseAddress.map { $0 + start }, Self.chunkSize)
-            }
-            if count < 0 && errno == EINTR { continue }
-            break
-        }
+        repeat {
+            count = posixRead(descriptor, scratch.baseAddress, scratch.count)
+        } while count < 0 && errno == EINTR
         guard count >= 0 else {
-            buffer.removeSubrange(start...)
             throw ImportError(file: displayName, location: nil, message: "cannot read: \(systemErrorText())")
         }
-        buffer.removeSubrange((start + count)...)
+        // A copy (memcpy) from a buffer read once: cheaper than zero-filling the array's
+        // tail to read into it, and fast in debug builds too.
+        buffer.append(contentsOf: UnsafeRawBufferPointer(rebasing: scratch[0..<count]))
         if count == 0 { reachedEnd = true }
         return count > 0
     }

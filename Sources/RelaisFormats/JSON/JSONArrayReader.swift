@@ -37,8 +37,10 @@ public struct JSONArrayReader: EventReader {
                         let element = UnsafeBufferPointer(rebasing: bytes[range])
                         do throws(JSONSyntaxError) {
                             _ = try InterchangeJSONParser.parse(element)
-                        } catch where error.offset < element.count {
-                            throw Self.syntaxError(error, in: element, line: line, index: index, file: name)
+                        } catch {
+                            if error.offset < element.count {
+                                throw Self.syntaxError(error, in: element, line: line, index: index, file: name)
+                            }
                         }
                         throw ImportError(
                             file: name, location: .index(index, line: line),

@@ -1,0 +1,68 @@
+-- La Fabrique RH — laboratoire d'innovation publique d'Île-de-France, tourné vers les
+-- ressources humaines de la fonction publique : recrutement, parcours, management,
+-- nouveaux modes de travail, formation des agents.
+--
+-- Exemples :
+--   relais query --filter fabrique-rh.region                 les événements franciliens
+--   relais query --filter fabrique-rh.own                    ceux organisés avec le lab
+--   relais query --filter fabrique-rh.region --filter fabrique-rh.agents
+--
+-- Un filtre reçoit un événement (lecture seule) et répond true ou false.
+
+local commun = require("lib.commun")
+
+local REGION = "11" -- Île-de-France, comme dans manifest.lua
+local LAB = "fabrique-rh"
+
+-- Filtres communs à tous les labs -----------------------------------------------------
+
+-- Les événements de la région.
+relais.filter("region", function(evenement) return evenement.region == REGION end)
+
+-- Les événements de la région, plus les nationaux (sans région), ouverts à tous les territoires.
+relais.filter("region-ou-national", function(evenement)
+  return evenement.region == REGION or evenement.region == nil
+end)
+
+-- Les événements organisés avec le lab.
+relais.filter("own", function(evenement) return evenement.lab == LAB end)
+
+-- Ouverts aux agents publics (ou sans public précisé).
+relais.filter("agents", commun.pour_agents)
+
+-- Ouverts au grand public.
+relais.filter("public", commun.pour_public)
+
+-- À distance, ou au contraire sur place uniquement.
+relais.filter("online", function(evenement) return evenement.online end)
+relais.filter("onsite", function(evenement) return not evenement.online end)
+
+-- Ni annulés ni reportés.
+relais.filter("scheduled", function(evenement) return evenement.status == "scheduled" end)
+
+-- Filtres propres à La Fabrique RH ----------------------------------------------------
+
+-- Ressources humaines : fonction publique, diversité des recrutements, management,
+-- jeunes agents, culture de l'innovation, nouveaux modes de travail.
+local rh = commun.mots_cles({
+  "fonction publique", "ressources humaines", "recrutement", "diversite", "management", "managers",
+  "culture de l'innovation", "jeunes agents", "modes de travail", "pouvoir d'agir", "competences",
+})
+local sigles_rh = commun.mots_cles({ "RH", "GRH" }, true) -- mots entiers : « rh » n'est pas « Rhône »
+relais.filter("rh", function(evenement)
+  return commun.parle_de(evenement, rh) or commun.parle_de(evenement, sigles_rh)
+end)
+
+-- Se former : les formations et les parcours (type « training » ou tag « formation »).
+local formation = commun.mots_cles({ "formation", "parcours didactique", "acculturation" })
+relais.filter("formation", function(evenement)
+  return evenement.kind == "training" or commun.a_un_tag(evenement, formation)
+end)
+
+-- Travailler à distance, réunions à distance, confinement.
+local distance = commun.mots_cles({ "travail à distance", "réunions à distance", "teletravail", "confinement" })
+relais.filter("travail-a-distance", function(evenement) return commun.a_un_tag(evenement, distance) end)
+
+-- Données publiques et open data (l'appel à idées de la DINUM…).
+local donnees = commun.mots_cles({ "donnees publiques", "open data", "donnees" })
+relais.filter("donnees", function(evenement) return commun.a_un_tag(evenement, donnees) end)

@@ -1,0 +1,68 @@
+-- La Base — laboratoire d'innovation publique de Nouvelle-Aquitaine, à Bordeaux, créé en
+-- 2017 avec le SGAR. Ces filtres servent à la coordination régionale du Mois de
+-- l'innovation publique :
+--
+--   relais query --filter la-base.region                 les événements néo-aquitains
+--   relais query --filter la-base.own                    ceux organisés avec La Base
+--   relais query --filter la-base.region --filter la-base.agents
+--   relais export --format markdown --filter la-base.design
+--
+-- Un filtre reçoit un événement (lecture seule) et répond true ou false.
+
+local commun = require("lib.commun")
+
+local REGION = "75" -- Nouvelle-Aquitaine, comme dans manifest.lua
+local LAB = "la-base"
+
+-- Filtres communs à tous les labs -----------------------------------------------------
+
+-- Les événements de la région.
+relais.filter("region", function(evenement) return evenement.region == REGION end)
+
+-- Les événements de la région, plus les nationaux (sans région), ouverts à tous les territoires.
+relais.filter("region-ou-national", function(evenement)
+  return evenement.region == REGION or evenement.region == nil
+end)
+
+-- Les événements organisés avec le lab.
+relais.filter("own", function(evenement) return evenement.lab == LAB end)
+
+-- Ouverts aux agents publics (ou sans public précisé).
+relais.filter("agents", commun.pour_agents)
+
+-- Ouverts au grand public.
+relais.filter("public", commun.pour_public)
+
+-- À distance, ou au contraire sur place uniquement.
+relais.filter("online", function(evenement) return evenement.online end)
+relais.filter("onsite", function(evenement) return not evenement.online end)
+
+-- Ni annulés ni reportés.
+relais.filter("scheduled", function(evenement) return evenement.status == "scheduled" end)
+
+-- Filtres propres à La Base -----------------------------------------------------------
+
+-- Les outils du lab : design, design de services, sciences comportementales, méthodes
+-- agiles, expérience utilisateur.
+local methodes = commun.mots_cles({
+  "design", "sciences comportementales", "methode agile", "methodes agiles", "agilite",
+  "experience utilisateur", "ux", "co-design", "codesign",
+})
+relais.filter("design", function(evenement) return commun.a_un_tag(evenement, methodes) end)
+
+-- Les projets qui passent à l'échelle (Trackdéchets, Resana…) : les rencontres avec la DITP.
+local echelle = commun.mots_cles({ "passage à l'échelle", "laboratoire d'innovation" })
+relais.filter("passage-a-l-echelle", function(evenement) return commun.a_un_tag(evenement, echelle) end)
+
+-- Les rendez-vous de la DRAC et des acteurs culturels.
+local drac = commun.mots_cles({ "DRAC", "ministère de la Culture" })
+relais.filter("culture", function(evenement)
+  return commun.tag_est(evenement, { "culture", "patrimoine", "création artistique" })
+    or commun.texte_contient(evenement.organizer, drac)
+end)
+
+-- Créateurs, artisans, entrepreneurs (Pitch Toi, Forum Entreprendre dans la Culture…).
+local entreprendre = commun.mots_cles({ "entrepreneuriat", "creation d'entreprise", "artisanat", "pitch" })
+relais.filter("entrepreneuriat", function(evenement)
+  return commun.a_un_tag(evenement, entreprendre) or commun.public_vise(evenement, "entrepreneurs")
+end)

@@ -1,0 +1,62 @@
+-- Ti-Lab — laboratoire régional d'innovation publique de Bretagne, à Rennes, porté par
+-- l'État et la Région. La DITP y rencontre le lab et les porteurs de projets le 13 novembre
+-- 2020 (rencontre destinée à la presse, sur le passage à l'échelle).
+--
+-- Exemples :
+--   relais query --filter ti-lab.region                 les événements bretons
+--   relais query --filter ti-lab.own                    ceux organisés avec le lab
+--   relais query --filter ti-lab.region --filter ti-lab.agents
+--
+-- Un filtre reçoit un événement (lecture seule) et répond true ou false.
+
+local commun = require("lib.commun")
+
+local REGION = "53" -- Bretagne, comme dans manifest.lua
+local LAB = "ti-lab"
+
+-- Filtres communs à tous les labs -----------------------------------------------------
+
+-- Les événements de la région.
+relais.filter("region", function(evenement) return evenement.region == REGION end)
+
+-- Les événements de la région, plus les nationaux (sans région), ouverts à tous les territoires.
+relais.filter("region-ou-national", function(evenement)
+  return evenement.region == REGION or evenement.region == nil
+end)
+
+-- Les événements organisés avec le lab.
+relais.filter("own", function(evenement) return evenement.lab == LAB end)
+
+-- Ouverts aux agents publics (ou sans public précisé).
+relais.filter("agents", commun.pour_agents)
+
+-- Ouverts au grand public.
+relais.filter("public", commun.pour_public)
+
+-- À distance, ou au contraire sur place uniquement.
+relais.filter("online", function(evenement) return evenement.online end)
+relais.filter("onsite", function(evenement) return not evenement.online end)
+
+-- Ni annulés ni reportés.
+relais.filter("scheduled", function(evenement) return evenement.status == "scheduled" end)
+
+-- Filtres propres à Ti-Lab ------------------------------------------------------------
+
+-- Les rendez-vous destinés à la presse (public « press » ou tag « presse »).
+relais.filter("presse", function(evenement)
+  return commun.public_vise(evenement, "press") or commun.tag_est(evenement, { "presse" })
+end)
+
+-- Passer à l'échelle : les rencontres DITP–labs et les projets qui essaiment.
+local echelle = commun.mots_cles({ "passage à l'échelle", "essaimage", "laboratoire d'innovation" })
+relais.filter("passage-a-l-echelle", function(evenement) return commun.a_un_tag(evenement, echelle) end)
+
+-- Participation citoyenne, gouvernement ouvert, concertation.
+local participation = commun.mots_cles({
+  "participation citoyenne", "gouvernement ouvert", "democratie", "concertation", "convention citoyenne",
+})
+relais.filter("participation", function(evenement) return commun.parle_de(evenement, participation) end)
+
+-- Design des politiques publiques et design de services.
+local design = commun.mots_cles({ "design", "co-design", "codesign", "experience utilisateur" })
+relais.filter("design", function(evenement) return commun.a_un_tag(evenement, design) end)

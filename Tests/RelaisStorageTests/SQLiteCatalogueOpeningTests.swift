@@ -1,0 +1,111 @@
+import Foundation
+import GRDB
+import RelaisCore
+import RelaisStorage
+import Testing
+
+/// Opening: creation, reopening, and clear refusals of files that are not catalogues.
+@Suite struct SQLiteCatalogueOpeningTests {
+    /// The message of the `CatalogueError` that opening `path` throws, or nil.
+    func openingMessage(_ path: String) -> String? {
+        do {
+            _ = try SQLiteCatalogue(path: path)
+            return nil
+        } catch let error as CatalogueError {
+            return error.message
+        } catch {
+            return "not a CatalogueError: \(error)"
+        }
+    }
+
+    @Test func reopeningKeepsTheData() throws {
+        let folder = try ScratchFolder()
+        let path = folder.path("catalogue.sqlite")
+        let events = try syntheticEvents(30)
+        do {
+            let catalogue = try SQLiteCatalogue(path: path)
+            try importEvents(events, into: catalogue)
+        }
+        let catalogue = try SQLiteCatalogue(path: path)
+        #expect(try catalogue.count(matching: EventQuery()) == 30)
+        #expect(try catalogue.event(id: events[7].id) == events[7])
+        #expect(try catalogue.changes(after: 0, limit: 100).count == 30)
+        #expect(try importEvents(events, into: catalogue).unchanged == 30)
+    }
+
+    @Test func anEmptyFileBecomesACatalogue() throws {
+        let folder = try ScratchFolder()
+        let path = folder.path("empty.sqlite")
+        #expect(FileManager.default.createFile(atPath: path, contents: Data()))
+        let catalogue = try SQLiteCatalogue(path: path)
+        try importEvents([try makeEvent("e1")], into: catalogue)
+        #expect(try catalogue.count(matching: EventQuery()) == 1)
+    }
+
+    @Test func aFileThatIsNotSQLiteIsRefusedUntouched() throws {
+        let folder = try ScratchFolder()
+        let path = folder.path("notes.sqlite")
+        let text = Data(String(repeating: "Ceci n'est pas une base de données.\n", count: 200).utf8)
+        try text.write(to: URL(fileURLWithPath: path))
+        let message = openingMessage(path)
+        #expect(message == "\(path): not a Relais catalogue (not a SQLite database)")
+        #expect(try folder.contents("notes.sqlite") == text)
+    }
+
+    @Test func anotherApplicationsDatabaseIsRefusedUntouched() throws {
+        let folder = try ScratchFolder()
+        let path = folder.path("other.sqlite")
+        do {
+            let queue = try DatabaseQueue(path: path)
+            try queue.write { db in
+                try db.execute(sql: "CREATE TABLE players (name TEXT); INSERT INTO players VALUES ('Arthur')")
+            }
+        }
+        let before = try folder.contents("other.sqlite")
+        #expect(openingMessage(path) == "\(path): not a Relais catalogue (a SQLite database of another application)")
+        #expect(try folder.contents("other.sqlite") == before)
+    }
+
+    @Test func aCatalogueFromANewerRelaisIsRefused() throws {
+        let folder = try ScratchFolder()
+        let path = folder.path("catalogue.sqlite")
+        do { _ = try SQLiteCatalogue(path: path) }
+        do {
+            let queue = try DatabaseQueue(path: path)
+            try queue.write { db in try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('v99')") }
+        }
+        let message = try #require(openingMessage(path))
+        #expect(message.hasPrefix("\(path): the catalogue was written by a newer version of Relais"))
+        #expect(message.contains("v99"))
+    }
+
+    @Test func aMissingFolderIsNamed() throws {
+        let folder = try ScratchFolder()
+        let path = folder.path("missing/catalogue.sqlite")
+        #expect(
+            openingMessage(path)
+                == "cannot create the catalogue \(path): the folder \(folder.path("missing")) does not exist")
+        #expect(!FileManager.default.fileExists(atPath: folder.path("missing")))
+    }
+
+    @Test func aFolderIsNotACatalogue() throws {
+        let folder = try ScratchFolder()
+        #expect(openingMessage(folder.url.path) == "\(folder.url.path): is a folder, not a catalogue file")
+        #expect(openingMessage("") == "the catalogue path is empty")
+    }
+
+    @Test func anUnreadableFileIsNamed() throws {
+        let folder = try ScratchFolder()
+        let path = folder.path("catalogue.sqlite")
+        do {
+            let catalogue = try SQLiteCatalogue(path: path)
+            try importEvents([try makeEvent("e1")], into: catalogue)
+        }
+        try FileManager.default.setAttributes([.posixPermissions: 0o000], ofItemAtPath: path)
+        defer { try? FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: path) }
+        // Root reads anything: only check the message when the file really is unreadable.
+        guard !FileManager.default.isReadableFile(atPath: path) else { return }
+        let message = try #require(openingMessage(path))
+        #expect(message.hasPrefix("\(path): "))
+    }
+}

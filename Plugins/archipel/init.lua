@@ -3,8 +3,8 @@
 -- pendant le Mois de l'innovation publique 2020.
 --
 -- Exemples :
---   relais query --filter archipel.region                 les événements d'Auvergne-Rhône-Alpes
---   relais query --filter archipel.own                    ceux organisés avec le lab
+--   relais query --filter archipel.region          les événements d'Auvergne-Rhône-Alpes
+--   relais query --filter archipel.own             ceux organisés avec le lab
 --   relais query --filter archipel.region --filter archipel.agents
 --
 -- Un filtre reçoit un événement (lecture seule) et répond true ou false.

@@ -3,8 +3,8 @@
 -- Innovante) tient deux tables-rondes les 10 et 17 novembre 2020.
 --
 -- Exemples :
---   relais query --filter etatlin.region                 les événements ligériens
---   relais query --filter etatlin.own                    ceux organisés avec le lab
+--   relais query --filter etatlin.region           les événements ligériens
+--   relais query --filter etatlin.own              ceux organisés avec le lab
 --   relais query --filter etatlin.region --filter etatlin.agents
 --
 -- Un filtre reçoit un événement (lecture seule) et répond true ou false.

@@ -3,8 +3,8 @@
 -- nouveaux modes de travail, formation des agents.
 --
 -- Exemples :
---   relais query --filter fabrique-rh.region                 les événements franciliens
---   relais query --filter fabrique-rh.own                    ceux organisés avec le lab
+--   relais query --filter fabrique-rh.region       les événements franciliens
+--   relais query --filter fabrique-rh.own          ceux organisés avec le lab
 --   relais query --filter fabrique-rh.region --filter fabrique-rh.agents
 --
 -- Un filtre reçoit un événement (lecture seule) et répond true ou false.

@@ -3,8 +3,8 @@
 -- retient les événements qui se tiennent dans le Var ou qui en parlent.
 --
 -- Exemples :
---   relais query --filter insolab83.region                 les événements de Provence-Alpes-Côte d'Azur
---   relais query --filter insolab83.own                    ceux organisés avec le lab
+--   relais query --filter insolab83.region         les événements de Provence-Alpes-Côte d'Azur
+--   relais query --filter insolab83.own            ceux organisés avec le lab
 --   relais query --filter insolab83.region --filter insolab83.agents
 --
 -- Un filtre reçoit un événement (lecture seule) et répond true ou false.

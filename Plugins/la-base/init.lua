@@ -2,8 +2,8 @@
 -- 2017 avec le SGAR. Ces filtres servent à la coordination régionale du Mois de
 -- l'innovation publique :
 --
---   relais query --filter la-base.region                 les événements néo-aquitains
---   relais query --filter la-base.own                    ceux organisés avec La Base
+--   relais query --filter la-base.region           les événements néo-aquitains
+--   relais query --filter la-base.own              ceux organisés avec La Base
 --   relais query --filter la-base.region --filter la-base.agents
 --   relais export --format markdown --filter la-base.design
 --

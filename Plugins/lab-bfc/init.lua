@@ -4,8 +4,8 @@
 -- (Nevers) du 23 au 30 novembre 2020.
 --
 -- Exemples :
---   relais query --filter lab-bfc.region                 les événements de Bourgogne-Franche-Comté
---   relais query --filter lab-bfc.own                    ceux organisés avec le lab
+--   relais query --filter lab-bfc.region           les événements de Bourgogne-Franche-Comté
+--   relais query --filter lab-bfc.own              ceux organisés avec le lab
 --   relais query --filter lab-bfc.region --filter lab-bfc.agents
 --
 -- Un filtre reçoit un événement (lecture seule) et répond true ou false.

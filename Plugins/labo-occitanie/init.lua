@@ -4,8 +4,8 @@
 -- Lab' » : ces ateliers sont bien dans la région (filtre `region`), pas dans `own`.
 --
 -- Exemples :
---   relais query --filter labo-occitanie.region                 les événements d'Occitanie
---   relais query --filter labo-occitanie.own                    ceux organisés avec le lab
+--   relais query --filter labo-occitanie.region    les événements d'Occitanie
+--   relais query --filter labo-occitanie.own       ceux organisés avec le lab
 --   relais query --filter labo-occitanie.region --filter labo-occitanie.agents
 --
 -- Un filtre reçoit un événement (lecture seule) et répond true ou false.

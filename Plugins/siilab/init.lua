@@ -4,8 +4,8 @@
 -- (webinaire du 10 novembre 2020 avec Les Assembleurs ; rencontre DITP le 20 novembre).
 --
 -- Exemples :
---   relais query --filter siilab.region                 les événements des Hauts-de-France
---   relais query --filter siilab.own                    ceux organisés avec le lab
+--   relais query --filter siilab.region            les événements des Hauts-de-France
+--   relais query --filter siilab.own               ceux organisés avec le lab
 --   relais query --filter siilab.region --filter siilab.agents
 --
 -- Un filtre reçoit un événement (lecture seule) et répond true ou false.

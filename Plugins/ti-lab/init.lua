@@ -3,8 +3,8 @@
 -- 2020 (rencontre destinée à la presse, sur le passage à l'échelle).
 --
 -- Exemples :
---   relais query --filter ti-lab.region                 les événements bretons
---   relais query --filter ti-lab.own                    ceux organisés avec le lab
+--   relais query --filter ti-lab.region            les événements bretons
+--   relais query --filter ti-lab.own               ceux organisés avec le lab
 --   relais query --filter ti-lab.region --filter ti-lab.agents
 --
 -- Un filtre reçoit un événement (lecture seule) et répond true ou false.

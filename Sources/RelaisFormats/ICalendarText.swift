@@ -5,50 +5,56 @@ enum ICalendarText {
     /// Decodes the escapes of a TEXT value: `\\`, `\;`, `\,`, `\n` and `\N`. A backslash
     /// before any other character is dropped (some producers write `\:`); a lone backslash
     /// at the end is kept.
+    ///
+    /// Works on UTF-8 bytes: every escape is ASCII, and the bytes of other characters are
+    /// copied unchanged.
     static func unescape(_ raw: some StringProtocol) -> String {
-        guard raw.utf8.contains(UInt8(ascii: "\\")) else { return String(raw) }
-        var out = String.UnicodeScalarView()
+        let utf8 = raw.utf8
+        guard utf8.contains(backslash) else { return String(raw) }
+        var out: [UInt8] = []
+        out.reserveCapacity(utf8.count)
         var escaping = false
-        for scalar in raw.unicodeScalars {
+        for byte in utf8 {
             if escaping {
-                switch scalar {
-                case "n", "N": out.append("\n")
-                default: out.append(scalar)
-                }
+                out.append(byte == UInt8(ascii: "n") || byte == UInt8(ascii: "N") ? lineFeed : byte)
                 escaping = false
-            } else if scalar == "\\" {
+            } else if byte == backslash {
                 escaping = true
             } else {
-                out.append(scalar)
+                out.append(byte)
             }
         }
-        if escaping { out.append("\\") }
-        return String(out)
+        if escaping { out.append(backslash) }
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// Splits a multi-valued TEXT (`CATEGORIES:a,b\,c`) at its unescaped commas and
     /// unescapes each part: `["a", "b,c"]`.
     static func unescapeList(_ raw: some StringProtocol) -> [String] {
         var parts: [String] = []
-        var current = String.UnicodeScalarView()
+        var current: [UInt8] = []
         var escaping = false
-        for scalar in raw.unicodeScalars {
+        for byte in raw.utf8 {
             if escaping {
-                current.append(scalar)
+                current.append(byte == UInt8(ascii: "n") || byte == UInt8(ascii: "N") ? lineFeed : byte)
                 escaping = false
-            } else if scalar == "\\" {
-                current.append(scalar)
+            } else if byte == backslash {
                 escaping = true
-            } else if scalar == "," {
-                parts.append(unescape(String(current)))
-                current = String.UnicodeScalarView()
+            } else if byte == UInt8(ascii: ",") {
+                parts.append(String(decoding: current, as: UTF8.self))
+                current.removeAll(keepingCapacity: true)
             } else {
-                current.append(scalar)
+                current.append(byte)
             }
         }
-        parts.append(unescape(String(current)))
+        if escaping { current.append(backslash) }
+        parts.append(String(decoding: current, as: UTF8.self))
         return parts
     }
+
+    private static let backslash = UInt8(ascii: "\\")
+    private static let lineFeed = UInt8(ascii: "\n")
+    private static let carriageReturn = UInt8(ascii: "\r")
 
     /// Decodes RFC 6868 caret escapes in a parameter value: `^n` newline, `^'` double
     /// quote, `^^` caret. Any other caret is kept as it is.
@@ -83,36 +89,42 @@ enum ICalendarText {
     /// (LF, CRLF or CR) becomes `\n`. Other control characters, which TEXT cannot hold,
     /// are left out; a tab is kept.
     static func appendEscaped(_ text: String, to out: inout String) {
-        var clean = true
-        for byte in text.utf8
-        where byte < 0x20 && byte != 0x09 || byte == 0x7F || byte == UInt8(ascii: "\\") || byte == UInt8(ascii: ";")
-            || byte == UInt8(ascii: ",")
-        {
-            clean = false
-            break
-        }
-        if clean {
+        let utf8 = text.utf8
+        guard utf8.contains(where: needsEscape) else {
             out += text
             return
         }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(utf8.count + 16)
         var afterCarriageReturn = false
-        for scalar in text.unicodeScalars {
+        for byte in utf8 {
             let wasAfterCarriageReturn = afterCarriageReturn
             afterCarriageReturn = false
-            switch scalar {
-            case "\\": out += "\\\\"
-            case ";": out += "\\;"
-            case ",": out += "\\,"
-            case "\r":
-                out += "\\n"
+            switch byte {
+            case backslash, UInt8(ascii: ";"), UInt8(ascii: ","):
+                bytes.append(backslash)
+                bytes.append(byte)
+            case carriageReturn:
+                bytes.append(backslash)
+                bytes.append(UInt8(ascii: "n"))
                 afterCarriageReturn = true
-            case "\n":
-                if !wasAfterCarriageReturn { out += "\\n" }
-            case "\t": out.unicodeScalars.append(scalar)
+            case lineFeed:
+                if !wasAfterCarriageReturn {
+                    bytes.append(backslash)
+                    bytes.append(UInt8(ascii: "n"))
+                }
+            case UInt8(ascii: "\t"):
+                bytes.append(byte)
             default:
-                if scalar.value >= 0x20 && scalar.value != 0x7F { out.unicodeScalars.append(scalar) }
+                if byte >= 0x20 && byte != 0x7F { bytes.append(byte) }
             }
         }
+        out += String(decoding: bytes, as: UTF8.self)
+    }
+
+    private static func needsEscape(_ byte: UInt8) -> Bool {
+        (byte < 0x20 && byte != 0x09) || byte == 0x7F || byte == backslash || byte == UInt8(ascii: ";")
+            || byte == UInt8(ascii: ",")
     }
 
     /// `text` escaped as a TEXT value.

@@ -122,8 +122,8 @@ public final class PluginHost {
         let id = location.id
         let log = self.log
         let runtime = try ScriptRuntime(
-            name: id, origin: ScriptOrigin(pluginID: id, folder: location.folder), limits: limits, events: events,
-            write: { text, _ in log("[\(id)] \(text)") })
+            name: id, origin: ScriptOrigin(pluginID: id, folder: location.folder), limits: limits,
+            manifest: manifest, events: events, write: { text, _ in log("[\(id)] \(text)") })
         let outcome = try runtime.runFile("init.lua")
         if case .exit = outcome { throw ScriptError(message: "\(id)/init.lua: relais.exit is only for `relais run` scripts") }
         return LoadedPlugin(location: location, manifest: manifest, runtime: runtime)

@@ -44,6 +44,13 @@ end
 
 local relais = { version = host.version() }
 local filters, exporters, handlers, digests = {}, {}, {}, {}
+local filter_places = {}
+
+-- For a plugin, what its manifest says (nil for a `relais run` script).
+do
+  local id, name, version, region, lab = host.plugin_info()
+  if id then relais.plugin = { id = id, name = name, version = version, region = region, lab = lab } end
+end
 
 function relais.filter(name, fn)
   check("relais.filter", 1, name, "string")
@@ -51,6 +58,7 @@ function relais.filter(name, fn)
   check_name("relais.filter", name)
   if filters[name] then fail(format("relais.filter: a filter named '%s' is already defined", name)) end
   filters[name] = fn
+  filter_places[name] = where()
   host.register("filter", name)
 end
 
@@ -192,6 +200,13 @@ relais.exit = host.exit
 
 -- JSON, in Lua so that the limits apply to it like to any script code.
 local json = { null = setmetatable({}, { __tostring = function() return "null" end, __metatable = "json.null" }) }
+local array_marker = { __metatable = "json.array" }
+-- Marks a table to be written as a JSON array even when empty.
+function json.array(items)
+  if items == nil then items = {} end
+  check("relais.json.array", 1, items, "table")
+  return setmetatable(items, array_marker)
+end
 local escapes = { ['"'] = '\\"', ["\\"] = "\\\\", ["\b"] = "\\b", ["\f"] = "\\f", ["\n"] = "\\n", ["\r"] = "\\r", ["\t"] = "\\t" }
 local function escape_string(text)
   return '"' .. gsub(text, '[%c"\\]', function(c) return escapes[c] or format("\\u%04x", byte(c)) end) .. '"'
@@ -213,7 +228,8 @@ local function encode_value(value, depth, seen, out)
       count = count + 1
       keys[count] = key
     end
-    local is_array = kind == "table" and count > 0
+    local marked = kind == "table" and getmetatable(value) == "json.array"
+    local is_array = kind == "table" and (count > 0 or marked)
     if is_array then
       for index = 1, count do
         if rawget(value, index) == nil then is_array = false break end
@@ -394,7 +410,7 @@ local function invoke(action, name, event, extra)
   if action == "filter" then
     local result = filters[name](event)
     if type(result) ~= "boolean" then
-      error(format("filter '%s' must return a boolean, got %s", name, type(result)), 0)
+      error(format("%sfilter '%s' must return a boolean, got %s", filter_places[name] or "", name, type(result)), 0)
     end
     return result
   elseif action == "header" or action == "event" or action == "footer" then

@@ -1,4 +1,5 @@
 import CLuaShim
+import Foundation
 
 /// A script failed: a Lua error, a limit, or a bad value returned to the host.
 ///
@@ -22,9 +23,12 @@ public struct ScriptError: Error, CustomStringConvertible, Sendable {
         var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         message = lines.isEmpty ? "error" : lines.removeFirst()
         // Keep a short traceback, without the host's own frames.
-        traceback = lines.filter { !$0.contains("[C]: in ?") && !$0.contains("relais]:") }.prefix(6).map {
-            $0.replacingOccurrences(of: "\t", with: "  ")
-        }
+        // Keep the script's frames only: the host prelude's (`relais:NN`) and C frames
+        // would only confuse a plugin author.
+        traceback = lines.filter { line in
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            return !trimmed.hasPrefix("relais:") && !trimmed.hasPrefix("[C]:") && !trimmed.hasPrefix("(...tail calls...)")
+        }.prefix(6).map { $0.replacingOccurrences(of: "\t", with: "  ") }
         switch stop {
         case RELAIS_STOP_CPU: limit = .instructions
         case RELAIS_STOP_MEMORY: limit = .memory

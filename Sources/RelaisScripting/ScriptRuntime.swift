@@ -67,6 +67,7 @@ final class ScriptRuntime {
     let origin: ScriptOrigin
     private(set) var registrations = ScriptRegistrations()
     private let arguments: [String]
+    private let manifest: PluginManifest?
     private let events: (any ScriptEventSource)?
     private let write: (String, ScriptOutputStream) -> Void
     private var cursors: [Int: EventCursor] = [:]
@@ -83,11 +84,13 @@ final class ScriptRuntime {
 
     init(
         name: String, origin: ScriptOrigin, limits: ScriptLimits, arguments: [String] = [],
-        events: (any ScriptEventSource)?, write: @escaping (String, ScriptOutputStream) -> Void
+        manifest: PluginManifest? = nil, events: (any ScriptEventSource)?,
+        write: @escaping (String, ScriptOutputStream) -> Void
     ) throws {
         lua = try LuaState(name: name, limits: limits)
         self.origin = origin
         self.arguments = arguments
+        self.manifest = manifest
         self.events = events
         self.write = write
         try registerHostFunctions()
@@ -127,6 +130,13 @@ final class ScriptRuntime {
 
     private func registerHostFunctions() throws {
         try lua.register("__host.version") { _ in [.string("relais 0.1")] }
+        try lua.register("__host.plugin_info") { [unowned self] _ in
+            guard let manifest = self.manifest else { return [.none] }
+            return [
+                .string(manifest.id), .string(manifest.name), .string(manifest.version),
+                manifest.region.map { .string($0.code) } ?? .none, manifest.lab.map { .string($0) } ?? .none,
+            ]
+        }
         try lua.register("__host.register") { [unowned self] args in
             try self.recordRegistration(args)
             return []

@@ -26,6 +26,7 @@ final class SQLiteImportSession: ImportSession {
     private var firstSequence: Int64?
     private var lastSequence: Int64?
     private var isOpen = true
+    private var searchWords = SearchWords()
 
     private let selectStored: Statement
     private let markSeen: Statement
@@ -86,25 +87,19 @@ final class SQLiteImportSession: ImportSession {
     @discardableResult
     func put(_ event: Event) throws -> ChangeKind {
         guard isOpen else { throw CatalogueError("the import session was used after its import ended") }
-        let incoming = event.normalized()
-        if let problem = incoming.validationProblem() { throw problem }
+        let incoming = ImportFastPaths.isNormalized(event) ? event : event.normalized()
+        if !ImportFastPaths.isSurelyValid(incoming), let problem = incoming.validationProblem() { throw problem }
         let encoded = StoredEvent(incoming)
 
-        guard let row = try Row.fetchOne(selectStored, arguments: [incoming.id]) else {
+        guard let found = try lookUp(incoming, encoded) else {
             try insert(incoming, encoded)
             return record(.added)
         }
-        guard let key = try row.decode(Int64?.self, atIndex: 0) else {
-            throw StoredDataProblem("event '\(incoming.id)' has no key")
-        }
-        if key > largestKeyBefore {
-            throw duplicate(incoming.id)
-        }
-        try markSeen.execute(arguments: [key])
+        if found.key > largestKeyBefore { throw duplicate(incoming.id) }
+        try markSeen.execute(arguments: [found.key])
         if db.changesCount == 0 { throw duplicate(incoming.id) }
-
-        if try encoded.isStored(in: row, at: 1) { return record(.unchanged) }
-        let stored = try StoredEvent.decode(row, at: 1)
+        guard let stored = found.storedIfDifferent else { return record(.unchanged) }
+        let key = found.key
         let kind = ChangeKind.between(stored: stored, incoming: incoming)
         if kind == .unchanged { return record(.unchanged) }
 
@@ -119,7 +114,7 @@ final class SQLiteImportSession: ImportSession {
         }
         if incoming.searchableText != stored.searchableText {
             try deleteWords.execute(arguments: [key])
-            try insertWords.execute(arguments: [key, Self.searchWords(incoming)])
+            try insertWords.execute(arguments: [key, searchWords.joinedWords(incoming.searchableText)])
         }
         try appendChange(kind, incoming, before: EventJSONWriting.json(stored))
         return record(kind)
@@ -144,6 +139,19 @@ final class SQLiteImportSession: ImportSession {
 
     // MARK: - Writing one event
 
+    /// The stored row with the id of `incoming`: its key, and the stored event unless the
+    /// row holds exactly `encoded`. Reads the row in place through a cursor rather than
+    /// copying it, and lets the cursor go (resetting the statement) before any write.
+    private func lookUp(_ incoming: Event, _ encoded: StoredEvent) throws -> (key: Int64, storedIfDifferent: Event?)? {
+        let rows = try Row.fetchCursor(selectStored, arguments: [incoming.id])
+        guard let row = try rows.next() else { return nil }
+        guard let key = try row.decode(Int64?.self, atIndex: 0) else {
+            throw StoredDataProblem("event '\(incoming.id)' has no key")
+        }
+        if try encoded.isStored(in: row, at: 1) { return (key, nil) }
+        return (key, try StoredEvent.decode(row, at: 1))
+    }
+
     private func insert(_ event: Event, _ encoded: StoredEvent) throws {
         let ranges = Self.coveredRanges(event.slots)
         var arguments: [(any DatabaseValueConvertible)?] = [event.id]
@@ -153,7 +161,7 @@ final class SQLiteImportSession: ImportSession {
         try insertEvent.execute(arguments: StatementArguments(arguments))
         let key = db.lastInsertedRowID
         try insertSlots(key, encoded, ranges.slots)
-        try insertWords.execute(arguments: [key, Self.searchWords(event)])
+        try insertWords.execute(arguments: [key, searchWords.joinedWords(event.searchableText)])
         try appendChange(.added, event, before: nil)
     }
 
@@ -197,11 +205,6 @@ final class SQLiteImportSession: ImportSession {
             last = max(last, end)
         }
         return (ranges, first, last)
-    }
-
-    /// The text the full-text index holds: the folded words, one space apart.
-    static func searchWords(_ event: Event) -> String {
-        TextFolding.words(event.searchableText).joined(separator: " ")
     }
 }
 

@@ -186,10 +186,26 @@ struct StoredEvent {
 enum StoredTime {
     static func text(_ time: EventTime) -> String {
         let text = time.description
-        if EventTime(parsing: text) == time { return text }
+        if surelyRoundTrips(time) || EventTime(parsing: text) == time { return text }
         switch time {
         case .instant(let instant): return "@" + String(instant.timeIntervalSinceReferenceDate)
         case .allDay(let day): return "#\(day.year),\(day.month),\(day.day)"
+        }
+    }
+
+    /// Whether the interchange form of `time` surely reads back to it, without parsing it
+    /// again: a real day of years 0000–9999, or an instant on a whole second (of the
+    /// reference date: the epoch offset is whole, so both are) between 1912 and 9999. Paris
+    /// has been on whole-hour offsets since 1911; before, its offset had seconds, which the
+    /// interchange form cannot write.
+    private static func surelyRoundTrips(_ time: EventTime) -> Bool {
+        switch time {
+        case .allDay(let day):
+            return (0...9999).contains(day.year) && (1...12).contains(day.month) && day.day >= 1
+                && day.day <= CivilDate.daysIn(month: day.month, year: day.year)
+        case .instant(let instant):
+            let seconds = instant.timeIntervalSinceReferenceDate
+            return seconds == seconds.rounded(.down) && seconds > -2_800_000_000 && seconds < 252_000_000_000
         }
     }
 

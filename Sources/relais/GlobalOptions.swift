@@ -85,8 +85,14 @@ struct GlobalOptions: ParsableArguments {
             }
         }
         guard !hoisted.isEmpty, index < arguments.count else { return arguments }
-        // The subcommand, then the hoisted options, then the rest.
-        return [arguments[index]] + hoisted + arguments[(index + 1)...]
+        // The subcommand path (`plugins list`), then the hoisted options, then the rest.
+        var path = [arguments[index]]
+        index += 1
+        if path[0] == "plugins", index < arguments.count, ["list", "check"].contains(arguments[index]) {
+            path.append(arguments[index])
+            index += 1
+        }
+        return path + hoisted + arguments[index...]
     }
 }
 

@@ -29,6 +29,10 @@ do {
 } catch let usage as ValidationError {
     FileHandle.standardError.write(Data(("relais: " + usage.message + "\n").utf8))
     exit(2)
+} catch where RelaisCommand.exitCode(for: error) == .success {
+    // `relais help …` reaches here as a "clean exit" carrying the help text.
+    print(RelaisCommand.fullMessage(for: error))
+    exit(0)
 } catch {
     FileHandle.standardError.write(Data(("relais: " + userMessage(for: error) + "\n").utf8))
     exit(1)

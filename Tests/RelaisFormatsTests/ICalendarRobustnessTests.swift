@@ -27,13 +27,18 @@ struct ICalendarRobustnessTests {
         }
     }
 
+    /// The varied samples but the long one, so that each parse stays quick.
+    private static func samples() throws -> [Event] {
+        try ICalendarSamples.varied().filter { $0.id != "mip2020-long" }
+    }
+
     private func seed() throws -> [UInt8] {
         let recurring = F.vevent(
             "serie", "DTSTART;TZID=America/New_York:20201103T100000", "DURATION:P1DT2H", "RRULE:FREQ=WEEKLY;BYDAY=TU,TH;COUNT=9",
             "EXDATE;TZID=America/New_York:20201105T100000", "RDATE;VALUE=DATE-TIME:20201201T100000Z",
             #"ORGANIZER;CN="A ^'B^'":mailto:a@b.fr"#)
             + F.vevent("serie", "RECURRENCE-ID;TZID=America/New_York:20201110T100000", "STATUS:CANCELLED")
-        var text = try F.export(try ICalendarSamples.varied())
+        var text = try F.export(try Self.samples())
         text = text.replacingOccurrences(of: "END:VCALENDAR\r\n", with: recurring + "END:VCALENDAR\r\n")
         return Array(text.utf8)
     }
@@ -44,7 +49,7 @@ struct ICalendarRobustnessTests {
             Issue.record("the seed file does not read: \(parse(bytes))")
             return
         }
-        #expect(events.count == (try ICalendarSamples.varied()).count + 1)
+        #expect(events.count == (try Self.samples()).count + 1)
     }
 
     @Test func mutatedFilesNeverTrap() throws {
@@ -57,7 +62,7 @@ struct ICalendarRobustnessTests {
             Array("RECURRENCE-ID:20201110T150000Z\n".utf8), Array("X-RELAIS-ID:serie\n".utf8),
         ]
         var outcomes = (read: 0, refused: 0)
-        for _ in 0..<1500 {
+        for _ in 0..<1000 {
             var bytes = original
             for _ in 0...random.next(4) {
                 let position = random.next(bytes.count)

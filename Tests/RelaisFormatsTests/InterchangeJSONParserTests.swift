@@ -77,6 +77,7 @@ import Testing
     @Test func stringRules() {
         #expect(failure("\"tab\there\"")?.message.contains("control character") == true)
         #expect(failure("\"line\nbreak\"")?.message.contains("control character") == true)
+        #expect(failure(#""ends with a backslash\"#)?.message == "unterminated string")
         let unterminated = failure(#"{"a": "open"#)
         #expect(unterminated?.message == "unterminated string")
         #expect(unterminated?.offset == 6)

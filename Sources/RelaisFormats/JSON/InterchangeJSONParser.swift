@@ -228,7 +228,9 @@ struct InterchangeJSONParser {
                 return String(decoding: scratch, as: UTF8.self)
             case UInt8(ascii: "\\"):
                 let escapeOffset = index
-                guard index + 1 < bytes.count else { break }
+                guard index + 1 < bytes.count else {
+                    throw JSONSyntaxError(offset: quoteOffset, message: "unterminated string")
+                }
                 index += 1
                 switch bytes[index] {
                 case UInt8(ascii: "\""): scratch.append(UInt8(ascii: "\""))

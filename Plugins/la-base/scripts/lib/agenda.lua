@@ -189,8 +189,9 @@ function M.agenda(config)
   local region = config.region
   local regions = national and { region, "national" } or region
 
-  -- Les créneaux de la semaine : ceux d'un jour (ou d'une plage de jours dans la semaine)
-  -- vont sous leur premier jour ; ceux qui débordent de la semaine vont en tête.
+  -- Les créneaux de la semaine vont sous leur premier jour (une plage de jours avec ses
+  -- dates : « du 12 au 13 novembre ») ; ceux qui ont commencé avant le lundi vont en tête,
+  -- « déjà en cours ».
   local continus, par_jour, nombre, du_lab = {}, {}, 0, 0
   for evenement in relais.events { region = regions, from = lundi, to = dimanche } do
     nombre = nombre + 1
@@ -199,12 +200,14 @@ function M.agenda(config)
       local debut, fin = jours_du_creneau(creneau)
       if fin >= lundi and debut <= dimanche then
         local texte = ligne(config, evenement, creneau, national)
-        if debut < lundi or fin > dimanche then
+        if debut < lundi then
           continus[#continus + 1] = texte
         else
           local jour = par_jour[debut]
           if not jour then jour = {}; par_jour[debut] = jour end
-          jour[#jour + 1] = texte
+          -- clé de tri : le jour entier avant les heures, puis l'heure, puis l'ordre d'arrivée
+          jour[#jour + 1] = { cle = #creneau.start == 10 and "" or creneau.start:sub(12, 16), rang = #jour + 1,
+            texte = texte }
         end
       end
     end
@@ -220,15 +223,20 @@ function M.agenda(config)
     return 0
   end
   if #continus > 0 then
-    print("\nEn cours toute la semaine")
+    print("\nDéjà en cours")
     for _, texte in ipairs(continus) do print(texte) end
   end
   local debut = lire_jour(lundi)
   for n = debut, debut + 6 do
     local jour = date_du_jour(n)
-    if par_jour[jour] then
+    local lignes = par_jour[jour]
+    if lignes then
+      table.sort(lignes, function(a, b)
+        if a.cle ~= b.cle then return a.cle < b.cle end
+        return a.rang < b.rang
+      end)
       print("\n" .. relais.date.format(jour, "%A %d %B"))
-      for _, texte in ipairs(par_jour[jour]) do print(texte) end
+      for _, ligne in ipairs(lignes) do print(ligne.texte) end
     end
   end
   local avec = du_lab == 0 and "" or string.format(", dont %d organisé%s avec %s", du_lab,

@@ -1,3 +1,0 @@
-import Testing
-
-@Test func scriptingPlaceholder() { #expect(Bool(true)) }

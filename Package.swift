@@ -49,6 +49,10 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSwift),
+        // Benchmarks of the Lua host (not tests): `swift run -c release relais-bench FILE.jsonl`.
+        .executableTarget(
+            name: "relais-bench", dependencies: ["RelaisCore", "RelaisFormats", "RelaisScripting"],
+            swiftSettings: strictSwift),
         // Test helpers shared by the test targets: temp catalogues, sample programme,
         // running the built binary.
         .target(name: "RelaisTesting", dependencies: ["RelaisCore"], swiftSettings: strictSwift),

@@ -20,6 +20,14 @@ typedef struct relais_lua_host {
     char stop_message[MESSAGE_SIZE];
     char last_source[LUA_IDSIZE];
     int last_line;
+    // The last refused request: Lua retries a refused allocation once after an emergency
+    // collection, so only a second refusal of the same request means the budget is spent.
+    void *refused_block;
+    size_t refused_size;
+    int refusal_pending;
+    // The thread running script code now (the main thread, or the coroutine our
+    // coroutine.resume switched to), so a refused allocation can name the script's line.
+    lua_State *current;
     void *context;
     relais_lua_swift_function swift;
     // Scratch space for strings handed to Swift; owned here so an error can never leak it.
@@ -38,6 +46,8 @@ static relais_lua_host *host_of(lua_State *L) {
 // Memory: a budget per state. Past it the allocator refuses (Lua raises "not enough
 // memory") and the stop is remembered, so the hook keeps raising even if a script catches.
 
+static void record_script_location(lua_State *L, relais_lua_host *h, int first_level);
+
 static void *relais_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
     relais_lua_host *h = (relais_lua_host *)ud;
     size_t old = ptr ? osize : 0;
@@ -47,11 +57,20 @@ static void *relais_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
         return NULL;
     }
     if (h->limit && nsize > old && h->used - old + nsize > h->limit) {
-        if (h->stop == RELAIS_STOP_NONE) h->stop = RELAIS_STOP_MEMORY;
+        if (h->refusal_pending && h->refused_block == ptr && h->refused_size == nsize) {
+            if (h->stop == RELAIS_STOP_NONE) h->stop = RELAIS_STOP_MEMORY;
+        }
+        h->refusal_pending = 1;
+        h->refused_block = ptr;
+        h->refused_size = nsize;
+        // Reading the running thread's stack allocates nothing; it names the line for the
+        // message, since a memory error reaches the host without passing any handler.
+        if (h->current && h->stop == RELAIS_STOP_NONE) record_script_location(h->current, h, 0);
         return NULL;
     }
     void *block = realloc(ptr, nsize);
     if (!block) return NULL;
+    h->refusal_pending = 0;
     h->used = h->used - old + nsize;
     if (h->used > h->peak) h->peak = h->used;
     return block;
@@ -84,14 +103,32 @@ static void compose_stop_message(relais_lua_host *h, const char *source, int lin
     }
 }
 
+// Records the innermost frame that belongs to the script (not the host prelude, not C).
+static void record_script_location(lua_State *L, relais_lua_host *h, int first_level) {
+    lua_Debug ar;
+    for (int level = first_level; level < first_level + 16 && lua_getstack(L, level, &ar); level++) {
+        if (lua_getinfo(L, "Sl", &ar) && ar.currentline > 0 && strcmp(ar.source, "=relais") != 0) {
+            memcpy(h->last_source, ar.short_src, sizeof h->last_source);
+            h->last_line = ar.currentline;
+            return;
+        }
+    }
+}
+
 static void relais_hook(lua_State *L, lua_Debug *ar) {
     relais_lua_host *h = host_of(L);
     int period = lua_gethookcount(L);
     h->instructions += period > 0 ? period : 1;
-    if (lua_getinfo(L, "Sl", ar) && ar->currentline > 0) {
-        memcpy(h->last_source, ar->short_src, sizeof h->last_source);
-        h->last_line = ar->currentline;
+    // Once stopped, keep the place where the stop happened.
+    if (h->stop == RELAIS_STOP_NONE) {
+        if (lua_getinfo(L, "Sl", ar) && ar->currentline > 0 && strcmp(ar->source, "=relais") != 0) {
+            memcpy(h->last_source, ar->short_src, sizeof h->last_source);
+            h->last_line = ar->currentline;
+        } else {
+            record_script_location(L, h, 0);
+        }
     }
+
     if (h->stop == RELAIS_STOP_NONE && h->instruction_limit > 0 && h->instructions > h->instruction_limit)
         h->stop = RELAIS_STOP_CPU;
     if (h->stop == RELAIS_STOP_NONE) return;
@@ -114,17 +151,11 @@ static void raise_stop(lua_State *L, relais_lua_host *h) {
 void relais_lua_charge_instructions(lua_State *L, long long count) {
     relais_lua_host *h = host_of(L);
     h->instructions += count;
-    if (h->stop == RELAIS_STOP_NONE && h->instruction_limit > 0 && h->instructions > h->instruction_limit)
+    if (h->stop == RELAIS_STOP_NONE && h->instruction_limit > 0 && h->instructions > h->instruction_limit) {
+        record_script_location(L, h, 1);
         h->stop = RELAIS_STOP_CPU;
-    if (h->stop == RELAIS_STOP_NONE) return;
-    lua_Debug ar;
-    for (int level = 1; !h->stop_message[0] && level < 16 && lua_getstack(L, level, &ar); level++) {
-        if (lua_getinfo(L, "Sl", &ar) && ar.currentline > 0 && strcmp(ar.source, "=relais") != 0) {
-            memcpy(h->last_source, ar.short_src, sizeof h->last_source);
-            h->last_line = ar.currentline;
-            break;
-        }
     }
+    if (h->stop == RELAIS_STOP_NONE) return;
     raise_stop(L, h);
 }
 
@@ -132,16 +163,44 @@ void relais_lua_charge_instructions(lua_State *L, long long count) {
 // Error messages: a handler that adds a short traceback and never runs script code (no
 // __tostring), so an error object that is a table, nil or a bomb cannot hurt.
 
+// Whether a message already starts with "file:LINE:".
+static int has_location(const char *message) {
+    const char *colon = strchr(message, ':');
+    if (!colon || colon == message || memchr(message, '\n', (size_t)(colon - message))) return 0;
+    const char *digit = colon + 1;
+    if (*digit < '0' || *digit > '9') return 0;
+    while (*digit >= '0' && *digit <= '9') digit++;
+    return *digit == ':';
+}
+
 static int message_handler(lua_State *L) {
     relais_lua_host *h = host_of(L);
     const char *message;
     if (h->stop != RELAIS_STOP_NONE) {
         if (!h->stop_message[0]) compose_stop_message(h, h->last_source, h->last_line);
         message = h->stop_message;
-    } else if (lua_type(L, 1) == LUA_TSTRING || lua_type(L, 1) == LUA_TNUMBER) {
-        message = lua_tostring(L, 1);
     } else {
-        message = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
+        if (lua_type(L, 1) == LUA_TSTRING || lua_type(L, 1) == LUA_TNUMBER) {
+            message = lua_tostring(L, 1);
+        } else {
+            message = lua_pushfstring(L, "(error object is a %s value)", luaL_typename(L, 1));
+        }
+        // Errors raised inside the host prelude, by C or with a non-string value carry no
+        // script location (or the prelude's): name the script's innermost line instead.
+        int from_prelude = strncmp(message, "relais:", 7) == 0 && has_location(message);
+        if (from_prelude || !has_location(message)) {
+            if (from_prelude) {
+                message = strchr(message + 7, ':') + 1;
+                while (*message == ' ') message++;
+            }
+            lua_Debug ar;
+            for (int level = 1; level < 24 && lua_getstack(L, level, &ar); level++) {
+                if (lua_getinfo(L, "Sl", &ar) && ar.currentline > 0 && strcmp(ar.source, "=relais") != 0) {
+                    message = lua_pushfstring(L, "%s:%d: %s", ar.short_src, ar.currentline, message);
+                    break;
+                }
+            }
+        }
     }
     luaL_traceback(L, L, message, 1);
     return 1;
@@ -154,6 +213,12 @@ static void keep_error_message(lua_State *L, relais_lua_host *h, int status) {
     if (h->stop != RELAIS_STOP_NONE) {
         if (!h->stop_message[0]) compose_stop_message(h, h->last_source, h->last_line);
         if (h->stop != RELAIS_STOP_EXIT) text = h->stop_message;
+    }
+    if (!text && status == LUA_ERRMEM) {
+        // A refusal the retry could not fix: the budget is spent.
+        h->stop = RELAIS_STOP_MEMORY;
+        compose_stop_message(h, h->last_source, h->last_line);
+        text = h->stop_message;
     }
     if (!text) {
         if (status == LUA_ERRMEM) text = "not enough memory";
@@ -250,40 +315,50 @@ static int field_index(const char *key, size_t length) {
     return -1;
 }
 
-// Pushes a 0x1F-separated list as a sequence.
+static uint32_t read_length(const char *bytes) {
+    uint32_t length;
+    memcpy(&length, bytes, 4);
+    return length;
+}
+
+// Pushes a list field: items as (uint32 length, bytes).
 static void push_list(lua_State *L, const char *bytes, int32_t length) {
     lua_createtable(L, 4, 0);
     int n = 0;
-    int32_t start = 0;
-    for (int32_t i = 0; i <= length; i++) {
-        if (i == length || bytes[i] == 0x1F) {
-            if (i > start || i < length) {
-                lua_pushlstring(L, bytes + start, (size_t)(i - start));
-                lua_rawseti(L, -2, ++n);
-            }
-            start = i + 1;
-        }
+    int32_t offset = 0;
+    while (offset + 4 <= length) {
+        uint32_t item = read_length(bytes + offset);
+        offset += 4;
+        if (item > (uint32_t)(length - offset)) break;
+        lua_pushlstring(L, bytes + offset, item);
+        lua_rawseti(L, -2, ++n);
+        offset += (int32_t)item;
     }
 }
 
+// Pushes the slots: each as (uint32 length, start bytes, uint32 length, end bytes); an
+// end of length 0 means the slot has none.
 static void push_slots(lua_State *L, const char *bytes, int32_t length) {
     lua_createtable(L, 2, 0);
     int n = 0;
-    int32_t start = 0;
-    for (int32_t i = 0; i <= length; i++) {
-        if (i == length || bytes[i] == 0x1E) {
-            int32_t separator = start;
-            while (separator < i && bytes[separator] != 0x1F) separator++;
-            lua_createtable(L, 0, 2);
-            lua_pushlstring(L, bytes + start, (size_t)(separator - start));
-            lua_setfield(L, -2, "start");
-            if (separator + 1 < i) {
-                lua_pushlstring(L, bytes + separator + 1, (size_t)(i - separator - 1));
-                lua_setfield(L, -2, "end");
-            }
-            lua_rawseti(L, -2, ++n);
-            start = i + 1;
+    int32_t offset = 0;
+    while (offset + 8 <= length) {
+        uint32_t start = read_length(bytes + offset);
+        if (start > (uint32_t)(length - offset - 8)) break;
+        const char *start_bytes = bytes + offset + 4;
+        offset += 4 + (int32_t)start;
+        uint32_t end = read_length(bytes + offset);
+        if (end > (uint32_t)(length - offset - 4)) break;
+        const char *end_bytes = bytes + offset + 4;
+        offset += 4 + (int32_t)end;
+        lua_createtable(L, 0, 2);
+        lua_pushlstring(L, start_bytes, start);
+        lua_setfield(L, -2, "start");
+        if (end > 0) {
+            lua_pushlstring(L, end_bytes, end);
+            lua_setfield(L, -2, "end");
         }
+        lua_rawseti(L, -2, ++n);
     }
 }
 
@@ -495,9 +570,9 @@ static int sandbox_collectgarbage(lua_State *L) {
 static int sandbox_load(lua_State *L) {
     // Text chunks only: a binary chunk can crash the VM.
     int count = lua_gettop(L);
-    if (count > 3 && !lua_isnoneornil(L, 3)) {
+    if (count >= 3 && !lua_isnoneornil(L, 3)) {
         const char *mode = lua_tostring(L, 3);
-        if (!mode || strcmp(mode, "t") != 0) return luaL_error(L, "load: only text chunks are allowed (mode \"t\")");
+        if (!mode || !strchr(mode, 't')) return luaL_error(L, "load: only text chunks are allowed (mode \"t\")");
     }
     lua_settop(L, count < 4 ? 4 : count);
     lua_pushvalue(L, lua_upvalueindex(1));
@@ -516,25 +591,85 @@ static int sandbox_rep(lua_State *L) {
     luaL_checklstring(L, 1, &length);
     lua_Integer n = luaL_checkinteger(L, 2);
     luaL_optlstring(L, 3, "", &separator_length);
-    if (n > 0 && h->limit) {
+    if (n <= 0 || length + separator_length == 0) {
+        lua_pushliteral(L, "");
+        return 1;
+    }
+    if (h->limit) {
         double total = (double)n * (double)(length + separator_length);
         double available = (double)(h->limit > h->used ? h->limit - h->used : 0);
         if (total > available) {
+            // Garbage does not count: collect before deciding the budget is spent.
+            lua_gc(L, LUA_GCCOLLECT);
+            available = (double)(h->limit > h->used ? h->limit - h->used : 0);
+        }
+        if (total > available) {
             h->stop = RELAIS_STOP_MEMORY;
-            lua_Debug ar;
-            if (lua_getstack(L, 1, &ar) && lua_getinfo(L, "Sl", &ar)) {
-                memcpy(h->last_source, ar.short_src, sizeof h->last_source);
-                h->last_line = ar.currentline;
-            }
+            record_script_location(L, h, 1);
             compose_stop_message(h, h->last_source, h->last_line);
             lua_sethook(L, relais_hook, LUA_MASKCOUNT, 1);
-            return luaL_error(L, "%s", h->stop_message);
+            lua_pushstring(L, h->stop_message);
+            return lua_error(L);
         }
     }
+    // The copy loop runs n times inside one C call: charge it like instructions.
+    relais_lua_charge_instructions(L, (long long)(n / 64) + 1);
     lua_pushvalue(L, lua_upvalueindex(1));
     lua_insert(L, 1);
     lua_call(L, lua_gettop(L) - 1, 1);
     return 1;
+}
+
+// Library functions that loop in C (no hook runs inside them) are charged for their loop
+// before they run. Upvalue 1 is the original function, upvalue 2 says how to price it.
+enum { COST_COROUTINE, COST_SHIFT, COST_RANGE_MOVE, COST_RANGE_CONCAT, COST_SORT, COST_UNPACK };
+
+static double range_count(lua_State *L, int first_index, int last_index, double default_last) {
+    double first = lua_isnoneornil(L, first_index) ? 1 : (double)lua_tonumber(L, first_index);
+    double last = lua_isnoneornil(L, last_index) ? default_last : (double)lua_tonumber(L, last_index);
+    return last >= first ? last - first + 1 : 0;
+}
+
+static int charged_library_call(lua_State *L) {
+    int cost_kind = (int)lua_tointeger(L, lua_upvalueindex(2));
+    double table_length = lua_type(L, 1) == LUA_TTABLE ? (double)lua_rawlen(L, 1) : 0;
+    double cost = 1;
+    switch (cost_kind) {
+    case COST_COROUTINE: cost = HOOK_PERIOD; break;  // a new thread starts a fresh hook count
+    case COST_SHIFT: cost = table_length / 8 + 1; break;
+    case COST_RANGE_MOVE: cost = range_count(L, 2, 3, 0) / 8 + 1; break;
+    case COST_RANGE_CONCAT: cost = range_count(L, 3, 4, table_length) / 8 + 1; break;
+    case COST_SORT: cost = table_length * 2 + 1; break;
+    case COST_UNPACK: cost = range_count(L, 2, 3, table_length) / 8 + 1; break;
+    }
+    relais_lua_charge_instructions(L, cost > 1e15 ? (long long)1e15 : (long long)cost);
+    int count = lua_gettop(L);
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, count, LUA_MULTRET);
+    return lua_gettop(L);
+}
+
+// coroutine.resume, keeping track of which thread runs (see relais_lua_host.current).
+static int sandbox_resume(lua_State *L) {
+    relais_lua_host *h = host_of(L);
+    lua_State *previous = h->current;
+    lua_State *thread = lua_tothread(L, 1);
+    if (thread) h->current = thread;
+    int count = lua_gettop(L);
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    int status = lua_pcall(L, count, LUA_MULTRET, 0);
+    h->current = previous;
+    if (status != LUA_OK) return lua_error(L);
+    return lua_gettop(L);
+}
+
+static void charge_field(lua_State *L, int table, const char *name, int cost_kind) {
+    lua_getfield(L, table, name);
+    lua_pushinteger(L, cost_kind);
+    lua_pushcclosure(L, charged_library_call, 2);
+    lua_setfield(L, table, name);
 }
 
 static void copy_fields(lua_State *L, int from, int to, const char *const *names) {
@@ -608,6 +743,31 @@ static int build_sandbox(lua_State *L) {
     int sandbox_string = lua_gettop(L);
     wrap_field(L, sandbox_string, "rep", sandbox_rep);
     relais_pattern_install(L, sandbox_string);
+    lua_getfield(L, env, "table");
+    int sandbox_table = lua_gettop(L);
+    charge_field(L, sandbox_table, "insert", COST_SHIFT);
+    charge_field(L, sandbox_table, "remove", COST_SHIFT);
+    charge_field(L, sandbox_table, "move", COST_RANGE_MOVE);
+    charge_field(L, sandbox_table, "concat", COST_RANGE_CONCAT);
+    charge_field(L, sandbox_table, "sort", COST_SORT);
+    charge_field(L, sandbox_table, "unpack", COST_UNPACK);
+    lua_getfield(L, env, "coroutine");
+    int sandbox_coroutine = lua_gettop(L);
+    charge_field(L, sandbox_coroutine, "create", COST_COROUTINE);
+    wrap_field(L, sandbox_coroutine, "resume", sandbox_resume);
+    // coroutine.wrap is rebuilt in the prelude on top of create and resume.
+    lua_pushnil(L);
+    lua_setfield(L, sandbox_coroutine, "wrap");
+    // Argument errors name functions found in the loaded-libraries table: list the
+    // sandbox's own versions there too (that table is out of scripts' reach).
+    luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_LOADED_TABLE);
+    lua_pushvalue(L, sandbox_string);
+    lua_setfield(L, -2, "string");
+    lua_pushvalue(L, sandbox_table);
+    lua_setfield(L, -2, "table");
+    lua_pushvalue(L, sandbox_coroutine);
+    lua_setfield(L, -2, "coroutine");
+    lua_pop(L, 3);
     // Strings' methods ("x"):upper() must see the sandbox's string table, not the full one
     // (which still has string.dump).
     lua_pushliteral(L, "");
@@ -672,6 +832,8 @@ void relais_lua_begin_call(lua_State *L, long long instruction_limit) {
     h->stop_message[0] = 0;
     h->last_source[0] = 0;
     h->last_line = 0;
+    h->refusal_pending = 0;
+    h->current = L;
     lua_sethook(L, relais_hook, LUA_MASKCOUNT, HOOK_PERIOD);
 }
 
@@ -772,6 +934,7 @@ static int finish_call(lua_State *L, relais_lua_host *h, int status, int base, r
         status = LUA_ERRRUN;
     }
     lua_sethook(L, NULL, 0, 0);
+    h->current = NULL;
     return status;
 }
 

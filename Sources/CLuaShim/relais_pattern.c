@@ -87,6 +87,7 @@ static int class_matches(int c, int cl) {
     case 'u': result = c >= 'A' && c <= 'Z'; break;
     case 'w': result = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); break;
     case 'x': result = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); break;
+    case 'z': result = c == 0; break;  // deprecated in 5.4, still accepted
     default: return cl == c;
     }
     // An upper-case class letter is the complement.

@@ -87,7 +87,7 @@ enum ICalendarLines {
 
         while index < bytes.count, isNameByte(bytes[index]) { index += 1 }
         if index == 0 { return problem("expected a property name (NAME:value)") }
-        let name = text(0..<index).uppercased()
+        let name = ICalendarText.keyword(text(0..<index))
         var parameters: [ICalendarParameter] = []
         while index < bytes.count, bytes[index] == UInt8(ascii: ";") {
             index += 1
@@ -96,7 +96,7 @@ enum ICalendarLines {
             guard index > nameStart, index < bytes.count, bytes[index] == UInt8(ascii: "=") else {
                 return problem("expected PARAMETER=value after ';'")
             }
-            let parameterName = text(nameStart..<index).uppercased()
+            let parameterName = ICalendarText.keyword(text(nameStart..<index))
             var values: [String] = []
             repeat {
                 index += 1  // the '=' or the ','

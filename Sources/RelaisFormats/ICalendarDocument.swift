@@ -16,7 +16,7 @@ struct ICalendarVEvent {
     /// The UID as written (unescaped), if any; error locations use it.
     var uid: String? {
         guard let raw = properties["UID"]?.first?.value else { return nil }
-        let uid = ICalendarText.unescape(raw).trimmingCharacters(in: .whitespaces)
+        let uid = ICalendarText.trimmed(ICalendarText.unescape(raw))
         return uid.isEmpty ? nil : uid
     }
 
@@ -80,7 +80,7 @@ struct ICalendarDocument {
         }
 
         for logical in ICalendarLines.unfold(bytes) {
-            guard String(validating: logical.bytes, as: UTF8.self) != nil else {
+            guard ICalendarText.isValidUTF8(logical.bytes) else {
                 throw failure(.line(logical.number), "is not valid UTF-8 (save the file as UTF-8)")
             }
             let line: ICalendarContentLine
@@ -90,7 +90,7 @@ struct ICalendarDocument {
             }
             switch line.name {
             case "BEGIN":
-                let name = line.value.trimmingCharacters(in: .whitespaces).uppercased()
+                let name = ICalendarText.keyword(line.value)
                 guard !name.isEmpty else { throw failure(.line(line.line), "BEGIN without a component name") }
                 if let top = stack.last {
                     if name == "VCALENDAR" || (name == "VEVENT" && top.name == "VEVENT") {
@@ -112,7 +112,7 @@ struct ICalendarDocument {
                 if name == "VEVENT" { current = ICalendarVEvent(beginLine: line.line) }
                 stack.append(Open(name: name, line: line.line))
             case "END":
-                let name = line.value.trimmingCharacters(in: .whitespaces).uppercased()
+                let name = ICalendarText.keyword(line.value)
                 guard let top = stack.last else {
                     throw failure(.line(line.line), "END:\(name.prefix(30)) without a matching BEGIN")
                 }

@@ -49,8 +49,9 @@ struct ICalendarEventBuilder {
         case none
         /// All-day: DTEND minus DTSTART in days (DTEND is exclusive).
         case days(Int)
-        /// DTEND minus DTSTART, exact.
-        case seconds(Int)
+        /// From DTSTART to DTEND, exact: the first occurrence ends at DTEND, the others as
+        /// long after their start.
+        case until(start: ICalendarTime, end: ICalendarTime)
         case duration(ICalendarDuration)
     }
 
@@ -143,7 +144,7 @@ struct ICalendarEventBuilder {
                 }
                 recurrenceID = try time(property, field: "RECURRENCE-ID")
             }
-            relaisID = try vevent.text("X-RELAIS-ID").map { $0.trimmingCharacters(in: .whitespaces) }
+            relaisID = try vevent.text("X-RELAIS-ID").map { ICalendarText.trimmed($0) }
             if relaisID?.isEmpty == true { relaisID = nil }
         }
         return Item(vevent: vevent, uid: uid, recurrenceID: recurrenceID, relaisID: relaisID)
@@ -160,7 +161,7 @@ struct ICalendarEventBuilder {
             record["kind"] = .string(try vevent.text("X-RELAIS-KIND") ?? EventKind.other.rawValue)
 
             var status = try vevent.text("X-RELAIS-STATUS") ?? EventStatus.scheduled.rawValue
-            if let value = try vevent.single("STATUS")?.value.trimmingCharacters(in: .whitespaces).uppercased() {
+            if let value = try vevent.single("STATUS").map({ ICalendarText.keyword($0.value) }) {
                 switch value {
                 case "CANCELLED": status = EventStatus.cancelled.rawValue
                 case "CONFIRMED", "TENTATIVE": break
@@ -177,11 +178,11 @@ struct ICalendarEventBuilder {
                     if let end = slot.end { fields["end"] = .string(end) }
                     return .object(fields)
                 })
-            if let region = try vevent.text("X-RELAIS-REGION")?.trimmingCharacters(in: .whitespaces), !region.isEmpty {
+            if let region = try vevent.text("X-RELAIS-REGION").map({ ICalendarText.trimmed($0) }), !region.isEmpty {
                 record["region"] = .string(region)
             }
-            if let online = try vevent.text("X-RELAIS-ONLINE")?.trimmingCharacters(in: .whitespaces) {
-                switch online.uppercased() {
+            if let online = try vevent.text("X-RELAIS-ONLINE") {
+                switch ICalendarText.keyword(online) {
                 case "TRUE": record["online"] = .bool(true)
                 case "FALSE", "": record["online"] = .bool(false)
                 default:
@@ -192,8 +193,8 @@ struct ICalendarEventBuilder {
 
             let organizerProperty = try vevent.single("ORGANIZER")
             var address: String?
-            if let value = organizerProperty?.value.trimmingCharacters(in: .whitespaces),
-                value.lowercased().hasPrefix("mailto:")
+            if let value = organizerProperty.map({ ICalendarText.trimmed($0.value) }),
+                ICalendarText.keyword(value.prefix(7)) == "MAILTO:"
             {
                 let raw = String(value.dropFirst("mailto:".count))
                 address = raw.removingPercentEncoding ?? raw
@@ -285,7 +286,7 @@ struct ICalendarEventBuilder {
             if let rule = try vevent.single("RRULE") {
                 let zone: ICalendarZone
                 if case .dateTime(_, let startZone) = start { zone = startZone } else { zone = .floating }
-                starts = try ICalendarRecurrenceRule(parsing: rule.value.trimmingCharacters(in: .whitespaces), untilZone: zone)
+                starts = try ICalendarRecurrenceRule(parsing: ICalendarText.trimmed(rule.value), untilZone: zone)
                     .occurrences(from: start, limit: Self.occurrenceLimit)
             }
             let extra = try times(vevent.all("RDATE"), field: "RDATE")
@@ -310,9 +311,11 @@ struct ICalendarEventBuilder {
                 if starts.isEmpty { throw ICalendarProblem(field: "EXDATE", message: "excludes every occurrence") }
             }
             for time in starts {
-                let key = OccurrenceKey(time)
-                if index[key] == nil { index[key] = slots.count }
-                if indexByDay[time.day] == nil { indexByDay[time.day] = slots.count }
+                if !overrides.isEmpty {
+                    let key = OccurrenceKey(time)
+                    if index[key] == nil { index[key] = slots.count }
+                    if indexByDay[time.day] == nil { indexByDay[time.day] = slots.count }
+                }
                 slots.append(slot(start: time, length: masterLength, sameDayEnd: sameDayEnd, origin: vevent))
                 removed.append(false)
             }
@@ -330,7 +333,7 @@ struct ICalendarEventBuilder {
                 }
                 seen[key] = instance.vevent.beginLine
                 let position = index[key] ?? (recurrenceID.isDate != masterIsDate ? indexByDay[recurrenceID.day] : nil)
-                let status = try instance.vevent.single("STATUS")?.value.trimmingCharacters(in: .whitespaces).uppercased()
+                let status = try instance.vevent.single("STATUS").map { ICalendarText.keyword($0.value) }
                 if status == "CANCELLED" {
                     if let position { removed[position] = true }
                     return
@@ -363,7 +366,7 @@ struct ICalendarEventBuilder {
     /// `X-RELAIS-SAME-DAY-END:TRUE`: the all-day slot has an explicit end equal to its
     /// start (`"end": "2020-11-17"` rather than no end); iCalendar cannot say it otherwise.
     private func hasSameDayEnd(_ vevent: ICalendarVEvent) throws(ICalendarProblem) -> Bool {
-        try vevent.text("X-RELAIS-SAME-DAY-END")?.trimmingCharacters(in: .whitespaces).uppercased() == "TRUE"
+        try vevent.text("X-RELAIS-SAME-DAY-END").map { ICalendarText.keyword($0) } == "TRUE"
     }
 
     private func length(of vevent: ICalendarVEvent, start: ICalendarTime) throws(ICalendarProblem) -> Length {
@@ -378,7 +381,7 @@ struct ICalendarEventBuilder {
             case (.date(let first), .date(let last)):
                 return .days(last.daysSinceEpoch - first.daysSinceEpoch)
             case (.dateTime, .dateTime):
-                return .seconds((end.epochSeconds ?? 0) - (start.epochSeconds ?? 0))
+                return .until(start: start, end: end)
             case (.date, .dateTime):
                 throw ICalendarProblem(
                     field: "DTEND", message: "is a date-time but DTSTART is a date (VALUE=DATE): both must be of the same kind")
@@ -388,7 +391,7 @@ struct ICalendarEventBuilder {
             }
         }
         if let durationProperty {
-            let text = durationProperty.value.trimmingCharacters(in: .whitespaces)
+            let text = ICalendarText.trimmed(durationProperty.value)
             guard let duration = ICalendarDuration(parsing: text) else {
                 throw ICalendarProblem(
                     field: "DURATION", message: "'\(text.prefix(30))' is not a duration such as PT1H30M, P1D or P2W (nor negative)")
@@ -418,8 +421,13 @@ struct ICalendarEventBuilder {
             }
         case (.date(let day), .none):
             if sameDayEnd { end = day.description }
-        case (.dateTime, .seconds(let seconds)):
-            end = ICalendarTime.utcText(epochSeconds: (start.epochSeconds ?? 0) + seconds)
+        case (.dateTime, .until(let first, let last)):
+            if start == first {
+                end = last.interchangeText
+            } else {
+                let seconds = (last.epochSeconds ?? 0) - (first.epochSeconds ?? 0)
+                end = ICalendarTime.utcText(epochSeconds: (start.epochSeconds ?? 0) + seconds)
+            }
         case (.dateTime(let local, let zone), .duration(let duration)):
             let base = ICalendarTime.dateTime(local, zone).adding(days: duration.days).epochSeconds ?? 0
             end = ICalendarTime.utcText(epochSeconds: base + duration.seconds)
@@ -444,13 +452,13 @@ struct ICalendarEventBuilder {
     private func times(_ properties: [ICalendarContentLine], field: String) throws(ICalendarProblem) -> [ICalendarTime] {
         var result: [ICalendarTime] = []
         for property in properties {
-            let kind = property.parameter("VALUE")?.uppercased()
+            let kind = property.parameter("VALUE").map { ICalendarText.keyword($0) }
             if let kind, kind != "DATE", kind != "DATE-TIME" {
                 throw ICalendarProblem(field: field, message: "VALUE=\(kind.prefix(20)) is not supported (only DATE and DATE-TIME)")
             }
             let zone = try zone(property.parameter("TZID"), field: field)
             for text in property.value.split(separator: ",", omittingEmptySubsequences: false) {
-                let trimmed = text.trimmingCharacters(in: .whitespaces)
+                let trimmed = ICalendarText.trimmed(text)
                 guard let value = ICalendarTime.parse(trimmed, isDate: kind == "DATE", zone: zone) else {
                     throw ICalendarProblem(
                         field: field,
@@ -462,19 +470,40 @@ struct ICalendarEventBuilder {
         return result
     }
 
-    /// The zone a TZID names: any IANA zone, with or without a leading `/`.
+    /// The zone a TZID names: any IANA zone, with or without a leading `/`, or one of the
+    /// Windows names in ``windowsZones``.
     private func zone(_ tzid: String?, field: String) throws(ICalendarProblem) -> ICalendarZone {
         guard let tzid else { return .floating }
-        var name = tzid.trimmingCharacters(in: .whitespaces)
+        var name = ICalendarText.trimmed(tzid)
         if name.hasPrefix("/") { name.removeFirst() }
         if let known = zones.byName[name] { return .named(known) }
-        guard !name.isEmpty, let zone = TimeZone(identifier: name) else {
+        guard !name.isEmpty, let zone = TimeZone(identifier: name) ?? Self.windowsZones[name].flatMap(TimeZone.init(identifier:))
+        else {
             throw ICalendarProblem(
                 field: field, message: "unknown time zone TZID '\(tzid.prefix(60))' (expected an IANA zone such as Europe/Paris)")
         }
         zones.byName[name] = zone
         return .named(zone)
     }
+
+    /// Zone names as Outlook and Exchange write them, for the zones of France (metropolitan
+    /// and overseas) and a few common others, by CLDR's windowsZones table.
+    static let windowsZones = [
+        "Romance Standard Time": "Europe/Paris",
+        "W. Europe Standard Time": "Europe/Berlin",
+        "Central Europe Standard Time": "Europe/Budapest",
+        "Central European Standard Time": "Europe/Warsaw",
+        "GMT Standard Time": "Europe/London",
+        "Greenwich Standard Time": "Atlantic/Reykjavik",
+        "SA Eastern Standard Time": "America/Cayenne",
+        "SA Western Standard Time": "America/Martinique",
+        "Mauritius Standard Time": "Indian/Reunion",
+        "E. Africa Standard Time": "Indian/Mayotte",
+        "Eastern Standard Time": "America/New_York",
+        "Central Standard Time": "America/Chicago",
+        "Mountain Standard Time": "America/Denver",
+        "Pacific Standard Time": "America/Los_Angeles",
+    ]
 
     // MARK: Errors
 

@@ -29,8 +29,8 @@ struct ICalendarRecurrenceRule {
         for part in text.split(separator: ";", omittingEmptySubsequences: true) {
             let pieces = part.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             guard pieces.count == 2 else { throw problem("'\(part.prefix(40))' is not NAME=value") }
-            let name = pieces[0].uppercased()
-            let value = pieces[1].uppercased()
+            let name = ICalendarText.keyword(pieces[0])
+            let value = ICalendarText.keyword(pieces[1])
             guard seen.insert(name).inserted else { throw problem("\(name) is given twice") }
             switch name {
             case "FREQ":

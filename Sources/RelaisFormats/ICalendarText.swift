@@ -83,6 +83,82 @@ enum ICalendarText {
         return String(out)
     }
 
+    /// `text` without leading and trailing spaces and tabs (iCalendar's white space).
+    ///
+    /// Byte-level rather than Foundation's `trimmingCharacters`, which goes through
+    /// NSString on Linux and dominated import time.
+    static func trimmed(_ text: Substring) -> String {
+        let utf8 = text.utf8
+        guard let first = utf8.firstIndex(where: { $0 != 0x20 && $0 != 0x09 }),
+            let last = utf8.lastIndex(where: { $0 != 0x20 && $0 != 0x09 })
+        else { return "" }
+        return String(decoding: utf8[first...last], as: UTF8.self)
+    }
+
+    static func trimmed(_ text: String) -> String {
+        guard let first = text.utf8.first, let last = text.utf8.last,
+            first == 0x20 || first == 0x09 || last == 0x20 || last == 0x09
+        else { return text }
+        return trimmed(text[...])
+    }
+
+    /// `text` trimmed and with ASCII letters upper-cased, for keywords (`cancelled` →
+    /// `CANCELLED`); other characters are kept.
+    static func keyword(_ text: Substring) -> String {
+        keyword(trimmed(text))
+    }
+
+    static func keyword(_ text: String) -> String {
+        let trimmedText = trimmed(text)
+        guard trimmedText.utf8.contains(where: { $0 >= 0x61 && $0 <= 0x7A }) else { return trimmedText }
+        return String(decoding: trimmedText.utf8.map { $0 >= 0x61 && $0 <= 0x7A ? $0 - 0x20 : $0 }, as: UTF8.self)
+    }
+
+    /// Whether `bytes` are well-formed UTF-8 (no overlong forms, surrogates or values
+    /// past U+10FFFF).
+    static func isValidUTF8(_ bytes: [UInt8]) -> Bool {
+        var index = 0
+        let count = bytes.count
+        while index < count {
+            let lead = bytes[index]
+            if lead < 0x80 {
+                index += 1
+                continue
+            }
+            let length: Int
+            var lower: UInt8 = 0x80
+            var upper: UInt8 = 0xBF
+            switch lead {
+            case 0xC2...0xDF: length = 2
+            case 0xE0:
+                length = 3
+                lower = 0xA0
+            case 0xE1...0xEC, 0xEE...0xEF: length = 3
+            case 0xED:
+                length = 3
+                upper = 0x9F
+            case 0xF0:
+                length = 4
+                lower = 0x90
+            case 0xF1...0xF3: length = 4
+            case 0xF4:
+                length = 4
+                upper = 0x8F
+            default: return false
+            }
+            guard index + length <= count else { return false }
+            let second = bytes[index + 1]
+            guard second >= lower && second <= upper else { return false }
+            var next = index + 2
+            while next < index + length {
+                guard bytes[next] & 0xC0 == 0x80 else { return false }
+                next += 1
+            }
+            index += length
+        }
+        return true
+    }
+
     // MARK: Writing
 
     /// Appends `text` escaped as a TEXT value: `\` `;` `,` get a backslash, a line break
@@ -194,7 +270,7 @@ enum ICalendarText {
                 if boundary > start { end = boundary }
             }
             if !first { out += " " }
-            out += String(decoding: utf8[start..<end], as: UTF8.self)
+            out += line[start..<end]  // start and end fall between characters
             out += "\r\n"
             start = end
             limit = maximumLineOctets - 1

@@ -16,7 +16,7 @@ import RelaisCore
 /// What standard properties cannot hold goes into `X-RELAIS-*` properties, so that
 /// ``ICalendarReader`` gives back equal events: `X-RELAIS-KIND`, `-REGION`, `-ONLINE`,
 /// `-LAB`, `-AUDIENCE`, `-STATUS` (postponed), `-CONTACT` and `-ORGANIZER` (when the
-/// contact is not an e-mail address), `-URL` (when the URL has line breaks) and
+/// contact is not an e-mail address), `-URL` (when the URL holds control characters) and
 /// `-SAME-DAY-END` (an all-day slot whose end is given and equals its start).
 ///
 /// TEXT cannot hold control characters other than tab and line breaks: they are left
@@ -165,11 +165,13 @@ public final class ICalendarWriter: EventWriter {
     /// VTIMEZONE below does not describe, before 1996).
     static func dateTime(_ instant: Date) -> String {
         let seconds = wholeSeconds(instant)
-        let whole = Date(timeIntervalSince1970: Double(seconds))
-        let local = ParisTime.local(whole)
-        if local.date.year >= 1970, local.date.year <= 9999,
-            Int(ParisTime.instant(local).timeIntervalSince1970.rounded()) == seconds,
-            ParisTime.offset(at: whole) == europeanUnionOffset(seconds)
+        let offset = ParisTime.offset(at: Date(timeIntervalSince1970: Double(seconds)))
+        let local = ICalendarTime.utcLocal(epochSeconds: seconds + offset)
+        // Away from a clock change (the common case) the wall clock surely reads back;
+        // near one, ask the rule the reader uses.
+        let steady = ParisTime.offset(at: Date(timeIntervalSince1970: Double(seconds - 7200))) == offset
+        if local.date.year >= 1970, local.date.year <= 9999, offset == europeanUnionOffset(seconds),
+            steady || ICalendarTime.epochSeconds(local, .floating) == seconds
         {
             return ";TZID=Europe/Paris:" + basic(local)
         }
@@ -200,13 +202,45 @@ public final class ICalendarWriter: EventWriter {
         return Int(min(max(value, -limit), limit).rounded(.down))
     }
 
+    /// `20201117`.
     static func basic(_ day: CivilDate) -> String {
-        day.description.replacingOccurrences(of: "-", with: "")
+        var digits: [UInt8] = []
+        digits.reserveCapacity(8)
+        appendDigits(day.year, width: 4, to: &digits)
+        appendDigits(day.month, width: 2, to: &digits)
+        appendDigits(day.day, width: 2, to: &digits)
+        return String(decoding: digits, as: UTF8.self)
     }
 
+    /// `20201110T093000`.
     static func basic(_ local: LocalDateTime) -> String {
-        func two(_ value: Int) -> String { value < 10 ? "0\(value)" : String(value) }
-        return basic(local.date) + "T" + two(local.hour) + two(local.minute) + two(local.second)
+        var digits: [UInt8] = []
+        digits.reserveCapacity(15)
+        appendDigits(local.date.year, width: 4, to: &digits)
+        appendDigits(local.date.month, width: 2, to: &digits)
+        appendDigits(local.date.day, width: 2, to: &digits)
+        digits.append(UInt8(ascii: "T"))
+        appendDigits(local.hour, width: 2, to: &digits)
+        appendDigits(local.minute, width: 2, to: &digits)
+        appendDigits(local.second, width: 2, to: &digits)
+        return String(decoding: digits, as: UTF8.self)
+    }
+
+    /// Appends `value` in decimal, zero-padded to `width` (wider values are written whole).
+    private static func appendDigits(_ value: Int, width: Int, to digits: inout [UInt8]) {
+        if value < 0 {
+            digits.append(UInt8(ascii: "-"))
+            appendDigits(-value, width: width, to: &digits)
+            return
+        }
+        var reversed: [UInt8] = []
+        var rest = value
+        repeat {
+            reversed.append(UInt8(ascii: "0") + UInt8(rest % 10))
+            rest /= 10
+        } while rest > 0
+        while reversed.count < width { reversed.append(UInt8(ascii: "0")) }
+        digits.append(contentsOf: reversed.reversed())
     }
 
     /// Europe/Paris as the European Union has defined it since 1996.

@@ -2,7 +2,8 @@ import CLuaShim
 import RelaisCore
 
 /// Lays an event out in the byte form the C side turns into a read-only Lua view
-/// (see `relais_lua.h`): one length per field (-1 when absent), then the fields' bytes.
+/// (see `relais_lua.h`): one length per field (-1 when absent), then the fields' bytes;
+/// list items are length-prefixed, so no byte inside a tag can split it.
 /// Building it costs one pass over the event's strings; no Lua object is made until a
 /// script reads a field.
 struct EventBlob {
@@ -18,13 +19,15 @@ struct EventBlob {
             payload.append(contentsOf: text.utf8)
             lengths[Int(field)] = Int32(payload.count - start)
         }
+        func putItem(_ text: String) {
+            let utf8 = text.utf8
+            withUnsafeBytes(of: UInt32(utf8.count).littleEndian) { payload.append(contentsOf: $0) }
+            payload.append(contentsOf: utf8)
+        }
         func putList(_ field: Int32, _ items: [String]) {
             guard !items.isEmpty else { return }
             let start = payload.count
-            for (index, item) in items.enumerated() {
-                if index > 0 { payload.append(0x1F) }
-                payload.append(contentsOf: item.utf8)
-            }
+            for item in items { putItem(item) }
             lengths[Int(field)] = Int32(payload.count - start)
         }
         // Field order must match the RELAIS_FIELD_* enum.
@@ -33,11 +36,9 @@ struct EventBlob {
         put(Int32(RELAIS_FIELD_KIND), event.kind.rawValue)
         put(Int32(RELAIS_FIELD_STATUS), event.status.rawValue)
         let slotsStart = payload.count
-        for (index, slot) in event.slots.enumerated() {
-            if index > 0 { payload.append(0x1E) }
-            payload.append(contentsOf: slot.start.description.utf8)
-            payload.append(0x1F)
-            if let end = slot.end { payload.append(contentsOf: end.description.utf8) }
+        for slot in event.slots {
+            putItem(slot.start.description)
+            putItem(slot.end?.description ?? "")
         }
         lengths[Int(RELAIS_FIELD_SLOTS)] = Int32(payload.count - slotsStart)
         put(Int32(RELAIS_FIELD_REGION), event.region?.code)

@@ -69,6 +69,8 @@ final class LuaState {
     let name: String
     var limits: ScriptLimits
     private var functions: [Function] = []
+    /// Runs after every call into Lua, to drop per-call host state (open iterations).
+    var afterCall: (() -> Void)?
     /// Bytes handed to C for the results of the last Swift call; C copies them into Lua
     /// right after the call returns, so they only need to outlive that call.
     private var resultStorage: [UnsafeMutableRawBufferPointer] = []
@@ -127,6 +129,7 @@ final class LuaState {
     /// Runs a chunk of Lua text named `chunkname` (`@la-base/init.lua`).
     func run(_ source: String, chunkname: String) throws -> Outcome {
         relais_lua_begin_call(state, limits.instructions)
+        defer { afterCall?() }
         var value = relais_lua_value()
         let status = source.utf8CString.withUnsafeBufferPointer { buffer in
             relais_lua_run(state, buffer.baseAddress, buffer.count - 1, chunkname, &value)
@@ -140,6 +143,7 @@ final class LuaState {
     /// with an event view and an extra string.
     func invoke(_ action: String, _ name: String, event: Event? = nil, extra: String? = nil) throws -> Outcome {
         relais_lua_begin_call(state, limits.instructions)
+        defer { afterCall?() }
         var value = relais_lua_value()
         let blob = event.map { EventBlob($0).bytes }
         let status: Int32 = blob.withOptionalBytes { blobPointer, blobCount in

@@ -20,6 +20,21 @@ local utf8_char = utf8.char
 
 local function fail(message) error(where() .. message, 0) end
 
+-- coroutine.wrap on top of the host's create and resume, so that every switch of thread
+-- goes through the host (which must know the running thread to name lines).
+do
+  local create, resume, close = coroutine.create, coroutine.resume, coroutine.close
+  coroutine.wrap = function(f)
+    local thread = create(f)
+    return function(...)
+      local results = pack(resume(thread, ...))
+      if results[1] then return unpack(results, 2, results.n) end
+      close(thread)
+      error(results[2], 0)
+    end
+  end
+end
+
 local function check(fname, position, value, expected, optional)
   if value == nil and optional then return end
   if type(value) ~= expected then
@@ -387,8 +402,10 @@ function require(name)
   local chunk, message = load(source, chunkname, "t")
   if not chunk then error(message, 0) end
   loading[name] = true
-  value = chunk(name)
+  local ok, result = pcall(chunk, name)
   loading[name] = nil
+  if not ok then error(result, 0) end
+  value = result
   if value == nil then value = true end
   loaded[name] = value
   return value

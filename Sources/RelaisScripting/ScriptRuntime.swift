@@ -95,6 +95,11 @@ final class ScriptRuntime {
         self.write = write
         try registerHostFunctions()
         try lua.installPrelude(relaisPrelude)
+        // An iteration lives within one call into Lua; what a script abandons is dropped.
+        lua.afterCall = { [unowned self] in
+            self.cursors.removeAll()
+            self.abandoned.removeAll()
+        }
     }
 
     /// Runs the file at `relativePath` inside the origin's folder.
@@ -302,14 +307,27 @@ final class ScriptRuntime {
         }
         let handle = nextCursor
         nextCursor += 1
+        // Iterations a script abandons are never finished: keep only the newest few, so
+        // their buffered pages cannot pile up in the host.
+        if cursors.count >= Self.maximumOpenIterations, let oldest = cursors.keys.min() {
+            cursors[oldest] = nil
+            abandoned.insert(oldest)
+        }
         cursors[handle] = EventCursor(query: query, remaining: remaining)
         return [.integer(Int64(handle))]
     }
 
     private static let pageSize = 256
+    private static let maximumOpenIterations = 32
+    private var abandoned: Set<Int> = []
 
     private func nextEvent(_ args: [LuaArgument]) throws -> [LuaResult] {
-        guard case .integer(let raw)? = args.first, var cursor = cursors[Int(raw)] else { return [.none] }
+        guard case .integer(let raw)? = args.first else { return [.none] }
+        if abandoned.contains(Int(raw)) {
+            throw LuaFunctionError(
+                "relais.events: this iteration was closed because more than \(Self.maximumOpenIterations) were open at once")
+        }
+        guard var cursor = cursors[Int(raw)] else { return [.none] }
         let handle = Int(raw)
         if cursor.remaining == 0 {
             cursors[handle] = nil

@@ -7,9 +7,10 @@ import RelaisCore
 ///
 /// Memory stays flat however many events arrive: nothing is kept per event. Duplicate ids
 /// within the batch are found in the database itself: an event whose `event_key` is above
-/// the largest key at the start of the batch was inserted by this batch, and the keys of
-/// existing events put by this batch go to a temporary table (outside the catalogue
-/// file, and rolled back with the transaction).
+/// the largest key at the start of the batch was inserted by this batch (when the
+/// catalogue was empty, the insert itself finds it), and the keys of existing events put
+/// by this batch go to a temporary table (outside the catalogue file, and rolled back
+/// with the transaction).
 final class SQLiteImportSession: ImportSession {
     private(set) var report = ImportReport()
     /// The change-log sequences this batch wrote, or nil when it changed nothing.
@@ -27,6 +28,7 @@ final class SQLiteImportSession: ImportSession {
     private var lastSequence: Int64?
     private var isOpen = true
     private var searchWords = SearchWords()
+    private var timeTexts = TimeTextCache()
 
     private let selectStored: Statement
     private let markSeen: Statement
@@ -58,6 +60,7 @@ final class SQLiteImportSession: ImportSession {
                 INSERT INTO events (id, title, kind, status, slots, region, online, lab, organizer, place, url,
                     contact, audience, tags, description, first_start, last_end, slot_count)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (id) DO NOTHING
                 """)
         updateEvent = try db.cachedStatement(
             sql: """
@@ -89,10 +92,16 @@ final class SQLiteImportSession: ImportSession {
         guard isOpen else { throw CatalogueError("the import session was used after its import ended") }
         let incoming = ImportFastPaths.isNormalized(event) ? event : event.normalized()
         if !ImportFastPaths.isSurelyValid(incoming), let problem = incoming.validationProblem() { throw problem }
-        let encoded = StoredEvent(incoming)
+        let encoded = StoredEvent(incoming, texts: &timeTexts)
 
+        if largestKeyBefore == 0 {
+            // The catalogue was empty when the batch began: a row with this id can only
+            // come from this batch, and inserting tells whether there is one.
+            guard try insert(incoming, encoded) else { throw duplicate(incoming.id) }
+            return record(.added)
+        }
         guard let found = try lookUp(incoming, encoded) else {
-            try insert(incoming, encoded)
+            guard try insert(incoming, encoded) else { throw duplicate(incoming.id) }
             return record(.added)
         }
         if found.key > largestKeyBefore { throw duplicate(incoming.id) }
@@ -116,7 +125,7 @@ final class SQLiteImportSession: ImportSession {
             try deleteWords.execute(arguments: [key])
             try insertWords.execute(arguments: [key, searchWords.joinedWords(incoming.searchableText)])
         }
-        try appendChange(kind, incoming, before: EventJSONWriting.json(stored))
+        try appendChange(kind, incoming, encoded, before: CanonicalEventJSON.json(stored))
         return record(kind)
     }
 
@@ -152,17 +161,21 @@ final class SQLiteImportSession: ImportSession {
         return (key, try StoredEvent.decode(row, at: 1))
     }
 
-    private func insert(_ event: Event, _ encoded: StoredEvent) throws {
+    /// Inserts a new event with its slots, words and change; false (and nothing written)
+    /// when an event with this id exists.
+    private func insert(_ event: Event, _ encoded: StoredEvent) throws -> Bool {
         let ranges = Self.coveredRanges(event.slots)
         var arguments: [(any DatabaseValueConvertible)?] = [event.id]
         arguments += encoded.fieldArguments
         let extra: [(any DatabaseValueConvertible)?] = [ranges.first, ranges.last, event.slots.count]
         arguments += extra
         try insertEvent.execute(arguments: StatementArguments(arguments))
+        guard db.changesCount == 1 else { return false }
         let key = db.lastInsertedRowID
         try insertSlots(key, encoded, ranges.slots)
         try insertWords.execute(arguments: [key, searchWords.joinedWords(event.searchableText)])
-        try appendChange(.added, event, before: nil)
+        try appendChange(.added, event, encoded, before: nil)
+        return true
     }
 
     private func insertSlots(_ key: Int64, _ encoded: StoredEvent, _ ranges: [(Double, Double)]) throws {
@@ -171,8 +184,8 @@ final class SQLiteImportSession: ImportSession {
         }
     }
 
-    private func appendChange(_ kind: ChangeKind, _ event: Event, before: String?) throws {
-        let after = EventJSONWriting.json(event)
+    private func appendChange(_ kind: ChangeKind, _ event: Event, _ encoded: StoredEvent, before: String?) throws {
+        let after = CanonicalEventJSON.json(event, times: encoded.slotDescriptions)
         let arguments: [(any DatabaseValueConvertible)?] = [
             importID, recordedAt, origin, kind.rawValue, event.id, before, after,
         ]

@@ -17,13 +17,13 @@ import RelaisCore
 /// One builder lives for one import: its memory is bounded by the number of distinct
 /// scalars in the imported text.
 struct SearchWords {
-    /// The folding of one non-ASCII scalar.
+    /// The folding of one non-ASCII scalar: its folded scalars as UTF-8, each with whether
+    /// it belongs to a word.
     private struct Folded {
-        /// The folded scalars, each with whether it belongs to a word.
-        var scalars: [(scalar: Unicode.Scalar, isWordPart: Bool)]
+        var parts: [(utf8: [UInt8], isWordPart: Bool)] = []
         /// The scalar decomposes to a combining mark that folding keeps: only the core's
         /// whole-text decomposition orders such marks correctly.
-        var needsWholeText: Bool
+        var needsWholeText = false
     }
 
     private var cache: [UInt32: Folded] = [:]
@@ -33,66 +33,77 @@ struct SearchWords {
         var output: [UInt8] = []
         output.reserveCapacity(text.utf8.count)
         var inWord = false
-        func append(_ scalar: Unicode.Scalar, isWordPart: Bool) {
-            if isWordPart {
-                if !inWord, !output.isEmpty { output.append(0x20) }
-                inWord = true
-                UTF8.encode(scalar) { output.append($0) }
-            } else {
-                inWord = false
-            }
-        }
         for scalar in text.unicodeScalars {
             let value = scalar.value
             if value < 0x80 {
-                let byte = UInt8(value)
-                switch byte {
-                case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
-                    append(scalar, isWordPart: true)
-                case UInt8(ascii: "A")...UInt8(ascii: "Z"):
-                    append(Unicode.Scalar(byte + 0x20), isWordPart: true)
-                default:
-                    append(scalar, isWordPart: false)
+                var byte = UInt8(truncatingIfNeeded: value)
+                if byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") { byte += 0x20 }
+                if (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z"))
+                    || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9"))
+                {
+                    if !inWord && !output.isEmpty { output.append(0x20) }
+                    inWord = true
+                    output.append(byte)
+                } else {
+                    inWord = false
                 }
                 continue
             }
-            let folded = cache[value] ?? fold(scalar)
-            if folded.needsWholeText {
-                return TextFolding.words(text).joined(separator: " ")
+            let folded: Folded
+            if let cached = cache[value] {
+                folded = cached
+            } else {
+                folded = Self.fold(scalar)
+                cache[value] = folded
             }
-            for part in folded.scalars { append(part.scalar, isWordPart: part.isWordPart) }
+            if folded.needsWholeText { return TextFolding.words(text).joined(separator: " ") }
+            for part in folded.parts {
+                if part.isWordPart {
+                    if !inWord && !output.isEmpty { output.append(0x20) }
+                    inWord = true
+                    output.append(contentsOf: part.utf8)
+                } else {
+                    inWord = false
+                }
+            }
         }
         return String(decoding: output, as: UTF8.self)
     }
 
-    /// Folds one scalar by the rules of `TextFolding.fold`, and remembers it.
-    private mutating func fold(_ scalar: Unicode.Scalar) -> Folded {
-        var result = Folded(scalars: [], needsWholeText: false)
+    /// Folds one scalar by the rules of `TextFolding.fold`.
+    private static func fold(_ scalar: Unicode.Scalar) -> Folded {
+        var result = Folded()
+        func add(_ folded: Unicode.Scalar, isWordPart: Bool) {
+            var bytes: [UInt8] = []
+            UTF8.encode(folded) { bytes.append($0) }
+            result.parts.append((bytes, isWordPart))
+        }
         for decomposed in String(scalar).decomposedStringWithCanonicalMapping.unicodeScalars {
             switch decomposed.value {
             case 0x0300...0x036F, 0x1AB0...0x1AFF, 0x1DC0...0x1DFF, 0x20D0...0x20FF, 0xFE20...0xFE2F:
                 continue  // the accents the core drops
             case 0x0152, 0x0153:
-                result.scalars += [("o", true), ("e", true)]
+                add("o", isWordPart: true)
+                add("e", isWordPart: true)
             case 0x00C6, 0x00E6:
-                result.scalars += [("a", true), ("e", true)]
+                add("a", isWordPart: true)
+                add("e", isWordPart: true)
             case 0x00DF:
-                result.scalars += [("s", true), ("s", true)]
+                add("s", isWordPart: true)
+                add("s", isWordPart: true)
             case 0x2018, 0x2019, 0x201B, 0x02BC, 0x2032, 0x00B4, 0x0060:
-                result.scalars.append(("'", false))
+                add("'", isWordPart: false)
             case 0x00A0, 0x202F, 0x2009:
-                result.scalars.append((" ", false))
+                add(" ", isWordPart: false)
             default:
                 if decomposed.properties.canonicalCombiningClass != .notReordered {
                     result.needsWholeText = true
                 }
                 for lowered in decomposed.properties.lowercaseMapping.unicodeScalars {
-                    let isWordPart = lowered.properties.isAlphabetic || lowered.properties.numericType != nil
-                    result.scalars.append((lowered, isWordPart))
+                    add(lowered, isWordPart: lowered.properties.isAlphabetic || lowered.properties.numericType != nil)
                 }
             }
         }
-        cache[scalar.value] = result
         return result
     }
 }

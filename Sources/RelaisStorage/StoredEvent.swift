@@ -32,25 +32,40 @@ struct StoredEvent {
     let description: String?
     /// The stored text of each slot's start and end, as in ``slots``.
     let slotTimes: [(start: String, end: String?)]
+    /// The interchange text (`description`) of each slot's start and end: the same as
+    /// ``slotTimes`` but for the rare times stored in their exact form.
+    let slotDescriptions: [(start: String, end: String?)]
 
     /// Encodes `event`; losslessly, so that decoding gives back an equal event.
     init(_ event: Event) {
+        var texts = TimeTextCache()
+        self.init(event, texts: &texts)
+    }
+
+    /// Encodes `event`, taking slot times' texts from `texts` when it has them.
+    init(_ event: Event, texts: inout TimeTextCache) {
         id = event.id
         title = event.title
         kind = event.kind.rawValue
         status = event.status.rawValue
         var times: [(start: String, end: String?)] = []
+        var descriptions: [(start: String, end: String?)] = []
         times.reserveCapacity(event.slots.count)
+        descriptions.reserveCapacity(event.slots.count)
         var packed = ""
         for (index, slot) in event.slots.enumerated() {
-            let start = StoredTime.text(slot.start)
-            let end = slot.end.map(StoredTime.text)
+            let startDescription = texts.description(slot.start)
+            let endDescription = slot.end.map { texts.description($0) }
+            let start = StoredTime.text(slot.start, description: startDescription)
+            let end = slot.end.map { StoredTime.text($0, description: endDescription ?? $0.description) }
             times.append((start, end))
+            descriptions.append((startDescription, endDescription))
             if index > 0 { packed += ";" }
             packed += start
             if let end { packed += "/" + end }
         }
         slotTimes = times
+        slotDescriptions = descriptions
         slots = packed
         region = event.region?.code
         online = event.online
@@ -91,12 +106,13 @@ struct StoredEvent {
     /// Audience and tags as a JSON array, or nil (SQL NULL) when empty.
     static func packList(_ items: [String]) -> String? {
         guard !items.isEmpty else { return nil }
-        var out = "["
+        var out: [UInt8] = [UInt8(ascii: "[")]
         for (index, item) in items.enumerated() {
-            if index > 0 { out += "," }
-            EventJSONWriting.appendString(item, to: &out)
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            CanonicalEventJSON.appendString(item, to: &out)
         }
-        return out + "]"
+        out.append(UInt8(ascii: "]"))
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// Decodes the event stored in `row`, whose columns are those of ``columns`` starting
@@ -175,6 +191,22 @@ struct StoredEvent {
     }
 }
 
+/// Remembers the interchange text of recent slot times. The events of an import share
+/// their times (9h30 on a given day), and writing an instant asks the time zone for the
+/// Paris offset. Emptied when full, so memory stays bounded on any import.
+struct TimeTextCache {
+    private var texts: [EventTime: String] = [:]
+    private static let capacity = 8_192
+
+    mutating func description(_ time: EventTime) -> String {
+        if let text = texts[time] { return text }
+        if texts.count >= Self.capacity { texts.removeAll(keepingCapacity: true) }
+        let text = time.description
+        texts[time] = text
+        return text
+    }
+}
+
 /// The stored text of one slot time.
 ///
 /// Times are written in their interchange form (`2020-11-17`, `2020-11-10T09:30:00+01:00`),
@@ -184,9 +216,9 @@ struct StoredEvent {
 /// the reference date, or `#` and `year,month,day`. Change detection compares stored and
 /// incoming events, so a lossy encoding would report a change on every re-import.
 enum StoredTime {
-    static func text(_ time: EventTime) -> String {
-        let text = time.description
-        if surelyRoundTrips(time) || EventTime(parsing: text) == time { return text }
+    /// The stored text of `time`, whose interchange text is `description`.
+    static func text(_ time: EventTime, description: String) -> String {
+        if surelyRoundTrips(time) || EventTime(parsing: description) == time { return description }
         switch time {
         case .instant(let instant): return "@" + String(instant.timeIntervalSinceReferenceDate)
         case .allDay(let day): return "#\(day.year),\(day.month),\(day.day)"

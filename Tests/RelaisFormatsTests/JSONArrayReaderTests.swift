@@ -108,6 +108,9 @@ import Testing
         expectImportError(
             reader, name: "e.json", "[" + Samples.jsonRecord() + "]\n]", location: .line(2), field: nil,
             message: "unexpected ']' after the array's closing ']'")
+        expectImportError(
+            reader, name: "e.json", "[" + Samples.jsonRecord() + ",\n,]", location: .line(2), field: nil,
+            message: "expected record 1, found ','")
     }
 
     @Test func truncatedFiles() {

@@ -160,6 +160,24 @@ import Testing
                 == #"{"id":"mip-002","title":"Webinaire sobriété numérique","kind":"webinar","status":"scheduled","slots":[{"start":"2020-11-12T14:00:00+01:00"}],"online":true}"#)
     }
 
+    /// Lists cross to Lua joined with the unit separator (0x1F): a tag that contains that
+    /// byte must still arrive as one tag, and changing the list a view returns changes nothing.
+    @Test func listFieldsKeepEveryItemIntact() throws {
+        let event = makeEvent(
+            "odd-tags", audience: ["agents publics"], tags: ["a\u{1F}b", "semicolon;inside", "émoji 🎉"])
+        let outcome = try runScript(
+            """
+            local e = relais.events()()
+            print(#e.tags, #e.audience, e.tags[3])
+            local tags = e.tags
+            tags[1] = "changed"
+            print(e.tags[1] == "changed", #e.slots, e.slots == e.slots)
+            """, events: MemoryEventSource([event]))
+        #expect(outcome.status == 0, "\(outcome.message)")
+        #expect(outcome.lines.first == "3\t1\témoji 🎉", "\(outcome.lines)")
+        #expect(outcome.lines.last == "false\t1\tfalse", "\(outcome.lines)")
+    }
+
     @Test func eventsWithoutACatalogueIsAClearError() throws {
         let outcome = try runScript("local x = 1\nfor e in relais.events() do end\n")
         expectFailure(outcome, "script.lua:2:", "relais.events: no catalogue is open")
@@ -290,6 +308,38 @@ import Testing
         #expect(lines[11].hasPrefix("false\t") && lines[11].contains("trailing characters"), "\(lines[11])")
         #expect(lines[12].hasPrefix("false\t") && lines[12].contains("nesting deeper than 100"), "\(lines[12])")
         #expect(lines[13] == "42\tA\tnil")
+    }
+
+    @Test func jsonArraysStayArraysWhenEmpty() throws {
+        let outcome = try runScript(
+            """
+            local json = relais.json
+            print(json.encode(json.array()), json.encode(json.array({ 1, 2 })), json.encode({ list = json.array() }))
+            print(json.encode({}), getmetatable(json.array()))
+            print(pcall(json.array, "x"))
+            """)
+        #expect(outcome.status == 0, "\(outcome.message)")
+        #expect(outcome.lines.count == 3)
+        #expect(outcome.lines.first == ["[]", "[1,2]", #"{"list":[]}"#].joined(separator: "\t"))
+        #expect(outcome.lines.dropFirst().first == "{}\tjson.array")
+        #expect(outcome.lines.last?.contains("relais.json.array: argument #1 must be a table, got string") == true)
+    }
+
+    @Test func relaisPluginDescribesThePluginOnly() throws {
+        let script = try runScript("print(relais.plugin)")
+        #expect(script.lines == ["nil"], "\(script.message)")
+        let folders = try PluginFolders()
+        try folders.add(
+            "la-base",
+            manifest: .some(#"return { name = "La Base", version = "2.0", region = "75", lab = "la-base" }"#),
+            initSource: """
+                local p = relais.plugin
+                relais.filter("info", function(e)
+                  return p.id == "la-base" and p.name == "La Base" and p.version == "2.0" and p.region == "75"
+                    and p.lab == "la-base"
+                end)
+                """)
+        #expect(try folders.host().predicate(for: "la-base.info")(sampleEvents[0]) == true)
     }
 
     @Test func regionsTable() throws {

@@ -55,7 +55,7 @@ struct FailingScript: Sendable, CustomTestStringConvertible {
         FailingScript(
             name: "__tostring returning a number, through print",
             source: """
-                local t = setmetatable({}, { __tostring = function() return 42 end })
+                local t = setmetatable({}, { __tostring = function() return {} end })
                 print(t) -- HERE
                 """, expected: ["'__tostring' must return a string"]),
         FailingScript(
@@ -208,7 +208,7 @@ struct FailingScript: Sendable, CustomTestStringConvertible {
 
     @Test(arguments: failing)
     func scriptErrorsNameTheScriptAndLine(_ script: FailingScript) throws {
-        let outcome = try runScript(script.source)
+        let outcome = try runScript(script.source, events: MemoryEventSource(sampleEvents))
         let expectedLine = "script.lua:\(line(of: "-- HERE", in: script.source)):"
         expectFailure(outcome, expectedLine)
         for fragment in script.expected { expectFailure(outcome, fragment) }
@@ -266,8 +266,8 @@ struct FailingScript: Sendable, CustomTestStringConvertible {
     /// through the prelude (argument checks) must not show `relais:LINE:` frames.
     @Test func tracebackOfAnAPIErrorHidesThePrelude() throws {
         let source = """
-            local function format(t) return relais.date.format(t) end
-            local function outer() return format(42) end
+            local function format(t) local text = relais.date.format(t); return text end
+            local function outer() local text = format(42); return text end
             outer()
             """
         let outcome = try runScript(source)
@@ -288,9 +288,9 @@ struct FailingScript: Sendable, CustomTestStringConvertible {
               name = "risky", extension = "txt",
               header = function() return "begin\\n" end,
               event = function(e)
-                if e.id == "bad-date" then return relais.date.format("pas une date") end -- DATE
-                if e.id == "bad-json" then return relais.json.encode({ f = print }) end -- JSON
-                if e.id == "bad-type" then return relais.date.format(e.slots) end -- TYPE
+                if e.id == "bad-date" then return relais.date.format("pas une date") .. "\\n" end -- DATE
+                if e.id == "bad-json" then return relais.json.encode({ f = print }) .. "\\n" end -- JSON
+                if e.id == "bad-type" then return relais.date.format(e.slots) .. "\\n" end -- TYPE
                 if e.id == "bad-events" then for x in relais.events{ region = "atlantide" } do end end -- EVENTS
                 if e.id == "bad-return" then return 42 end
                 if e.id == "bad-error" then error({ "table error" }) end

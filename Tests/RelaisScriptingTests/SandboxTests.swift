@@ -63,7 +63,7 @@ struct ForbiddenAttempt: Sendable, CustomTestStringConvertible {
         .init(code: #"setmetatable({}, { __gc = function() end })"#, expected: "__gc metamethods are not allowed"),
         .init(code: #"setmetatable({}, { __gc = false })"#, expected: "__gc metamethods are not allowed"),
         .init(code: #"load(string.char(27) .. "Lua", "x", "b", _ENV)"#, expected: "only text chunks"),
-        .init(code: #"_ENV.io.open(dir .. "/pwned", "w")"#, expected: "field 'io'"),
+        .init(code: #"_ENV.io.open(dir .. "/pwned", "w")"#, expected: "global 'io'"),
         .init(code: #"_G.os.execute("touch " .. dir .. "/pwned")"#, expected: "field 'execute'"),
         .init(code: #"rawget(_G, "io").open(dir .. "/pwned", "w")"#, expected: "attempt to index a nil value"),
         .init(code: #"load("return io")().open(dir .. "/pwned", "w")"#, expected: "attempt to index a nil value"),
@@ -132,7 +132,7 @@ struct ForbiddenAttempt: Sendable, CustomTestStringConvertible {
                 "41",
                 "nil",
                 "function",
-                "nil\tbroken:1: unexpected symbol near <eof>",
+                "nil\tbroken:1: unexpected symbol near '+'",
                 "true\ttrue",
             ])
     }
@@ -216,7 +216,7 @@ struct ForbiddenAttempt: Sendable, CustomTestStringConvertible {
 
     @Test func requireOfItselfIsAClearError() throws {
         let folder = try ScriptFolder()
-        try folder.write("loop.lua", "return require('loop')\n")
+        try folder.write("loop.lua", "local again = require('loop')\nreturn again\n")
         let outcome = try folder.run("require('loop')\n")
         expectFailure(outcome, "loop.lua:1:", "module 'loop' requires itself")
     }

@@ -135,6 +135,21 @@ import Testing
     @Test func duplicateIDsInOneBatchAreRejected() throws {
         let folder = try ScratchFolder()
         let catalogue = try SQLiteCatalogue(path: folder.path("catalogue.sqlite"))
+        // Into an empty catalogue (found by the insert itself)…
+        var problem: EventFieldProblem?
+        do {
+            _ = try catalogue.importBatch(origin: "dup.jsonl", dryRun: false) { session in
+                try session.put(try makeEvent("a"))
+                try session.put(try makeEvent("b"))
+                try session.put(try makeEvent("a", title: "Encore"))
+            }
+        } catch let error as EventFieldProblem {
+            problem = error
+        }
+        #expect(problem == EventFieldProblem(field: "id", message: "duplicate id 'a' (already in this file)"))
+        #expect(try catalogue.count(matching: EventQuery()) == 0)
+        #expect(try catalogue.changes(after: 0, limit: 10).isEmpty)
+        // …and into one that has events (found by looking the id up).
         try importEvents([try makeEvent("old")], into: catalogue)
         for duplicated in ["new", "old"] {
             var problem: EventFieldProblem?

@@ -112,8 +112,8 @@ int relais_lua_invoke(lua_State *L, const char *action, const char *name, const 
 const char *relais_lua_error_message(lua_State *L);
 
 /// Event blob layout: RELAIS_EVENT_FIELDS little-endian int32 lengths (-1 = absent), then
-/// the bytes of each present field, in order. List fields separate items with 0x1F;
-/// slots separate slots with 0x1E and start/end with 0x1F (empty end = none).
+/// the bytes of each present field, in order. List fields hold items as (uint32 length,
+/// bytes); slots hold (uint32 length, start, uint32 length, end) with length 0 for no end.
 enum {
     RELAIS_FIELD_ID = 0, RELAIS_FIELD_TITLE, RELAIS_FIELD_KIND, RELAIS_FIELD_STATUS, RELAIS_FIELD_SLOTS,
     RELAIS_FIELD_REGION, RELAIS_FIELD_ONLINE, RELAIS_FIELD_LAB, RELAIS_FIELD_ORGANIZER, RELAIS_FIELD_PLACE,

@@ -139,6 +139,11 @@ extension Event {
         if let lab, !Self.isValidLabID(lab) {
             return EventFieldProblem(field: "lab", message: "'\(lab.prefix(60))' must be a lower-case id like la-base")
         }
+        for (name, list) in [("audience", audience), ("tags", tags)] {
+            for (index, item) in list.enumerated() where item.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
+                return EventFieldProblem(field: "\(name)[\(index)]", message: "must not contain control characters")
+            }
+        }
         if let description, description.count > Limits.descriptionLength {
             return EventFieldProblem(
                 field: "description", message: "has \(description.count) characters, at most 20000 allowed")

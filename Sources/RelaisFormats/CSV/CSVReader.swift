@@ -173,8 +173,8 @@ final class CSVEventAssembler {
                 file: file, location: .line(line),
                 message: "the row has \(cells.count) cells but the header has \(columns.count) columns")
         }
-        var record: [String: InterchangeValue] = [:]
-        var slot: [String: InterchangeValue] = [:]
+        var record = [String: InterchangeValue](minimumCapacity: columns.count)
+        var slot = [String: InterchangeValue](minimumCapacity: 2)
         for (index, column) in columns.enumerated() {
             let cell = cells[index]
             if cell.isEmpty { continue }

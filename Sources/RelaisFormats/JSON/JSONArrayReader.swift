@@ -171,6 +171,11 @@ struct JSONArrayScanner {
                     file: file, location: .line(line),
                     message: "not valid JSON: a ',' after record \(elementIndex - 1) is followed by ']' (trailing comma)")
             case .firstElementOrEnd, .elementAfterComma:
+                if byte == UInt8(ascii: ",") || byte == UInt8(ascii: "}") {
+                    throw ImportError(
+                        file: file, location: .line(line),
+                        message: "not valid JSON: expected record \(elementIndex), found \(describeJSONByte(byte))")
+                }
                 beginElement(byte)
             case .afterElement:
                 if byte == UInt8(ascii: ",") {

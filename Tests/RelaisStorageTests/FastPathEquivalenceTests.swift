@@ -1,0 +1,155 @@
+import Foundation
+import RelaisCore
+import Testing
+
+@testable import RelaisStorage
+
+/// The import's fast paths must give exactly what the core's own functions give; these
+/// tests fail when the core changes and the copies here do not follow.
+@Suite struct FastPathEquivalenceTests {
+    /// Texts with accents, ligatures, apostrophes, odd spaces, digits, other scripts.
+    static let texts = [
+        "", "   ", "Événement", "Les innovations NUMÉRIQUES", "Le cœur de l’action publique", "ŒUVRE Æsir Straße",
+        "l'innovation, l’État et l‘usager", "9h30–11h30 : atelier n°3 (½ journée)", "ﬁnances ﬂux", "İstanbul",
+        "東京都 ソウル 서울", "Ελληνικά Ωμέγα", "Кириллица ЁЖ", "עִבְרִית", "हिन्दी", "العربية", "emoji 😀 👩‍💻 ok",
+        "a\u{0301}e\u{0300}\u{0323}", "x\u{200B}y\u{00A0}z\u{202F}w\u{2009}v", "tab\tline\nret\r", "`quote´ ′prime",
+        "Ⓐ Ⅻ ① ²", "e\u{20DD}", "ǅemal ǈ", "ﬀ ﬃ ﬅ",
+    ]
+
+    @Test func searchWordsAgreeWithTextFolding() {
+        var builder = SearchWords()
+        for text in Self.texts {
+            #expect(builder.joinedWords(text) == TextFolding.words(text).joined(separator: " "), "\(text)")
+        }
+    }
+
+    @Test func searchWordsAgreeOnEveryScalarOfTheBasicPlane() {
+        var builder = SearchWords()
+        var disagreements: [String] = []
+        for value in UInt32(0x80)...0xFFFF {
+            guard let scalar = Unicode.Scalar(value) else { continue }
+            // The scalar alone, between letters, and after a space: word edges included.
+            let text = "a\(scalar)b \(scalar) c\(scalar)"
+            if builder.joinedWords(text) != TextFolding.words(text).joined(separator: " ") {
+                disagreements.append(String(value, radix: 16))
+            }
+        }
+        #expect(disagreements.isEmpty, "\(disagreements.prefix(20))")
+    }
+
+    @Test func searchWordsAgreeOnTheSampleProgramme() throws {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Examples/mip2020.jsonl")
+        guard let text = try? String(contentsOf: url, encoding: .utf8) else { return }
+        var builder = SearchWords()
+        for line in text.split(separator: "\n") {
+            let line = String(line)
+            #expect(builder.joinedWords(line) == TextFolding.words(line).joined(separator: " "))
+        }
+    }
+
+    static func tricky() throws -> [Event] {
+        var controls = ""
+        for value in 0..<0x20 { controls.unicodeScalars.append(Unicode.Scalar(UInt8(value))) }
+        let full = try makeEvent(
+            "full.id:1@x-y_z", title: "Quotes \" and \\ back\\slash / slash \u{7F} del \u{2028} ls", kind: .callForIdeas,
+            status: .postponed,
+            slots: [
+                slot("2020-11-10T09:30", "2020-11-10T11:30"), slot("2020-11-17", "2020-11-27"), slot("2020-12-01"),
+                slot("2020-11-05T10:00:00.5Z"),
+            ],
+            region: "01", online: true, lab: "la-base", organizer: "Ctrl \(controls) end", place: "Café 😀",
+            tags: ["a", "b\"c", "ŒUVRE"], description: String(repeating: "Long texte é ", count: 300))
+        var withAll = full
+        withAll.url = "https://example.org/a?b=c&d=\"e\""
+        withAll.contact = "Contact <c@example.org>"
+        withAll.audience = ["agents", "élus"]
+        let bare = try makeEvent("bare", slots: [slot("2020-11-10T09:30")])
+        return [full, withAll, bare] + (try syntheticEvents(50))
+    }
+
+    @Test func canonicalJSONIsByteForByteTheCoresJSON() throws {
+        for event in try Self.tricky() {
+            #expect(CanonicalEventJSON.json(event) == EventJSONWriting.json(event), "\(event.id)")
+            let stored = StoredEvent(event)
+            #expect(CanonicalEventJSON.json(event, times: stored.slotDescriptions) == EventJSONWriting.json(event))
+        }
+    }
+
+    @Test func canonicalJSONReadsBackWhatItWrites() throws {
+        for event in try Self.tricky() {
+            let json = EventJSONWriting.json(event)
+            let read = try #require(CanonicalEventJSON.event(json), "\(event.id)")
+            // The interchange text has whole seconds: compare with what it says.
+            #expect(EventJSONWriting.json(read) == json)
+            #expect(EventJSONWriting.json(try ChangeLog.event(fromJSON: json, sequence: 1)) == json)
+        }
+    }
+
+    @Test func otherShapesFallBackToTheInterchangeRules() throws {
+        let event = try makeEvent("e1", title: "Titre", tags: ["x"])
+        let spaced = #"{ "id": "e1", "title": "Titre", "kind": "workshop", "slots": [{"start": "2020-11-10T09:30"}], "tags": ["x"] }"#
+        #expect(CanonicalEventJSON.event(spaced) == nil)
+        let read = try ChangeLog.event(fromJSON: spaced, sequence: 1)
+        #expect(read.title == event.title && read.tags == ["x"] && read.status == .scheduled)
+        for broken in [
+            "", "{}", "[]", #"{"id":"e1"}"#, EventJSONWriting.json(event) + " ", #"{"id":"e1","title":"x","kind":"nope"}"#,
+        ] {
+            #expect(CanonicalEventJSON.event(broken) == nil, "\(broken)")
+        }
+        #expect(throws: (any Error).self) { try ChangeLog.event(fromJSON: #"{"id":"e1"}"#, sequence: 7) }
+    }
+
+    @Test func normalizationShortcutAgreesWithTheCore() throws {
+        var events = try Self.tricky()
+        for padding in [" ", "\n", "\t", "\u{00A0}", "\u{200B}", "\u{3000}", "\u{2028}", "\u{FEFF}", "\u{180E}"] {
+            var event = try makeEvent("p", organizer: "Org")
+            event.title = padding + "Titre"
+            events.append(event)
+            event.title = "Titre"
+            event.organizer = "Org" + padding
+            events.append(event)
+            event.organizer = padding
+            events.append(event)
+            event.organizer = nil
+            event.tags = ["ok", padding]
+            events.append(event)
+            event.tags = []
+            event.lab = ""
+            events.append(event)
+        }
+        for event in events {
+            #expect(ImportFastPaths.isNormalized(event) == (event.normalized() == event), "\(event)")
+        }
+    }
+
+    @Test func validityShortcutNeverAcceptsAnInvalidEvent() throws {
+        var events = try Self.tricky()
+        var event = try makeEvent("ok")
+        event.id = "bad id"
+        events.append(event)
+        event.id = String(repeating: "x", count: 201)
+        events.append(event)
+        event.id = "ok"
+        event.title = String(repeating: "é", count: 300)  // 600 bytes, 300 characters: valid
+        events.append(event)
+        event.title = String(repeating: "é", count: 501)
+        events.append(event)
+        event.title = "Titre"
+        event.slots = [try slot("2020-11-10T11:30", "2020-11-10T09:30")]
+        events.append(event)
+        event.slots = [try slot("2020-11-10", "2020-11-10T09:30")]
+        events.append(event)
+        event.slots = []
+        events.append(event)
+        event.slots = [try slot("2020-11-10")]
+        event.lab = "La Base"
+        events.append(event)
+        event.lab = nil
+        event.description = String(repeating: "a", count: 20_001)
+        events.append(event)
+        for event in events.map({ $0.normalized() }) where ImportFastPaths.isSurelyValid(event) {
+            #expect(event.validationProblem() == nil, "\(event.id)")
+        }
+    }
+}

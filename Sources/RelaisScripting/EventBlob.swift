@@ -16,13 +16,22 @@ struct EventBlob {
         func put(_ field: Int32, _ text: String?) {
             guard let text else { return }
             let start = payload.count
-            payload.append(contentsOf: text.utf8)
+            Self.append(text, to: &payload)
             lengths[Int(field)] = Int32(payload.count - start)
         }
         func putItem(_ text: String) {
             let utf8 = text.utf8
             withUnsafeBytes(of: UInt32(utf8.count).littleEndian) { payload.append(contentsOf: $0) }
-            payload.append(contentsOf: utf8)
+            Self.append(text, to: &payload)
+        }
+        func putTime(_ time: EventTime?) {
+            let lengthAt = payload.count
+            payload.append(contentsOf: [0, 0, 0, 0])
+            time?.appendText(to: &payload)
+            let length = UInt32(payload.count - lengthAt - 4).littleEndian
+            withUnsafeBytes(of: length) { raw in
+                for index in 0..<4 { payload[lengthAt + index] = raw[index] }
+            }
         }
         func putList(_ field: Int32, _ items: [String]) {
             guard !items.isEmpty else { return }
@@ -37,8 +46,8 @@ struct EventBlob {
         put(Int32(RELAIS_FIELD_STATUS), event.status.rawValue)
         let slotsStart = payload.count
         for slot in event.slots {
-            putItem(slot.start.description)
-            putItem(slot.end?.description ?? "")
+            putTime(slot.start)
+            putTime(slot.end)
         }
         lengths[Int(RELAIS_FIELD_SLOTS)] = Int32(payload.count - slotsStart)
         put(Int32(RELAIS_FIELD_REGION), event.region?.code)
@@ -56,5 +65,11 @@ struct EventBlob {
             withUnsafeBytes(of: length.littleEndian) { bytes.append(contentsOf: $0) }
         }
         bytes.append(contentsOf: payload)
+    }
+
+    /// Copies a string's UTF-8 in one block (the generic append walks it byte by byte).
+    private static func append(_ text: String, to bytes: inout [UInt8]) {
+        var text = text
+        text.withUTF8 { bytes.append(contentsOf: $0) }
     }
 }

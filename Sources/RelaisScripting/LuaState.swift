@@ -158,8 +158,7 @@ final class LuaState {
 
     /// Runs filter `name` over `events` in one protected call, for the benchmark of event
     /// representations: 0 views, 1 eager tables, 2 a reused proxy table.
-    func filterMany(mode: Int32, filter name: String, events: [Event]) throws -> Int {
-        let blobs = events.map { EventBlob($0).bytes }
+    func filterMany(mode: Int32, filter name: String, blobs: [[UInt8]]) throws -> Int {
         var pointers: [UnsafeRawPointer?] = []
         var lengths: [Int] = []
         var matched = 0
@@ -169,7 +168,7 @@ final class LuaState {
                 pointers.append(blob.withUnsafeBytes { UnsafeRawPointer($0.baseAddress) })
                 lengths.append(blob.count)
             }
-            return relais_lua_filter_many(state, mode, name, &pointers, &lengths, events.count, &matched)
+            return relais_lua_filter_many(state, mode, name, &pointers, &lengths, blobs.count, &matched)
         }
         try check(status)
         return matched

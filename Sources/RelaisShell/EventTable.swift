@@ -54,11 +54,22 @@ public struct EventTable {
         for row in rows {
             for (index, cell) in row.enumerated() { widths[index] = max(widths[index], cell.count) }
         }
-        // Give the title column whatever the others leave, but at least 20 characters.
+        // Fit the width: shrink the widest column above its minimum, one character at a
+        // time (down to a few characters each, titles and places first).
         let separator = 2
-        let others = widths.enumerated().filter { $0.offset != 1 }.map(\.element).reduce(0, +)
-        let available = width - others - separator * (widths.count - 1)
-        widths[1] = max(20, min(widths[1], available))
+        let minimums = [12, 12, 5, 5, 4, 4]
+        var total = widths.reduce(0, +) + separator * (widths.count - 1)
+        while total > width {
+            var candidate: Int?
+            for index in widths.indices where widths[index] > minimums[index] {
+                if candidate.map({ widths[index] - minimums[index] > widths[$0] - minimums[$0] }) ?? true {
+                    candidate = index
+                }
+            }
+            guard let index = candidate else { break }
+            widths[index] -= 1
+            total -= 1
+        }
         var lines: [String] = []
         lines.append(format(Self.headers, widths: widths))
         lines.append(widths.map { String(repeating: "─", count: $0) }.joined(separator: "  "))

@@ -22,6 +22,9 @@ do {
         }
     } catch is Enough {}
     let filter = #"function(e) return e.region == "75" and e.kind == "webinar" end"#
+    for _ in 0..<3 {
+        print("Laying events out for Lua (EventBlob): \(String(format: "%.0f", EventViewBenchmark.measureLayout(events: events))) ns/event")
+    }
     print("| representation | ns/event | matched |")
     print("| --- | ---: | ---: |")
     for representation in EventViewBenchmark.Representation.allCases {

@@ -127,7 +127,7 @@ extension Event {
             return EventFieldProblem(
                 field: "id", message: "'\(id.prefix(60))' must be 1–200 characters of A-Z a-z 0-9 . _ : @ -")
         }
-        let trimmedTitle = title.trimmingCharacters(in: .whitespacesAndNewlines)
+        let trimmedTitle = Self.trimmed(title)
         if trimmedTitle.isEmpty { return EventFieldProblem(field: "title", message: "must not be empty") }
         if trimmedTitle.count > Limits.titleLength.upperBound {
             return EventFieldProblem(field: "title", message: "has \(trimmedTitle.count) characters, at most 500 allowed")
@@ -151,17 +151,29 @@ extension Event {
         return nil
     }
 
+    /// `text` without leading and trailing white space. Most texts have none, and Foundation's
+    /// trimming costs a bridge through NSString on Linux: check the two ends first.
+    static func trimmed(_ text: String) -> String {
+        guard let first = text.utf8.first, let last = text.utf8.last else { return text }
+        func plainEnd(_ byte: UInt8) -> Bool {
+            // ASCII, and not a space or control character; any non-ASCII byte may start or
+            // end a Unicode space (U+00A0, U+2009, …), so those take the slow path.
+            byte > 0x20 && byte < 0x7F
+        }
+        if plainEnd(first) && plainEnd(last) { return text }
+        return text.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
     /// The event as stored: title and optional texts trimmed, empty optional texts and
     /// empty tags dropped.
     public func normalized() -> Event {
         var copy = self
         func clean(_ text: String?) -> String? {
-            guard let trimmed = text?.trimmingCharacters(in: .whitespacesAndNewlines), !trimmed.isEmpty else {
-                return nil
-            }
-            return trimmed
+            guard let text else { return nil }
+            let trimmed = Self.trimmed(text)
+            return trimmed.isEmpty ? nil : trimmed
         }
-        copy.title = title.trimmingCharacters(in: .whitespacesAndNewlines)
+        copy.title = Self.trimmed(title)
         copy.organizer = clean(organizer)
         copy.place = clean(place)
         copy.url = clean(url)

@@ -96,21 +96,35 @@ public enum EventTime: Hashable, Sendable, CustomStringConvertible {
 
     /// The interchange text: `2020-11-17` or `2020-11-10T09:30:00+01:00`.
     public var description: String {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(25)
+        appendText(to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Appends the interchange text as UTF-8: the exporters' hot path, without building
+    /// intermediate strings.
+    public func appendText(to bytes: inout [UInt8]) {
         switch self {
         case .allDay(let day):
-            return day.description
+            day.appendText(to: &bytes)
         case .instant(let instant):
             let whole = instant.timeIntervalSince1970.rounded(.down)
-            let wholeInstant = Date(timeIntervalSince1970: whole)
-            let offset = ParisTime.offset(at: wholeInstant)
+            let offset = ParisTime.offset(at: Date(timeIntervalSince1970: whole))
             let localSeconds = Int(whole) + offset
             let days = Int((Double(localSeconds) / 86400).rounded(.down))
             let secondsOfDay = localSeconds - days * 86400
-            let day = CivilDate(daysSinceEpoch: days)
-            let sign = offset < 0 ? "-" : "+"
-            let absOffset = abs(offset)
-            return "\(day)T\(Self.two(secondsOfDay / 3600)):\(Self.two(secondsOfDay / 60 % 60)):\(Self.two(secondsOfDay % 60))"
-                + "\(sign)\(Self.two(absOffset / 3600)):\(Self.two(absOffset / 60 % 60))"
+            CivilDate(daysSinceEpoch: days).appendText(to: &bytes)
+            bytes.append(UInt8(ascii: "T"))
+            CivilDate.appendDigits(secondsOfDay / 3600, width: 2, to: &bytes)
+            bytes.append(UInt8(ascii: ":"))
+            CivilDate.appendDigits(secondsOfDay / 60 % 60, width: 2, to: &bytes)
+            bytes.append(UInt8(ascii: ":"))
+            CivilDate.appendDigits(secondsOfDay % 60, width: 2, to: &bytes)
+            bytes.append(offset < 0 ? UInt8(ascii: "-") : UInt8(ascii: "+"))
+            CivilDate.appendDigits(abs(offset) / 3600, width: 2, to: &bytes)
+            bytes.append(UInt8(ascii: ":"))
+            CivilDate.appendDigits(abs(offset) / 60 % 60, width: 2, to: &bytes)
         }
     }
 

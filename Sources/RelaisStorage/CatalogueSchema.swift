@@ -19,9 +19,12 @@ import GRDB
 ///   and finds their covered ranges in the key's own b-tree.
 /// - `events_fts`: FTS5 over the folded words of title, description, organizer, place and
 ///   tags (`TextFolding.words`, joined by spaces), rowid = `event_key`.
-/// - `imports`: one row per committed import: origin, start and end, counts.
-/// - `changes`: the change log, one row per change, never deleted: the canonical JSON of
-///   the event before (NULL when added) and after.
+/// - `imports`: one row per committed import: origin, when it began (`started_at`) and
+///   when it committed (`finished_at`, written just before the commit), counts.
+/// - `changes`: the change log, one row per change, never deleted: the import, its
+///   origin, `recorded_at` (when the import began writing; the commit time is the
+///   import's `finished_at`), the kind, the event id, and the canonical JSON of the event
+///   before (NULL when added) and after. Times are Unix epoch seconds.
 enum CatalogueSchema {
     /// Marks a SQLite file as a Relais catalogue (`PRAGMA application_id`, "RLAI").
     static let applicationID: Int32 = 0x524C_4149
@@ -87,8 +90,10 @@ enum CatalogueSchema {
                     -- by spaces. The ascii tokenizer splits only on ASCII punctuation and
                     -- spaces and keeps every other character, so its tokens are exactly those
                     -- words and a prefix query means what EventQuery.matches means. Queries
-                    -- are single-token prefix terms, so positions are not needed (detail=none).
-                    CREATE VIRTUAL TABLE events_fts USING fts5(words, tokenize = 'ascii', detail = 'none');
+                    -- are single-token prefix terms, so positions are not needed (detail=none),
+                    -- and results are not ranked, so neither are document sizes (columnsize=0).
+                    CREATE VIRTUAL TABLE events_fts
+                        USING fts5(words, tokenize = 'ascii', detail = 'none', columnsize = 0);
 
                     CREATE TABLE changes (
                         sequence INTEGER PRIMARY KEY AUTOINCREMENT,

@@ -6,16 +6,21 @@ import RelaisCore
 enum ChangeLog {
     /// Changes with a sequence above `after` (and at most `through`), oldest first.
     static func changes(_ db: Database, after: Int64, through: Int64?, limit: Int) throws -> [EventChange] {
+        // The import's commit time is known only at its end, after its changes were
+        // written: it is kept once, in `imports`, and each row keeps its own time as well
+        // in case the import's row were ever missing.
         var sql = """
-            SELECT sequence, kind, event_id, before_json, after_json, recorded_at, origin
-            FROM changes WHERE sequence > ?
+            SELECT c.sequence, c.kind, c.event_id, c.before_json, c.after_json,
+                COALESCE(i.finished_at, c.recorded_at), c.origin
+            FROM changes c LEFT JOIN imports i ON i.id = c.import_id
+            WHERE c.sequence > ?
             """
         var arguments: [any DatabaseValueConvertible] = [after]
         if let through {
-            sql += " AND sequence <= ?"
+            sql += " AND c.sequence <= ?"
             arguments.append(through)
         }
-        sql += " ORDER BY sequence LIMIT ?"
+        sql += " ORDER BY c.sequence LIMIT ?"
         arguments.append(Int64(clamping: limit))
         let rows = try Row.fetchCursor(db.cachedStatement(sql: sql), arguments: StatementArguments(arguments))
         var result: [EventChange] = []

@@ -8,9 +8,9 @@ import RelaisCore
 /// It must select exactly the events ``EventQuery/matches(_:)`` accepts:
 /// - values within one filter are ORed (`IN`), filters are ANDed;
 /// - the date window keeps an event when one of its slots' covered range overlaps the
-///   window. `first_start <= end AND last_end >= start` is necessary for that and uses
-///   the index; it is also sufficient for a one-slot event, so only events with several
-///   slots look at the `slots` table;
+///   window. `first_start <= end AND last_end >= start` is necessary for that and is
+///   tested on the listing index; it is also sufficient for a one-slot event, so only
+///   events with several slots look at the `slots` table;
 /// - text: each folded query word is a quoted prefix term of FTS5, all of them ANDed.
 struct EventQuerySQL {
     private(set) var whereClause = ""

@@ -1,13 +1,13 @@
 import Foundation
 import RelaisCore
 
-/// Cheap checks that let `put` skip work the core would do for nothing.
+/// A cheap check that lets `put` skip work the core would do for nothing.
 ///
-/// Readers hand over events that `EventRecordDecoding` has already normalized and
-/// validated, yet `Event.normalized()` and `Event.validationProblem()` trim every text with
-/// Foundation, which on Linux cost more than all the SQLite work of an import together.
-/// These checks answer "already normalized?" and "surely valid?" without trimming; when
-/// they cannot say yes, the core's own functions run, so the outcome is always the core's.
+/// Readers hand over events that `EventRecordDecoding` has already normalized, yet
+/// `Event.normalized()` trims every text with Foundation, which on Linux costs about as
+/// much as all the SQLite work of an import. This answers "already normalized?" without
+/// trimming; when it cannot say yes, the core's `normalized()` runs, so the stored event
+/// is always the core's normal form.
 enum ImportFastPaths {
     /// The characters `normalized()` trims (Foundation's set, not Unicode's White_Space:
     /// they differ on U+200B).
@@ -28,21 +28,13 @@ enum ImportFastPaths {
     /// True when neither end of `text` is a character `normalized()` trims.
     private static func isTrimmed(_ text: String) -> Bool {
         guard let first = text.unicodeScalars.first, let last = text.unicodeScalars.last else { return true }
-        return !trimmed.contains(first) && !trimmed.contains(last)
+        return !isTrimmedAway(first) && !isTrimmedAway(last)
     }
 
-    /// True only when `event.validationProblem()` is surely nil for this normalized event;
-    /// false means "ask `validationProblem()`". Lengths are bounded by UTF-8 byte counts,
-    /// which are never smaller than character counts, so no string is walked.
-    static func isSurelyValid(_ event: Event) -> Bool {
-        guard Event.isValidID(event.id), !event.title.isEmpty,
-            event.title.utf8.count <= Event.Limits.titleLength.upperBound, !event.slots.isEmpty
-        else { return false }
-        for slot in event.slots where slot.problem != nil { return false }
-        if let lab = event.lab, !Event.isValidLabID(lab) { return false }
-        if let description = event.description, description.utf8.count > Event.Limits.descriptionLength {
-            return false
-        }
-        return true
+    /// Whether `normalized()` trims `scalar`; ASCII answered inline (tab to carriage
+    /// return, and space), the rest by Foundation's set itself.
+    private static func isTrimmedAway(_ scalar: Unicode.Scalar) -> Bool {
+        if scalar.value < 0x80 { return (0x09...0x0D).contains(scalar.value) || scalar.value == 0x20 }
+        return trimmed.contains(scalar)
     }
 }

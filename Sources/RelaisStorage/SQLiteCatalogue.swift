@@ -41,7 +41,11 @@ public final class SQLiteCatalogue: CatalogueStore {
     /// publishing a million changes does not hold them all in memory.
     static let publicationPageSize = 500
 
-    private let pool: DatabasePool
+    /// Two connections, as a DatabasePool would give: imports write through `writer`,
+    /// listings read through `reader`, so a listing may run inside an import's closures and
+    /// the reverse (a reader sees the last committed state).
+    private let writer: DatabaseQueue
+    private let reader: DatabaseQueue
     /// The read transaction of a ``forEachEvent(matching:_:)`` in progress on this thread:
     /// calls made from its body read through it, because GRDB forbids nested reads.
     private var currentReadDatabase: Database?
@@ -64,12 +68,13 @@ public final class SQLiteCatalogue: CatalogueStore {
         try Self.checkLocation(path)
         try Self.inspectExistingFile(path)
         do {
-            pool = try DatabasePool(path: path, configuration: Self.configuration())
+            writer = try DatabaseQueue(path: path, configuration: Self.configuration())
         } catch {
             throw Self.openingError(path, error)
         }
         do {
-            try Self.migrate(pool)
+            try Self.migrate(writer)
+            reader = try DatabaseQueue(path: path, configuration: Self.configuration())
         } catch {
             throw Self.openingError(path, error)
         }
@@ -134,6 +139,8 @@ public final class SQLiteCatalogue: CatalogueStore {
     ///
     /// After a commit, the batch's changes are read back from the change log in pages and
     /// published on ``bus`` in log order; nothing is published for a rollback or a dry run.
+    /// Subscribers may read the catalogue; they may not start another import of this
+    /// instance before the publication ends, which keeps publications in commit order.
     /// `origin` (the imported file's name) is recorded with every change.
     ///
     /// The session is valid only while `work` runs, on the thread that runs it. Throws what
@@ -143,7 +150,9 @@ public final class SQLiteCatalogue: CatalogueStore {
         origin: String, dryRun: Bool, _ work: (any ImportSession) throws -> Void
     ) throws -> ImportReport {
         guard !importInProgress else {
-            throw CatalogueError("\(path): an import is already running in this catalogue; imports cannot be nested")
+            throw CatalogueError(
+                "\(path): an import is already running in this catalogue (or publishing its changes); "
+                    + "imports cannot be nested")
         }
         importInProgress = true
         defer { importInProgress = false }
@@ -153,7 +162,7 @@ public final class SQLiteCatalogue: CatalogueStore {
         var committed: ClosedRange<Int64>?
         var report = ImportReport()
         do {
-            try pool.writeWithoutTransaction { db in
+            try writer.writeWithoutTransaction { db in
                 try db.inTransaction(.immediate) {
                     let session = try SQLiteImportSession(db, origin: origin)
                     defer { session.close() }
@@ -188,7 +197,7 @@ public final class SQLiteCatalogue: CatalogueStore {
             throw CatalogueError("\(path): cannot checkpoint the catalogue from inside an import or a listing")
         }
         do {
-            try pool.writeWithoutTransaction { db in
+            try writer.writeWithoutTransaction { db in
                 _ = try db.checkpoint(.truncate)
             }
         } catch {
@@ -215,7 +224,7 @@ public final class SQLiteCatalogue: CatalogueStore {
     private func reading<T>(_ body: (Database) throws -> T) throws -> T {
         if let db = currentReadDatabase { return try body(db) }
         do {
-            return try pool.read { db in
+            return try reader.read { db in
                 currentReadDatabase = db
                 defer { currentReadDatabase = nil }
                 return try body(db)
@@ -262,6 +271,10 @@ public final class SQLiteCatalogue: CatalogueStore {
         configuration.label = "relais.catalogue"
         configuration.prepareDatabase { db in
             if !db.configuration.readonly {
+                // WAL, set here rather than by opening a DatabasePool: GRDB's pool creates
+                // and drops a table at every open to make sure the WAL file exists, which
+                // would change the catalogue's bytes on every run, even a rejected import's.
+                _ = try String.fetchOne(db, sql: "PRAGMA journal_mode = WAL")
                 // After a large import SQLite truncates the WAL back to this size instead
                 // of leaving a file as large as the import on disk.
                 try db.execute(sql: "PRAGMA journal_size_limit = 67108864")
@@ -328,7 +341,7 @@ public final class SQLiteCatalogue: CatalogueStore {
     /// Applies the migrations this build knows. Two processes creating one catalogue at
     /// once may race: the loser fails on a table that already exists, and succeeds when
     /// it finds the schema complete.
-    private static func migrate(_ pool: DatabasePool) throws {
+    private static func migrate(_ pool: DatabaseQueue) throws {
         do {
             try CatalogueSchema.migrator.migrate(pool)
         } catch {

@@ -27,6 +27,9 @@ final class SQLiteImportSession: ImportSession {
     private var firstSequence: Int64?
     private var lastSequence: Int64?
     private var isOpen = true
+    /// A failure of the database in the middle of a `put`: that event may be half
+    /// written, so the batch must not commit even if `work` catches the error.
+    private var failure: (any Error)?
     private var searchWords = SearchWords()
     private var timeTexts = TimeTextCache()
 
@@ -84,14 +87,27 @@ final class SQLiteImportSession: ImportSession {
                 """)
     }
 
-    /// Stores `event` (normalized, as `Event.normalized()` defines the stored form) and
-    /// records the change. Throws the event's first validation problem, or a problem on
-    /// field `id` when this batch already put that id.
+    /// Stores `event` in its normal form (`Event.normalized()`) and records the change.
+    /// Throws the event's `validationProblem()` (readers validate first; this keeps any
+    /// other caller from storing what could not be exported), or a problem on field `id`
+    /// when this batch already put that id; nothing of that event is written then.
     @discardableResult
     func put(_ event: Event) throws -> ChangeKind {
         guard isOpen else { throw CatalogueError("the import session was used after its import ended") }
+        if let failure { throw failure }
+        do {
+            return try store(event)
+        } catch let problem as EventFieldProblem {
+            throw problem  // found before anything of the event was written
+        } catch {
+            failure = error
+            throw error
+        }
+    }
+
+    private func store(_ event: Event) throws -> ChangeKind {
         let incoming = ImportFastPaths.isNormalized(event) ? event : event.normalized()
-        if !ImportFastPaths.isSurelyValid(incoming), let problem = incoming.validationProblem() { throw problem }
+        if let problem = incoming.validationProblem() { throw problem }
         let encoded = StoredEvent(incoming, texts: &timeTexts)
 
         if largestKeyBefore == 0 {
@@ -113,24 +129,24 @@ final class SQLiteImportSession: ImportSession {
         if kind == .unchanged { return record(.unchanged) }
 
         let ranges = Self.coveredRanges(incoming.slots)
-        var arguments = encoded.fieldArguments
-        let extra: [(any DatabaseValueConvertible)?] = [ranges.first, ranges.last, incoming.slots.count, key]
-        arguments += extra
-        try updateEvent.execute(arguments: StatementArguments(arguments))
+        let values = encoded.fieldArguments(then: ranges.first, ranges.last, incoming.slots.count, key)
+        try updateEvent.execute(arguments: StatementArguments(values))
         if !incoming.hasSameSlotsInOrder(as: stored) {
             try deleteSlots.execute(arguments: [key])
             try insertSlots(key, encoded, ranges.slots)
         }
         if incoming.searchableText != stored.searchableText {
             try deleteWords.execute(arguments: [key])
-            try insertWords.execute(arguments: [key, searchWords.joinedWords(incoming.searchableText)])
+            try insertWords.execute(arguments: [key, searchWords.joinedWords(of: incoming)])
         }
         try appendChange(kind, incoming, encoded, before: CanonicalEventJSON.json(stored))
         return record(kind)
     }
 
-    /// Writes the import's counts; called once `work` has returned.
+    /// Writes the import's counts; called once `work` has returned. Throws the failure of
+    /// an earlier `put`, if any, so that the batch rolls back.
     func finish() throws {
+        if let failure { throw failure }
         try db.execute(
             sql: """
                 UPDATE imports SET finished_at = ?, added = ?, updated = ?, rescheduled = ?, cancelled = ?,
@@ -165,31 +181,29 @@ final class SQLiteImportSession: ImportSession {
     /// when an event with this id exists.
     private func insert(_ event: Event, _ encoded: StoredEvent) throws -> Bool {
         let ranges = Self.coveredRanges(event.slots)
-        var arguments: [(any DatabaseValueConvertible)?] = [event.id]
-        arguments += encoded.fieldArguments
-        let extra: [(any DatabaseValueConvertible)?] = [ranges.first, ranges.last, event.slots.count]
-        arguments += extra
-        try insertEvent.execute(arguments: StatementArguments(arguments))
+        let values = [event.id] + encoded.fieldArguments(then: ranges.first, ranges.last, event.slots.count)
+        try insertEvent.execute(arguments: StatementArguments(values))
         guard db.changesCount == 1 else { return false }
         let key = db.lastInsertedRowID
         try insertSlots(key, encoded, ranges.slots)
-        try insertWords.execute(arguments: [key, searchWords.joinedWords(event.searchableText)])
+        try insertWords.execute(arguments: [key, searchWords.joinedWords(of: event)])
         try appendChange(.added, event, encoded, before: nil)
         return true
     }
 
     private func insertSlots(_ key: Int64, _ encoded: StoredEvent, _ ranges: [(Double, Double)]) throws {
         for (position, (times, range)) in zip(encoded.slotTimes, ranges).enumerated() {
-            try insertSlot.execute(arguments: [key, position, times.start, times.end, range.0, range.1])
+            let values: [(any DatabaseValueConvertible)?] = [key, position, times.start, times.end, range.0, range.1]
+            try insertSlot.execute(arguments: StatementArguments(values))
         }
     }
 
     private func appendChange(_ kind: ChangeKind, _ event: Event, _ encoded: StoredEvent, before: String?) throws {
         let after = CanonicalEventJSON.json(event, times: encoded.slotDescriptions)
-        let arguments: [(any DatabaseValueConvertible)?] = [
+        let values: [(any DatabaseValueConvertible)?] = [
             importID, recordedAt, origin, kind.rawValue, event.id, before, after,
         ]
-        try insertChange.execute(arguments: StatementArguments(arguments))
+        try insertChange.execute(arguments: StatementArguments(values))
         let sequence = db.lastInsertedRowID
         if firstSequence == nil { firstSequence = sequence }
         lastSequence = sequence

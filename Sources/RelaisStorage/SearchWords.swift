@@ -28,46 +28,89 @@ struct SearchWords {
 
     private var cache: [UInt32: Folded] = [:]
 
+    /// The folded words of the event's `searchableText`, one space apart. The parts are
+    /// folded one after the other rather than joined first: the newlines joining them
+    /// separate words anyway.
+    mutating func joinedWords(of event: Event) -> String {
+        var output: [UInt8] = []
+        output.reserveCapacity(
+            event.title.utf8.count + (event.description?.utf8.count ?? 0) + (event.organizer?.utf8.count ?? 0) + 64)
+        var inWord = false
+        var parts = [event.title]
+        if let description = event.description { parts.append(description) }
+        if let organizer = event.organizer { parts.append(organizer) }
+        if let place = event.place { parts.append(place) }
+        parts.append(contentsOf: event.tags)
+        for part in parts {
+            inWord = false
+            guard append(part, to: &output, inWord: &inWord) else {
+                return TextFolding.words(event.searchableText).joined(separator: " ")
+            }
+        }
+        return String(decoding: output, as: UTF8.self)
+    }
+
     /// The folded words of `text`, one space apart.
     mutating func joinedWords(_ text: String) -> String {
         var output: [UInt8] = []
         output.reserveCapacity(text.utf8.count)
         var inWord = false
-        for scalar in text.unicodeScalars {
-            let value = scalar.value
-            if value < 0x80 {
-                var byte = UInt8(truncatingIfNeeded: value)
-                if byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") { byte += 0x20 }
-                if (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z"))
-                    || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9"))
-                {
-                    if !inWord && !output.isEmpty { output.append(0x20) }
-                    inWord = true
-                    output.append(byte)
-                } else {
-                    inWord = false
-                }
-                continue
-            }
-            let folded: Folded
-            if let cached = cache[value] {
-                folded = cached
-            } else {
-                folded = Self.fold(scalar)
-                cache[value] = folded
-            }
-            if folded.needsWholeText { return TextFolding.words(text).joined(separator: " ") }
-            for part in folded.parts {
-                if part.isWordPart {
-                    if !inWord && !output.isEmpty { output.append(0x20) }
-                    inWord = true
-                    output.append(contentsOf: part.utf8)
-                } else {
-                    inWord = false
-                }
-            }
+        guard append(text, to: &output, inWord: &inWord) else {
+            return TextFolding.words(text).joined(separator: " ")
         }
         return String(decoding: output, as: UTF8.self)
+    }
+
+    /// Appends the folded words of `text` to `output`; false when the text needs the
+    /// core's whole-text folding. Walks the UTF-8 bytes: ASCII (most of French text) is
+    /// folded in place, other scalars are decoded and looked up.
+    private mutating func append(_ text: String, to output: inout [UInt8], inWord: inout Bool) -> Bool {
+        var text = text
+        return text.withUTF8 { bytes in
+            var index = 0
+            while index < bytes.count {
+                var byte = bytes[index]
+                if byte < 0x80 {
+                    index += 1
+                    if byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") { byte += 0x20 }
+                    if (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z"))
+                        || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9"))
+                    {
+                        if !inWord && !output.isEmpty { output.append(0x20) }
+                        inWord = true
+                        output.append(byte)
+                    } else {
+                        inWord = false
+                    }
+                    continue
+                }
+                // A valid multi-byte sequence (Swift strings hold valid UTF-8).
+                let length = byte >= 0xF0 ? 4 : byte >= 0xE0 ? 3 : 2
+                guard index + length <= bytes.count else { return false }
+                var value = UInt32(byte) & (length == 2 ? 0x1F : length == 3 ? 0x0F : 0x07)
+                for offset in 1..<length { value = value << 6 | UInt32(bytes[index + offset] & 0x3F) }
+                index += length
+                let folded: Folded
+                if let cached = cache[value] {
+                    folded = cached
+                } else {
+                    guard let scalar = Unicode.Scalar(value) else { return false }
+                    folded = Self.fold(scalar)
+                    cache[value] = folded
+                }
+                if folded.needsWholeText { return false }
+                for part in folded.parts {
+                    if part.isWordPart {
+                        if !inWord && !output.isEmpty { output.append(0x20) }
+                        inWord = true
+                        output.append(contentsOf: part.utf8)
+                    } else {
+                        inWord = false
+                    }
+                }
+            }
+            return true
+        }
     }
 
     /// Folds one scalar by the rules of `TextFolding.fold`.

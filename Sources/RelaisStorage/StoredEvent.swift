@@ -79,9 +79,22 @@ struct StoredEvent {
         description = event.description
     }
 
-    /// The values to bind for the columns of ``columns`` after `id`, in order.
-    var fieldArguments: [(any DatabaseValueConvertible)?] {
-        [title, kind, status, slots, region, online, lab, organizer, place, url, contact, audience, tags, description]
+    /// The values to bind for the columns of ``columns`` after `id`, in order, then
+    /// `extra`. Built as one array of existentials because that is the form GRDB's
+    /// `StatementArguments` converts fastest (its generic initializer maps through a key
+    /// path, unspecialized across the module boundary).
+    func fieldArguments(then extra: (any DatabaseValueConvertible)?...) -> [(any DatabaseValueConvertible)?] {
+        var values: [(any DatabaseValueConvertible)?] = []
+        values.reserveCapacity(14 + extra.count)
+        values.append(title)
+        values.append(kind)
+        values.append(status)
+        values.append(slots)
+        values.append(region)
+        values.append(online)
+        for text in [lab, organizer, place, url, contact, audience, tags, description] { values.append(text) }
+        values.append(contentsOf: extra)
+        return values
     }
 
     /// Whether `row` (the columns of ``columns`` starting at `offset`) holds exactly this

@@ -196,3 +196,12 @@ import Testing
         #expect(error?.message.contains("is the quote opened on line 2 ever closed?") == true)
     }
 }
+
+extension CSVReaderLimitTests {
+    @Test func aFileWithoutLineEndsIsNotCSV() throws {
+        let directory = try TemporaryDirectory()
+        let path = try directory.file("one-line.csv", bytes: [UInt8](repeating: UInt8(ascii: "x"), count: 2 * 1024 * 1024))
+        let error = #expect(throws: ImportError.self) { try readEvents(CSVReader(), path) }
+        #expect(error?.message.contains("no header line in the first 1 MiB") == true)
+    }
+}

@@ -177,7 +177,14 @@ import Testing
         let catalogue = try SQLiteCatalogue(path: folder.path("catalogue.sqlite"))
         var broken = try makeEvent("broken")
         broken.slots = []
-        #expect(throws: EventFieldProblem.self) { try importEvents([broken], into: catalogue) }
+        #expect(throws: EventFieldProblem(field: "slots", message: "at least one slot is required")) {
+            try importEvents([broken], into: catalogue)
+        }
+        // Whatever rule the core has, the store applies it.
+        let controlled = try makeEvent("controlled", tags: ["ok", "bell\u{7}"])
+        if let problem = controlled.validationProblem() {
+            #expect(throws: problem) { try importEvents([controlled], into: catalogue) }
+        }
         #expect(try catalogue.count(matching: EventQuery()) == 0)
         let padded = try makeEvent("padded", title: "  Atelier  ", organizer: "   ", tags: ["", " data "])
         try importEvents([padded], into: catalogue)
@@ -289,6 +296,7 @@ import Testing
             titles.append(try catalogue.event(id: event.id)?.title ?? "?")
             #expect(try catalogue.count(matching: EventQuery()) == 2)
             try catalogue.forEachEvent(matching: EventQuery()) { _ in false }
+            #expect(throws: CatalogueError.self) { try catalogue.checkpoint() }
             try importEvents([try makeEvent("seen-\(event.id)")], into: catalogue)
             return true
         }

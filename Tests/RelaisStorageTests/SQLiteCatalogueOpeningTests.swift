@@ -108,4 +108,40 @@ import Testing
         let message = try #require(openingMessage(path))
         #expect(message.hasPrefix("\(path): "))
     }
+
+    @Test func damagedRowsGiveClearErrorsAndNeverCommit() throws {
+        let folder = try ScratchFolder()
+        let path = folder.path("catalogue.sqlite")
+        do {
+            let catalogue = try SQLiteCatalogue(path: path)
+            try importEvents([try makeEvent("good"), try makeEvent("bad")], into: catalogue)
+        }
+        do {
+            let queue = try DatabaseQueue(path: path)
+            try queue.write { db in try db.execute(sql: "UPDATE events SET kind = 'nope' WHERE id = 'bad'") }
+        }
+        let catalogue = try SQLiteCatalogue(path: path)
+        #expect(try catalogue.event(id: "good") != nil)
+        var message: String?
+        do {
+            _ = try catalogue.event(id: "bad")
+        } catch let error as CatalogueError {
+            message = error.message
+        }
+        #expect(message == "\(path): the catalogue is damaged: event 'bad' has the unknown kind 'nope'")
+        #expect(throws: CatalogueError.self) { try listedIDs(catalogue) }
+
+        // A put that fails half-way poisons its batch, even when `work` goes on.
+        var caught = 0
+        #expect(throws: CatalogueError.self) {
+            _ = try catalogue.importBatch(origin: "retry", dryRun: false) { session in
+                try session.put(try makeEvent("new"))
+                do { try session.put(try makeEvent("bad", title: "Réparé")) } catch { caught += 1 }
+                do { try session.put(try makeEvent("other")) } catch { caught += 1 }
+            }
+        }
+        #expect(caught == 2)
+        #expect(try catalogue.event(id: "new") == nil)
+        #expect(try catalogue.changes(after: 0, limit: 10).count == 2)
+    }
 }

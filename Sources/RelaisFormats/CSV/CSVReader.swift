@@ -23,6 +23,9 @@ import RelaisCore
 /// the row at fault: the event's first row, or the later row that disagrees or holds a
 /// bad slot.
 public struct CSVReader: EventReader {
+    /// A header is a few hundred bytes; past this, the file is not CSV.
+    static let maximumHeaderBytes = 1024 * 1024
+
     public init() {}
 
     public func read(_ input: ImportInput, _ body: (Event) throws -> Void) throws {
@@ -35,10 +38,11 @@ public struct CSVReader: EventReader {
         while delimiter == nil {
             more = try file.readChunk(into: &pending)
             delimiter = pending.withUnsafeBufferPointer { Self.detectDelimiter(in: $0, atEnd: !more) }
-            if delimiter == nil && pending.count > ChunkedFileReader.maximumRecordBytes {
+            // Detection rescans what it has, so give up early on a file with no line end.
+            if delimiter == nil && pending.count > Self.maximumHeaderBytes {
                 throw ImportError(
                     file: name, location: .line(1),
-                    message: "no header line in the first \(ChunkedFileReader.maximumRecordBytes / 1024 / 1024) MiB: is this a CSV file?")
+                    message: "no header line in the first \(Self.maximumHeaderBytes / 1024 / 1024) MiB: is this a CSV file?")
             }
         }
         var tokenizer = CSVTokenizer(delimiter: delimiter ?? UInt8(ascii: ","))

@@ -10,16 +10,19 @@ struct JSONSyntaxError: Error, Hashable, Sendable {
 /// Parses one RFC 8259 JSON text from UTF-8 bytes into an ``InterchangeValue``.
 ///
 /// Hand-written because JSON Lines imports parse a million records and the per-record
-/// cost dominates. Measured on 100,000 synthetic event lines (≈ 400 bytes each, release
-/// build, Swift 6.3.1 on Linux x86-64), parsing only, without event validation:
+/// cost adds up. Measured on 100,000 synthetic event lines (≈ 550 bytes each, with
+/// accents and escapes), parsing only, release build, Swift 6.3.1 on Linux x86-64 (a
+/// shared 2-core VM, so ranges over several runs; the ordering held in every run):
 ///
 /// | parser | records/s |
 /// | --- | --- |
-/// | this parser | ≈ 1,560,000 |
-/// | `JSONDecoder` into a `Decodable` wrapper of `InterchangeValue` | ≈ 127,000 |
-/// | `JSONSerialization` + conversion of the `Any` tree | ≈ 105,000 |
+/// | this parser | 145,000 – 340,000 |
+/// | `JSONSerialization`, then converting the `Any` tree | 30,000 – 51,000 |
+/// | `JSONDecoder` into a `Decodable` wrapper of `InterchangeValue` | 4,000 – 20,000 |
 ///
-/// (Reproduce with the benchmark described in `JSONLinesReader`'s documentation.)
+/// (`JSONDecoder` pays a thrown error for every wrong guess of a value's type.) Reproduce
+/// with `ParserBenchmarkTests` (see there). With this parser, reading is dominated by
+/// validating the events, not by parsing.
 ///
 /// Strict where it matters for data: the number grammar, escapes (including UTF-16
 /// surrogate pairs in `\u` escapes, and rejecting lone surrogates), unescaped control

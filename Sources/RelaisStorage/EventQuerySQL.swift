@@ -78,6 +78,13 @@ struct EventQuerySQL {
                 values.append(contentsOf: slotValues)
             }
         }
+        if let after = query.after {
+            // Keyset paging in the listing order (first_start, id).
+            conditions.append("(e.first_start > ? OR (e.first_start = ? AND e.id > ?))")
+            values.append(after.firstStart.timeIntervalSince1970)
+            values.append(after.firstStart.timeIntervalSince1970)
+            values.append(after.id)
+        }
         let words = query.textWords
         if !words.isEmpty {
             conditions.append("e.event_key IN (SELECT rowid FROM events_fts WHERE events_fts MATCH ?)")

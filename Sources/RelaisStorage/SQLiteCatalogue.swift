@@ -68,13 +68,13 @@ public final class SQLiteCatalogue: CatalogueStore {
         try Self.checkLocation(path)
         try Self.inspectExistingFile(path)
         do {
-            writer = try DatabaseQueue(path: path, configuration: Self.configuration())
+            writer = try DatabaseQueue(path: path, configuration: Self.configuration(forWriter: true))
         } catch {
             throw Self.openingError(path, error)
         }
         do {
             try Self.migrate(writer)
-            reader = try DatabaseQueue(path: path, configuration: Self.configuration())
+            reader = try DatabaseQueue(path: path, configuration: Self.configuration(forWriter: false))
         } catch {
             throw Self.openingError(path, error)
         }
@@ -265,7 +265,10 @@ public final class SQLiteCatalogue: CatalogueStore {
 
     // MARK: - Opening
 
-    private static func configuration() -> Configuration {
+    /// The writer gets a larger page cache than SQLite's default 2 MB, so that the index
+    /// pages a large import keeps touching stay in memory; the reader streams and keeps
+    /// the default, which bounds the memory a listing of any size takes.
+    private static func configuration(forWriter: Bool) -> Configuration {
         var configuration = Configuration()
         configuration.busyMode = .timeout(busyTimeout)
         configuration.label = "relais.catalogue"
@@ -278,9 +281,7 @@ public final class SQLiteCatalogue: CatalogueStore {
                 // After a large import SQLite truncates the WAL back to this size instead
                 // of leaving a file as large as the import on disk.
                 try db.execute(sql: "PRAGMA journal_size_limit = 67108864")
-                // A larger page cache for the writer keeps index pages of a large import
-                // in memory (the default is 2 MB).
-                try db.execute(sql: "PRAGMA cache_size = -65536")
+                if forWriter { try db.execute(sql: "PRAGMA cache_size = -16384") }
             }
         }
         return configuration
@@ -316,7 +317,11 @@ public final class SQLiteCatalogue: CatalogueStore {
         do {
             let queue = try DatabaseQueue(path: path, configuration: configuration)
             try queue.read { db in
-                let objectCount = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM sqlite_master") ?? 0
+                // GRDB creates its `grdb_migrations` table before the first migration's
+                // transaction, which marks the file as ours: a catalogue that another
+                // process is creating right now may hold that table alone.
+                let objectCount =
+                    try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM sqlite_master WHERE name <> 'grdb_migrations'") ?? 0
                 let applicationID = try Int32.fetchOne(db, sql: "PRAGMA application_id") ?? 0
                 if applicationID == CatalogueSchema.applicationID {
                     if try CatalogueSchema.migrator.hasBeenSuperseded(db) {

@@ -132,6 +132,32 @@ import Testing
         #expect(try folder.contents("catalogue.sqlite") == before)
     }
 
+    @Test func aRejectedImportInAnotherRunLeavesTheFileUnchanged() throws {
+        // As the command line does it: each run opens the catalogue, imports, closes it.
+        struct Broken: Error {}
+        let folder = try ScratchFolder()
+        let path = folder.path("catalogue.sqlite")
+        do {
+            let catalogue = try SQLiteCatalogue(path: path)
+            try importEvents(try syntheticEvents(20), into: catalogue)
+        }
+        #expect(!FileManager.default.fileExists(atPath: path + "-wal"))
+        let before = try folder.contents("catalogue.sqlite")
+        do {
+            let catalogue = try SQLiteCatalogue(path: path)
+            #expect(try catalogue.count(matching: EventQuery()) == 20)
+            #expect(throws: Broken.self) {
+                _ = try catalogue.importBatch(origin: "broken.jsonl", dryRun: false) { session in
+                    try session.put(try makeEvent("new-one"))
+                    throw Broken()
+                }
+            }
+            _ = try importEvents([try makeEvent("dry")], into: catalogue, dryRun: true)
+        }
+        #expect(try folder.contents("catalogue.sqlite") == before)
+        #expect(!FileManager.default.fileExists(atPath: path + "-wal"))
+    }
+
     @Test func duplicateIDsInOneBatchAreRejected() throws {
         let folder = try ScratchFolder()
         let catalogue = try SQLiteCatalogue(path: folder.path("catalogue.sqlite"))

@@ -106,6 +106,32 @@ import Testing
             #expect(try listedIDs(catalogue, query) == expected, "\(name)")
             #expect(try catalogue.count(matching: query) == expected.count, "\(name)")
         }
+        // Keyset paging: after each event's position, alone and with other filters.
+        for event in events {
+            var query = EventQuery()
+            query.after = EventQuery.Position(event)
+            #expect(try listedIDs(catalogue, query) == referenceIDs(events, query), "after \(event.id)")
+            query.regions = [.national]
+            query.limit = 2
+            #expect(try listedIDs(catalogue, query) == referenceIDs(events, query), "after \(event.id), national")
+        }
+    }
+
+    @Test func pagingThroughAListingGivesEveryEventOnce() throws {
+        let folder = try ScratchFolder()
+        let catalogue = try SQLiteCatalogue(path: folder.path("catalogue.sqlite"))
+        try importEvents(try syntheticEvents(1_000), into: catalogue)
+        var query = EventQuery()
+        query.limit = 70
+        var paged: [String] = []
+        while true {
+            var page: [Event] = []
+            try catalogue.forEachEvent(matching: query) { page.append($0); return true }
+            guard let last = page.last else { break }
+            paged += page.map(\.id)
+            query.after = EventQuery.Position(last)
+        }
+        #expect(paged == (try listedIDs(catalogue)))
     }
 
     @Test func explicitAnswers() throws {

@@ -25,6 +25,13 @@ public final class EventBus: @unchecked Sendable {
         return nextToken
     }
 
+    /// Whether anyone listens; publishers may skip preparing changes when nobody does.
+    public var hasSubscribers: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return !subscribers.isEmpty
+    }
+
     public func unsubscribe(_ token: Int) {
         lock.lock()
         defer { lock.unlock() }

@@ -38,3 +38,15 @@ struct ParisTimeRuleTests {
         }
     }
 }
+
+/// Event.trimmed skips Foundation when no end is white space; it must trim exactly the same.
+@Suite("Trimming")
+struct TrimmingTests {
+    @Test(arguments: [
+        "", " ", "\t\n", "Atelier", " Atelier", "Atelier ", "« Pitch Toi »", "\u{A0}Forum\u{A0}", "Forum\u{202F}",
+        "\u{3000}全角\u{3000}", "ligne\n", "\u{85}x", "x\u{2028}", "café", "…", "\r\nTexte\r\n", "\u{200B}x", "x\u{FEFF}", "\u{180E}x",
+    ])
+    func trimmedMatchesFoundation(text: String) {
+        #expect(Event.trimmed(text) == text.trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+}

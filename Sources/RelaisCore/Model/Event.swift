@@ -154,14 +154,17 @@ extension Event {
     /// `text` without leading and trailing white space. Most texts have none, and Foundation's
     /// trimming costs a bridge through NSString on Linux: check the two ends first.
     static func trimmed(_ text: String) -> String {
-        guard let first = text.utf8.first, let last = text.utf8.last else { return text }
-        func plainEnd(_ byte: UInt8) -> Bool {
-            // ASCII, and not a space or control character; any non-ASCII byte may start or
-            // end a Unicode space (U+00A0, U+2009, …), so those take the slow path.
-            byte > 0x20 && byte < 0x7F
-        }
-        if plainEnd(first) && plainEnd(last) { return text }
+        guard let first = text.unicodeScalars.first, let last = text.unicodeScalars.last else { return text }
+        if !isTrimmable(first) && !isTrimmable(last) { return text }
         return text.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    private static let trimmableSet = CharacterSet.whitespacesAndNewlines
+
+    /// Whether Foundation's trimming removes `scalar`: ASCII inline, the rest by its set.
+    private static func isTrimmable(_ scalar: Unicode.Scalar) -> Bool {
+        if scalar.value < 0x80 { return (0x09...0x0D).contains(scalar.value) || scalar.value == 0x20 }
+        return trimmableSet.contains(scalar)
     }
 
     /// The event as stored: title and optional texts trimmed, empty optional texts and

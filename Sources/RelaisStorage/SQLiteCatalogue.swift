@@ -334,7 +334,7 @@ public final class SQLiteCatalogue: CatalogueStore {
                                 + "\(applied.joined(separator: ", "))); this version reads schema "
                                 + "\(CatalogueSchema.knownVersions.joined(separator: ", ")). Upgrade relais.")
                     }
-                } else if objectCount > 0 || applicationID != 0 {
+                } else if try applicationID != 0 || (objectCount > 0 && !Self.isBeingCreated(db)) {
                     throw CatalogueError("\(path): not a Relais catalogue (a SQLite database of another application)")
                 }
             }
@@ -344,6 +344,13 @@ public final class SQLiteCatalogue: CatalogueStore {
         } catch {
             throw openingError(path, error)
         }
+    }
+
+    /// Whether a file without our application id is a catalogue another `relais` process is
+    /// creating right now (GRDB records its migrations table before the first migration).
+    private static func isBeingCreated(_ db: Database) throws -> Bool {
+        let names = try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table'")
+        return names.contains("grdb_migrations") && names.allSatisfy { $0 == "grdb_migrations" || $0.hasPrefix("sqlite_") }
     }
 
     /// Applies the migrations this build knows. Two processes creating one catalogue at

@@ -25,7 +25,10 @@ let package = Package(
         // SQLite catalogue through GRDB; implements the core's store protocols.
         .target(
             name: "RelaisStorage",
-            dependencies: ["RelaisCore", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "RelaisCore", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+            ],
             swiftSettings: strictSwift),
         // Built-in readers and writers: JSON, JSON Lines, CSV, iCalendar.
         .target(name: "RelaisFormats", dependencies: ["RelaisCore"], swiftSettings: strictSwift),

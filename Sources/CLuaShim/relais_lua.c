@@ -30,6 +30,11 @@ typedef struct relais_lua_host {
     lua_State *current;
     void *context;
     relais_lua_swift_function swift;
+    // The Swift function that loads the rest of a partial view (-1: none).
+    int loader_function;
+    // Registry references: the event views' metatable, the prelude's dispatcher.
+    int view_metatable_ref;
+    int invoke_ref;
     // Scratch space for strings handed to Swift; owned here so an error can never leak it.
     char *scratch;
     size_t scratch_capacity;
@@ -309,56 +314,144 @@ static const char *blob_field(const unsigned char *blob, int field, int32_t *len
     return (const char *)blob + offset;
 }
 
+static const unsigned char field_name_lengths[RELAIS_EVENT_FIELDS] = {2, 5, 4, 6, 5, 6, 6, 3, 9, 5, 3, 7, 8, 4, 11};
+
+// The hot path of every filter (`e.region`): compare lengths and first bytes before the rest.
 static int field_index(const char *key, size_t length) {
     for (int index = 0; index < RELAIS_EVENT_FIELDS; index++)
-        if (strlen(field_names[index]) == length && memcmp(field_names[index], key, length) == 0) return index;
+        if (field_name_lengths[index] == length && field_names[index][0] == key[0] &&
+            memcmp(field_names[index], key, length) == 0)
+            return index;
     return -1;
 }
 
-static uint32_t read_length(const char *bytes) {
-    uint32_t length;
-    memcpy(&length, bytes, 4);
-    return length;
+static int hex_digit(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
 }
 
-// Pushes a list field: items as (uint32 length, bytes).
+// Reads the four hex digits at bytes[*at]; -1 when they are not there.
+static long read_hex4(const char *bytes, int32_t length, int32_t *at) {
+    if (length - *at < 4) return -1;
+    long value = 0;
+    for (int index = 0; index < 4; index++) {
+        int digit = hex_digit(bytes[*at + index]);
+        if (digit < 0) return -1;
+        value = value * 16 + digit;
+    }
+    *at += 4;
+    return value;
+}
+
+static void add_utf8(luaL_Buffer *buffer, unsigned long code) {
+    char out[4];
+    int count;
+    if (code < 0x80) { out[0] = (char)code; count = 1; }
+    else if (code < 0x800) { out[0] = (char)(0xC0 | (code >> 6)); out[1] = (char)(0x80 | (code & 0x3F)); count = 2; }
+    else if (code < 0x10000) {
+        out[0] = (char)(0xE0 | (code >> 12)); out[1] = (char)(0x80 | ((code >> 6) & 0x3F));
+        out[2] = (char)(0x80 | (code & 0x3F)); count = 3;
+    } else {
+        out[0] = (char)(0xF0 | (code >> 18)); out[1] = (char)(0x80 | ((code >> 12) & 0x3F));
+        out[2] = (char)(0x80 | ((code >> 6) & 0x3F)); out[3] = (char)(0x80 | (code & 0x3F)); count = 4;
+    }
+    luaL_addlstring(buffer, out, (size_t)count);
+}
+
+// Pushes the JSON string literal starting at bytes[*at] (just after its opening quote)
+// and moves *at past its closing quote. Returns 0 (nothing pushed) when it is malformed.
+static int push_json_string(lua_State *L, const char *bytes, int32_t length, int32_t *at) {
+    int32_t start = *at, scan = *at;
+    while (scan < length && bytes[scan] != '"' && bytes[scan] != '\\') scan++;
+    if (scan >= length) return 0;
+    if (bytes[scan] == '"') {  // the common case: no escapes
+        lua_pushlstring(L, bytes + start, (size_t)(scan - start));
+        *at = scan + 1;
+        return 1;
+    }
+    luaL_Buffer buffer;
+    luaL_buffinit(L, &buffer);
+    luaL_addlstring(&buffer, bytes + start, (size_t)(scan - start));
+    int32_t i = scan;
+    while (i < length && bytes[i] != '"') {
+        if (bytes[i] != '\\') { luaL_addchar(&buffer, bytes[i]); i++; continue; }
+        if (++i >= length) break;
+        char escape = bytes[i++];
+        switch (escape) {
+        case '"': case '\\': case '/': luaL_addchar(&buffer, escape); break;
+        case 'b': luaL_addchar(&buffer, '\b'); break;
+        case 'f': luaL_addchar(&buffer, '\f'); break;
+        case 'n': luaL_addchar(&buffer, '\n'); break;
+        case 'r': luaL_addchar(&buffer, '\r'); break;
+        case 't': luaL_addchar(&buffer, '\t'); break;
+        case 'u': {
+            long code = read_hex4(bytes, length, &i);
+            if (code < 0) { luaL_pushresult(&buffer); lua_pop(L, 1); return 0; }
+            if (code >= 0xD800 && code < 0xDC00 && length - i >= 6 && bytes[i] == '\\' && bytes[i + 1] == 'u') {
+                int32_t low_at = i + 2;
+                long low = read_hex4(bytes, length, &low_at);
+                if (low >= 0xDC00 && low < 0xE000) {
+                    code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00);
+                    i = low_at;
+                }
+            }
+            if (code >= 0xD800 && code < 0xE000) code = 0xFFFD;  // a lone surrogate
+            add_utf8(&buffer, (unsigned long)code);
+            break;
+        }
+        default: luaL_pushresult(&buffer); lua_pop(L, 1); return 0;
+        }
+    }
+    luaL_pushresult(&buffer);
+    if (i >= length) { lua_pop(L, 1); return 0; }
+    *at = i + 1;
+    return 1;
+}
+
+static int32_t skip_json_space(const char *bytes, int32_t length, int32_t at) {
+    while (at < length && (bytes[at] == ' ' || bytes[at] == '\t' || bytes[at] == '\n' || bytes[at] == '\r')) at++;
+    return at;
+}
+
+// Pushes a list field, a JSON array of strings, as a Lua list. A damaged array (a
+// catalogue edited by hand) gives the items before the damage.
 static void push_list(lua_State *L, const char *bytes, int32_t length) {
     lua_createtable(L, 4, 0);
     int n = 0;
-    int32_t offset = 0;
-    while (offset + 4 <= length) {
-        uint32_t item = read_length(bytes + offset);
-        offset += 4;
-        if (item > (uint32_t)(length - offset)) break;
-        lua_pushlstring(L, bytes + offset, item);
+    int32_t at = skip_json_space(bytes, length, 0);
+    if (at >= length || bytes[at] != '[') return;
+    at = skip_json_space(bytes, length, at + 1);
+    while (at < length && bytes[at] == '"') {
+        at++;
+        if (!push_json_string(L, bytes, length, &at)) return;
         lua_rawseti(L, -2, ++n);
-        offset += (int32_t)item;
+        at = skip_json_space(bytes, length, at);
+        if (at >= length || bytes[at] != ',') return;
+        at = skip_json_space(bytes, length, at + 1);
     }
 }
 
-// Pushes the slots: each as (uint32 length, start bytes, uint32 length, end bytes); an
-// end of length 0 means the slot has none.
+// Pushes the slots, `start` or `start/end` joined by `;`, as a list of {start=, end=}.
 static void push_slots(lua_State *L, const char *bytes, int32_t length) {
     lua_createtable(L, 2, 0);
     int n = 0;
-    int32_t offset = 0;
-    while (offset + 8 <= length) {
-        uint32_t start = read_length(bytes + offset);
-        if (start > (uint32_t)(length - offset - 8)) break;
-        const char *start_bytes = bytes + offset + 4;
-        offset += 4 + (int32_t)start;
-        uint32_t end = read_length(bytes + offset);
-        if (end > (uint32_t)(length - offset - 4)) break;
-        const char *end_bytes = bytes + offset + 4;
-        offset += 4 + (int32_t)end;
+    int32_t at = 0;
+    while (at < length) {
+        int32_t stop = at;
+        while (stop < length && bytes[stop] != ';') stop++;
+        int32_t slash = at;
+        while (slash < stop && bytes[slash] != '/') slash++;
         lua_createtable(L, 0, 2);
-        lua_pushlstring(L, start_bytes, start);
+        lua_pushlstring(L, bytes + at, (size_t)(slash - at));
         lua_setfield(L, -2, "start");
-        if (end > 0) {
-            lua_pushlstring(L, end_bytes, end);
+        if (slash < stop) {
+            lua_pushlstring(L, bytes + slash + 1, (size_t)(stop - slash - 1));
             lua_setfield(L, -2, "end");
         }
         lua_rawseti(L, -2, ++n);
+        at = stop + 1;
     }
 }
 
@@ -372,7 +465,7 @@ static void push_field(lua_State *L, const unsigned char *blob, int field) {
     }
     switch (field) {
     case RELAIS_FIELD_ONLINE:
-        lua_pushboolean(L, length == 4 && memcmp(bytes, "true", 4) == 0);
+        lua_pushboolean(L, length == 1 && bytes[0] == '1');
         break;
     case RELAIS_FIELD_SLOTS:
         push_slots(L, bytes, length);
@@ -387,14 +480,97 @@ static void push_field(lua_State *L, const unsigned char *blob, int field) {
     }
 }
 
+// A view is a header, then the blob. A view made from fields a store lent only in part
+// (see EventFieldTexts) names the fields it lacks in `unlent`; the first read of one asks
+// Swift for the whole event (the host's loader), whose full view is then kept as the
+// view's user value.
+typedef struct {
+    uint32_t unlent;
+    int32_t lender;
+    long long reference;
+} view_header;
+
+static const unsigned char *view_blob(view_header *view) { return (const unsigned char *)(view + 1); }
+
+static void set_view_metatable(lua_State *L) {
+    lua_rawgeti(L, LUA_REGISTRYINDEX, host_of(L)->view_metatable_ref);
+    lua_setmetatable(L, -2);
+}
+
+// The view at `index`, or a Lua error when the value there is not one.
+static view_header *check_view(lua_State *L, int index) {
+    view_header *view = lua_touserdata(L, index);
+    if (view && lua_getmetatable(L, index)) {
+        lua_rawgeti(L, LUA_REGISTRYINDEX, host_of(L)->view_metatable_ref);
+        int same = lua_rawequal(L, -1, -2);
+        lua_pop(L, 2);
+        if (same) return view;
+    }
+    luaL_typeerror(L, index, "event");
+    return NULL;
+}
+
+static void push_script_where(lua_State *L);
+static void push_value(lua_State *L, const relais_lua_value *value);
+
+// Pushes the full view of the partial view at `index` (loading it the first time).
+static void push_full_view(lua_State *L, int index) {
+    index = lua_absindex(L, index);
+    if (lua_getiuservalue(L, index, 1) == LUA_TUSERDATA) return;
+    lua_pop(L, 1);
+    view_header *view = lua_touserdata(L, index);
+    relais_lua_host *h = host_of(L);
+    int32_t id_length;
+    const char *id = blob_field(view_blob(view), RELAIS_FIELD_ID, &id_length);
+    relais_lua_value arguments[3];
+    memset(arguments, 0, sizeof arguments);
+    arguments[0].type = RELAIS_VALUE_INTEGER;
+    arguments[0].integer = view->lender;
+    arguments[1].type = RELAIS_VALUE_INTEGER;
+    arguments[1].integer = view->reference;
+    arguments[2].type = RELAIS_VALUE_STRING;
+    arguments[2].bytes = id;
+    arguments[2].length = id_length > 0 ? (size_t)id_length : 0;
+    relais_lua_results results;
+    memset(&results, 0, sizeof results);
+    if (h->loader_function < 0) {
+        luaL_error(L, "event %s: its other fields cannot be read here", id_length > 0 ? id : "?");
+        return;
+    }
+    // As in the trampoline: Swift's frame ends before anything here can raise.
+    h->swift(h->context, h->loader_function, arguments, 3, &results);
+    if (results.failed || results.count < 1 || results.values[0].type != RELAIS_VALUE_EVENT) {
+        push_script_where(L);
+        if (results.failed && results.count > 0 && results.values[0].type == RELAIS_VALUE_STRING)
+            push_value(L, &results.values[0]);
+        else
+            lua_pushfstring(L, "event '%s' is no longer in the catalogue", id_length > 0 ? id : "?");
+        lua_concat(L, 2);
+        lua_error(L);
+        return;
+    }
+    push_value(L, &results.values[0]);
+    lua_pushvalue(L, -1);
+    lua_setiuservalue(L, index, 1);
+}
+
+// The blob that holds `field` for the view at index 1: its own, or its full view's
+// (pushed on the stack, which keeps it alive).
+static const unsigned char *blob_for_field(lua_State *L, int field) {
+    view_header *view = check_view(L, 1);
+    if (!(view->unlent & (1u << field))) return view_blob(view);
+    push_full_view(L, 1);
+    return view_blob(lua_touserdata(L, -1));
+}
+
 static int view_index(lua_State *L) {
-    const unsigned char *blob = luaL_checkudata(L, 1, EVENT_VIEW);
+    check_view(L, 1);
     size_t length;
     const char *key = lua_tolstring(L, 2, &length);
     if (lua_type(L, 2) != LUA_TSTRING) return 0;
     int field = field_index(key, length);
     if (field < 0) return 0;
-    push_field(L, blob, field);
+    push_field(L, blob_for_field(L, field), field);
     return 1;
 }
 
@@ -404,9 +580,9 @@ static int view_newindex(lua_State *L) {
 }
 
 static int view_tostring(lua_State *L) {
-    const unsigned char *blob = luaL_checkudata(L, 1, EVENT_VIEW);
+    view_header *view = check_view(L, 1);
     int32_t length;
-    const char *id = blob_field(blob, RELAIS_FIELD_ID, &length);
+    const char *id = blob_field(view_blob(view), RELAIS_FIELD_ID, &length);
     lua_pushliteral(L, "event ");
     lua_pushlstring(L, id, length > 0 ? (size_t)length : 0);
     lua_concat(L, 2);
@@ -415,7 +591,12 @@ static int view_tostring(lua_State *L) {
 
 // pairs(view): the present fields, in the interchange order.
 static int view_next(lua_State *L) {
-    const unsigned char *blob = luaL_checkudata(L, 1, EVENT_VIEW);
+    view_header *view = check_view(L, 1);
+    const unsigned char *blob = view_blob(view);
+    if (view->unlent) {
+        push_full_view(L, 1);
+        blob = view_blob(lua_touserdata(L, -1));
+    }
     int field = 0;
     if (lua_type(L, 2) == LUA_TSTRING) {
         size_t length;
@@ -434,26 +615,49 @@ static int view_next(lua_State *L) {
 }
 
 static int view_pairs(lua_State *L) {
-    luaL_checkudata(L, 1, EVENT_VIEW);
+    check_view(L, 1);
     lua_pushcfunction(L, view_next);
     lua_pushvalue(L, 1);
     lua_pushnil(L);
     return 3;
 }
 
-static size_t blob_size(const unsigned char *blob) {
-    size_t size = 4 * RELAIS_EVENT_FIELDS;
-    for (int field = 0; field < RELAIS_EVENT_FIELDS; field++) {
-        int32_t l = blob_length_at(blob, field);
-        if (l > 0) size += (size_t)l;
-    }
-    return size;
+static void push_view(lua_State *L, const void *blob, size_t length) {
+    view_header *view = lua_newuserdatauv(L, sizeof(view_header) + length, 0);
+    view->unlent = 0;
+    view->lender = -1;
+    view->reference = 0;
+    memcpy(view + 1, blob, length);
+    set_view_metatable(L);
 }
 
-static void push_view(lua_State *L, const void *blob, size_t length) {
-    void *copy = lua_newuserdatauv(L, length, 0);
-    memcpy(copy, blob, length);
-    luaL_setmetatable(L, EVENT_VIEW);
+// A view of an event's fields lent by a store: copied into the view's own blob, since a
+// script may keep the view after the store has moved on.
+static void push_view_fields(lua_State *L, const void *const *bases, const size_t *counts, uint32_t unlent,
+                             int lender, long long reference) {
+    size_t size = 4 * RELAIS_EVENT_FIELDS;
+    for (int field = 0; field < RELAIS_EVENT_FIELDS; field++) {
+        if (!bases[field]) continue;
+        if (counts[field] > INT32_MAX || size > SIZE_MAX - sizeof(view_header) - counts[field])
+            luaL_error(L, "event field '%s' is too large", field_names[field]);
+        size += counts[field];
+    }
+    if (lender < 0 || !bases[RELAIS_FIELD_ID]) unlent = 0;
+    view_header *view = lua_newuserdatauv(L, sizeof(view_header) + size, unlent ? 1 : 0);
+    view->unlent = unlent;
+    view->lender = lender;
+    view->reference = reference;
+    unsigned char *blob = (unsigned char *)(view + 1);
+    size_t offset = 4 * RELAIS_EVENT_FIELDS;
+    for (int field = 0; field < RELAIS_EVENT_FIELDS; field++) {
+        int32_t length = bases[field] ? (int32_t)counts[field] : -1;
+        memcpy(blob + 4 * field, &length, 4);
+        if (length > 0) {
+            memcpy(blob + offset, bases[field], counts[field]);
+            offset += counts[field];
+        }
+    }
+    set_view_metatable(L);
 }
 
 // The eager alternative, kept for the benchmark: a plain table with every field.
@@ -477,7 +681,8 @@ static void create_view_metatable(lua_State *L) {
     lua_setfield(L, -2, "__pairs");
     lua_pushliteral(L, "read-only event");
     lua_setfield(L, -2, "__metatable");
-    lua_pop(L, 1);
+    // Kept by reference: looking it up by name would hash a string per event.
+    host_of(L)->view_metatable_ref = luaL_ref(L, LUA_REGISTRYINDEX);
 }
 
 static void push_value(lua_State *L, const relais_lua_value *value) {
@@ -793,6 +998,9 @@ lua_State *relais_lua_open(size_t memory_limit, void *context, relais_lua_swift_
     if (!h) return NULL;
     h->context = context;
     h->swift = swift;
+    h->loader_function = -1;
+    h->view_metatable_ref = LUA_NOREF;
+    h->invoke_ref = LUA_NOREF;
     lua_State *L = lua_newstate(relais_alloc, h);
     if (!L) {
         free(h);
@@ -809,6 +1017,8 @@ lua_State *relais_lua_open(size_t memory_limit, void *context, relais_lua_swift_
     h->limit = memory_limit;
     return L;
 }
+
+void relais_lua_set_loader(lua_State *L, int function_id) { host_of(L)->loader_function = function_id; }
 
 void relais_lua_close(lua_State *L) {
     if (!L) return;
@@ -961,6 +1171,8 @@ static int prelude_protected(lua_State *L) {
     if (lua_type(L, -1) != LUA_TTABLE) return luaL_error(L, "the prelude must return a table");
     lua_getfield(L, -1, "invoke");
     if (lua_type(L, -1) != LUA_TFUNCTION) return luaL_error(L, "the prelude must return invoke");
+    lua_pushvalue(L, -1);
+    host_of(L)->invoke_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     lua_setfield(L, LUA_REGISTRYINDEX, "relais.invoke");
     lua_getfield(L, -1, "filters");
     if (lua_type(L, -1) != LUA_TTABLE) return luaL_error(L, "the prelude must return filters");
@@ -985,15 +1197,23 @@ typedef struct {
     size_t extra_length;
     const void *blob;
     size_t blob_length;
+    const void *const *field_bases;
+    const size_t *field_counts;
+    uint32_t unlent;
+    int lender;
+    long long reference;
 } invoke_request;
 
 static int invoke_protected(lua_State *L) {
     invoke_request *request = lua_touserdata(L, 1);
-    lua_getfield(L, LUA_REGISTRYINDEX, "relais.invoke");
-    if (lua_type(L, -1) != LUA_TFUNCTION) return luaL_error(L, "the relais prelude is not loaded");
+    if (host_of(L)->invoke_ref == LUA_NOREF) return luaL_error(L, "the relais prelude is not loaded");
+    lua_rawgeti(L, LUA_REGISTRYINDEX, host_of(L)->invoke_ref);
     lua_pushstring(L, request->action);
     lua_pushstring(L, request->name);
-    if (request->blob) push_view(L, request->blob, request->blob_length);
+    if (request->field_bases)
+        push_view_fields(L, request->field_bases, request->field_counts, request->unlent, request->lender,
+                         request->reference);
+    else if (request->blob) push_view(L, request->blob, request->blob_length);
     else lua_pushnil(L);
     if (request->extra) lua_pushlstring(L, request->extra, request->extra_length);
     else lua_pushnil(L);
@@ -1001,15 +1221,29 @@ static int invoke_protected(lua_State *L) {
     return 1;
 }
 
+static int invoke_request_protected(lua_State *L, invoke_request *request, relais_lua_value *result);
+
 int relais_lua_invoke(lua_State *L, const char *action, const char *name, const void *event_blob, size_t blob_length,
                       const char *extra, size_t extra_length, relais_lua_value *result) {
+    invoke_request request = {action, name, extra, extra_length, event_blob, blob_length, NULL, NULL, 0, -1, 0};
+    return invoke_request_protected(L, &request, result);
+}
+
+int relais_lua_invoke_fields(lua_State *L, const char *action, const char *name, const void *const *field_bases,
+                             const size_t *field_counts, uint32_t unlent, int lender, long long reference,
+                             const char *extra, size_t extra_length, relais_lua_value *result) {
+    invoke_request request = {action, name,  extra,  extra_length, NULL,     0,
+                              field_bases, field_counts, unlent, lender, reference};
+    return invoke_request_protected(L, &request, result);
+}
+
+static int invoke_request_protected(lua_State *L, invoke_request *request, relais_lua_value *result) {
     relais_lua_host *h = host_of(L);
     int base = lua_gettop(L);
     if (!lua_checkstack(L, 4)) return LUA_ERRMEM;
-    invoke_request request = {action, name, extra, extra_length, event_blob, blob_length};
     lua_pushcfunction(L, message_handler);
     lua_pushcfunction(L, invoke_protected);
-    lua_pushlightuserdata(L, &request);
+    lua_pushlightuserdata(L, request);
     int status = lua_pcall(L, 1, 1, base + 1);
     return finish_call(L, h, status, base, result);
 }

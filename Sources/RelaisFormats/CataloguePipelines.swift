@@ -21,34 +21,30 @@ public enum ImportPipeline {
     }
 }
 
-/// A filter the store cannot evaluate itself (a Lua filter, say), applied after the
-/// store has narrowed by the built-in filters.
-public typealias EventPredicate = (Event) throws -> Bool
-
 /// Streams matching events from a catalogue into a writer, event by event.
 public enum ExportPipeline {
-    /// Writes every event that passes `query` and `predicates` to `writer`, calling
-    /// `begin` and `finish` around them, and returns how many were written.
-    /// `progress` receives the number of events read from the store so far.
+    /// Writes every event that passes `query` and `filters` (filters the store cannot
+    /// evaluate itself, such as Lua filters, applied after the built-in ones) to `writer`,
+    /// calling `begin` and `finish` around them, and returns how many were written.
+    /// `progress` receives the number of events written so far.
     @discardableResult
     public static func run(
-        from store: any CatalogueStore, matching query: EventQuery, predicates: [EventPredicate] = [],
+        from store: any CatalogueStore, matching query: EventQuery, filters: [any EventPrefilter] = [],
         into writer: any EventWriter, progress: ((Int) -> Void)? = nil
     ) throws -> Int {
         try writer.begin()
-        var read = 0
         var written = 0
-        // With predicates the store cannot apply the limit: it would count events the
-        // predicates then drop. Apply it here instead.
-        var storeQuery = query
-        if !predicates.isEmpty { storeQuery.limit = nil }
-        try store.forEachEvent(matching: storeQuery) { event in
-            read += 1
-            progress?(read)
-            for predicate in predicates where try !predicate(event) { return true }
+        let write: (Event) throws -> Bool = { event in
             try writer.write(event)
             written += 1
-            return query.limit.map { written < $0 } ?? true
+            progress?(written)
+            return true
+        }
+        if filters.isEmpty {
+            try store.forEachEvent(matching: query, write)
+        } else {
+            let prefilter = filters.count == 1 ? filters[0] : AllOfPrefilters(filters)
+            try store.forEachEvent(matching: query, passing: prefilter, write)
         }
         try writer.finish()
         return written

@@ -2,10 +2,10 @@ import CLuaShim
 import RelaisCore
 
 /// Lays an event out in the byte form the C side turns into a read-only Lua view
-/// (see `relais_lua.h`): one length per field (-1 when absent), then the fields' bytes;
-/// list items are length-prefixed, so no byte inside a tag can split it.
-/// Building it costs one pass over the event's strings; no Lua object is made until a
-/// script reads a field.
+/// (see `relais_lua.h`): one length per field (-1 when absent), then the fields' bytes,
+/// each in the text form of ``EventFieldTexts`` — the form a store lends for events it has
+/// not built, so both reach Lua the same way. No Lua object is made until a script reads
+/// a field.
 struct EventBlob {
     private(set) var bytes: [UInt8] = []
 
@@ -19,39 +19,34 @@ struct EventBlob {
             Self.append(text, to: &payload)
             lengths[Int(field)] = Int32(payload.count - start)
         }
-        func putItem(_ text: String) {
-            let utf8 = text.utf8
-            withUnsafeBytes(of: UInt32(utf8.count).littleEndian) { payload.append(contentsOf: $0) }
-            Self.append(text, to: &payload)
-        }
-        func putTime(_ time: EventTime?) {
-            let lengthAt = payload.count
-            payload.append(contentsOf: [0, 0, 0, 0])
-            time?.appendText(to: &payload)
-            let length = UInt32(payload.count - lengthAt - 4).littleEndian
-            withUnsafeBytes(of: length) { raw in
-                for index in 0..<4 { payload[lengthAt + index] = raw[index] }
-            }
-        }
         func putList(_ field: Int32, _ items: [String]) {
             guard !items.isEmpty else { return }
             let start = payload.count
-            for item in items { putItem(item) }
+            payload.append(UInt8(ascii: "["))
+            for (index, item) in items.enumerated() {
+                if index > 0 { payload.append(UInt8(ascii: ",")) }
+                Self.appendJSONString(item, to: &payload)
+            }
+            payload.append(UInt8(ascii: "]"))
             lengths[Int(field)] = Int32(payload.count - start)
         }
-        // Field order must match the RELAIS_FIELD_* enum.
+        // Field order must match the RELAIS_FIELD_* enum (and EventFieldTexts.Field).
         put(Int32(RELAIS_FIELD_ID), event.id)
         put(Int32(RELAIS_FIELD_TITLE), event.title)
         put(Int32(RELAIS_FIELD_KIND), event.kind.rawValue)
         put(Int32(RELAIS_FIELD_STATUS), event.status.rawValue)
         let slotsStart = payload.count
-        for slot in event.slots {
-            putTime(slot.start)
-            putTime(slot.end)
+        for (index, slot) in event.slots.enumerated() {
+            if index > 0 { payload.append(UInt8(ascii: ";")) }
+            slot.start.appendText(to: &payload)
+            if let end = slot.end {
+                payload.append(UInt8(ascii: "/"))
+                end.appendText(to: &payload)
+            }
         }
         lengths[Int(RELAIS_FIELD_SLOTS)] = Int32(payload.count - slotsStart)
         put(Int32(RELAIS_FIELD_REGION), event.region?.code)
-        put(Int32(RELAIS_FIELD_ONLINE), event.online ? "true" : "false")
+        put(Int32(RELAIS_FIELD_ONLINE), event.online ? "1" : "0")
         put(Int32(RELAIS_FIELD_LAB), event.lab)
         put(Int32(RELAIS_FIELD_ORGANIZER), event.organizer)
         put(Int32(RELAIS_FIELD_PLACE), event.place)
@@ -67,9 +62,44 @@ struct EventBlob {
         bytes.append(contentsOf: payload)
     }
 
+    /// The blob of an event lent as text; every field must be lent.
+    init(fields: EventFieldTexts) {
+        var size = 4 * EventFieldTexts.fieldCount
+        for index in 0..<EventFieldTexts.fieldCount where fields.bases[index] != nil { size += fields.counts[index] }
+        bytes.reserveCapacity(size)
+        for index in 0..<EventFieldTexts.fieldCount {
+            let length = fields.bases[index] == nil ? Int32(-1) : Int32(clamping: fields.counts[index])
+            withUnsafeBytes(of: length.littleEndian) { bytes.append(contentsOf: $0) }
+        }
+        for index in 0..<EventFieldTexts.fieldCount {
+            guard let base = fields.bases[index] else { continue }
+            bytes.append(contentsOf: UnsafeRawBufferPointer(start: base, count: fields.counts[index]))
+        }
+    }
+
     /// Copies a string's UTF-8 in one block (the generic append walks it byte by byte).
     private static func append(_ text: String, to bytes: inout [UInt8]) {
         var text = text
         text.withUTF8 { bytes.append(contentsOf: $0) }
+    }
+
+    /// Appends `text` as a JSON string literal (the C side reads every JSON escape back).
+    private static func appendJSONString(_ text: String, to bytes: inout [UInt8]) {
+        bytes.append(UInt8(ascii: "\""))
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""), UInt8(ascii: "\\"):
+                bytes.append(UInt8(ascii: "\\"))
+                bytes.append(byte)
+            case 0..<0x20:
+                let hex: [UInt8] = Array("0123456789abcdef".utf8)
+                bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0")])
+                bytes.append(hex[Int(byte >> 4)])
+                bytes.append(hex[Int(byte & 0xF)])
+            default:
+                bytes.append(byte)
+            }
+        }
+        bytes.append(UInt8(ascii: "\""))
     }
 }

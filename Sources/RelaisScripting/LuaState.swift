@@ -74,6 +74,11 @@ final class LuaState {
     /// Bytes handed to C for the results of the last Swift call; C copies them into Lua
     /// right after the call returns, so they only need to outlive that call.
     private var resultStorage: [UnsafeMutableRawBufferPointer] = []
+    /// The stores that lent events in part to views of this state, by the index the views
+    /// keep; views ask them for the rest (see ``EventFieldTexts``).
+    private var lenders: [any EventFieldLender] = []
+    /// The id C calls to load the rest of a partially lent event.
+    private static let loaderFunctionID = Int32.max
 
     /// Creates the sandboxed state. Throws if the process is out of memory.
     init(name: String, limits: ScriptLimits) throws {
@@ -85,6 +90,7 @@ final class LuaState {
             throw ScriptError(message: "\(name): cannot create a Lua state (out of memory)")
         }
         state = opened
+        relais_lua_set_loader(opened, Self.loaderFunctionID)
     }
 
     deinit {
@@ -141,19 +147,63 @@ final class LuaState {
 
     /// Calls the prelude's dispatcher: `action` (`filter`, `exporter.event`, …) on `name`,
     /// with an event view and an extra string.
-    func invoke(_ action: String, _ name: String, event: Event? = nil, extra: String? = nil) throws -> Outcome {
+    func invoke(_ action: String, _ name: String, event: EventArgument? = nil, extra: String? = nil) throws -> Outcome {
         relais_lua_begin_call(state, limits.instructions)
         defer { afterCall?() }
         var value = relais_lua_value()
-        let blob = event.map { EventBlob($0).bytes }
-        let status: Int32 = blob.withOptionalBytes { blobPointer, blobCount in
-            extra.withOptionalCString { extraPointer, extraCount in
-                relais_lua_invoke(state, action, name, blobPointer, blobCount, extraPointer, extraCount, &value)
+        let status: Int32
+        switch event {
+        case .fields(let fields):
+            let lender = fields.lender.map(lenderIndex) ?? -1
+            status = extra.withOptionalCString { extraPointer, extraCount in
+                relais_lua_invoke_fields(
+                    state, action, name, fields.bases, fields.counts, fields.unlent, lender, fields.reference,
+                    extraPointer, extraCount, &value)
+            }
+        case .event(let event):
+            let blob = EventBlob(event).bytes
+            status = blob.withUnsafeBytes { blobBytes in
+                extra.withOptionalCString { extraPointer, extraCount in
+                    relais_lua_invoke(
+                        state, action, name, blobBytes.baseAddress, blobBytes.count, extraPointer, extraCount, &value)
+                }
+            }
+        case nil:
+            status = extra.withOptionalCString { extraPointer, extraCount in
+                relais_lua_invoke(state, action, name, nil, 0, extraPointer, extraCount, &value)
             }
         }
         if relais_lua_stopped(state) == RELAIS_STOP_EXIT { return .exit(relais_lua_exit_status(state)) }
         try check(status)
         return outcome(value)
+    }
+
+    /// Calls filter `name` (a NUL-terminated name, made once per filter: this runs once
+    /// per event of a listing) on the event whose text a store lent.
+    func invokeFilter(_ name: ContiguousArray<CChar>, fields: EventFieldTexts) throws -> Outcome {
+        relais_lua_begin_call(state, limits.instructions)
+        defer { afterCall?() }
+        var value = relais_lua_value()
+        let lender = fields.lender.map(lenderIndex) ?? -1
+        let status = name.withUnsafeBufferPointer { name in
+            relais_lua_invoke_fields(
+                state, UnsafeRawPointer(Self.filterAction.utf8Start).assumingMemoryBound(to: CChar.self),
+                name.baseAddress, fields.bases, fields.counts, fields.unlent, lender,
+                fields.reference, nil, 0, &value)
+        }
+        if relais_lua_stopped(state) == RELAIS_STOP_EXIT { return .exit(relais_lua_exit_status(state)) }
+        try check(status)
+        return outcome(value)
+    }
+
+    private static let filterAction: StaticString = "filter"
+
+    /// The event an ``invoke(_:_:event:extra:)`` hands to Lua as a read-only view.
+    enum EventArgument {
+        /// A built event.
+        case event(Event)
+        /// An event's stored text, lent by the store.
+        case fields(EventFieldTexts)
     }
 
     /// Runs filter `name` over `events` in one protected call, for the benchmark of event
@@ -220,6 +270,10 @@ final class LuaState {
             default: converted.append(.none)
             }
         }
+        if id == Self.loaderFunctionID {
+            loadLentEvent(converted, results)
+            return
+        }
         let produced: [LuaResult]
         do {
             guard id >= 0, Int(id) < functions.count else { throw LuaFunctionError("unknown host function") }
@@ -236,6 +290,47 @@ final class LuaState {
         withUnsafeMutableBytes(of: &results.pointee.values) { raw in
             guard let base = raw.baseAddress?.assumingMemoryBound(to: relais_lua_value.self) else { return }
             for index in 0..<count { setResult(&base[index], produced[index]) }
+        }
+    }
+
+    private func lenderIndex(_ lender: any EventFieldLender) -> Int32 {
+        if let index = lenders.firstIndex(where: { $0 === lender }) { return Int32(index) }
+        lenders.append(lender)
+        return Int32(lenders.count - 1)
+    }
+
+    /// Answers a view that needs a field its store did not lend: the whole event, as a blob.
+    private func loadLentEvent(_ arguments: [LuaArgument], _ results: UnsafeMutablePointer<relais_lua_results>) {
+        guard arguments.count == 3, case .integer(let lender) = arguments[0], case .integer(let reference) = arguments[1],
+            case .string(let id) = arguments[2], lender >= 0, lender < lenders.count
+        else {
+            results.pointee.failed = 1
+            results.pointee.count = 1
+            setResult(&results.pointee.values.0, .string("an event view lost its catalogue"))
+            return
+        }
+        do {
+            let blob = try lenders[Int(lender)].withAllFields(reference: reference, id: id) { fields in
+                EventBlob(fields: fields).bytes
+            }
+            guard let blob else {
+                results.pointee.failed = 1
+                results.pointee.count = 1
+                setResult(&results.pointee.values.0, .string("event '\(id)' is no longer in the catalogue"))
+                return
+            }
+            results.pointee.count = 1
+            results.pointee.values.0 = relais_lua_value()
+            results.pointee.values.0.type = RELAIS_VALUE_EVENT
+            let stored = keep(blob)
+            results.pointee.values.0.bytes = stored.baseAddress.map {
+                UnsafePointer($0.assumingMemoryBound(to: CChar.self))
+            }
+            results.pointee.values.0.length = stored.count
+        } catch {
+            results.pointee.failed = 1
+            results.pointee.count = 1
+            setResult(&results.pointee.values.0, .string("event '\(id)': \(error)"))
         }
     }
 
@@ -290,13 +385,6 @@ private func luaStateDispatch(
 ) {
     guard let context, let results else { return }
     Unmanaged<LuaState>.fromOpaque(context).takeUnretainedValue().dispatch(id, arguments, count, results)
-}
-
-extension Optional where Wrapped == [UInt8] {
-    fileprivate func withOptionalBytes<R>(_ body: (UnsafeRawPointer?, Int) -> R) -> R {
-        guard let bytes = self else { return body(nil, 0) }
-        return bytes.withUnsafeBytes { body($0.baseAddress, $0.count) }
-    }
 }
 
 extension Optional where Wrapped == String {

@@ -23,7 +23,16 @@ public final class LoadedPlugin {
 
     /// Runs filter `name` on `event`.
     public func filter(_ name: String, _ event: Event) throws -> Bool {
-        switch try call("filter", name, event: event) {
+        try filterOutcome(name, try call("filter", name, event: .event(event)))
+    }
+
+    /// Runs filter `name` (also given as `cName`) on the event whose stored text is `fields`.
+    func filter(_ name: String, cName: ContiguousArray<CChar>, fields: EventFieldTexts) throws -> Bool {
+        try filterOutcome(name, try outcome { try runtime.lua.invokeFilter(cName, fields: fields) })
+    }
+
+    private func filterOutcome(_ name: String, _ outcome: LuaState.Outcome) throws -> Bool {
+        switch outcome {
         case .boolean(let matched): return matched
         default: throw ScriptError(message: "\(location.id): filter '\(name)' must return a boolean")
         }
@@ -31,16 +40,21 @@ public final class LoadedPlugin {
 
     /// Calls part `part` (`header`, `event`, `footer`) of exporter `name`.
     func exporterText(_ name: String, part: String, event: Event? = nil) throws -> String? {
-        switch try call(part, name, event: event) {
+        switch try call(part, name, event: event.map { .event($0) }) {
         case .string(let text): return text
         case .none: return nil
         default: throw ScriptError(message: "\(location.id): exporter '\(name)': \(part) must return a string or nil")
         }
     }
 
-    private func call(_ action: String, _ name: String, event: Event?) throws -> LuaState.Outcome {
+    private func call(_ action: String, _ name: String, event: LuaState.EventArgument?) throws -> LuaState.Outcome {
+        try outcome { try runtime.lua.invoke(action, name, event: event) }
+    }
+
+    /// Runs a call into the plugin's state, naming the plugin in its errors.
+    private func outcome(_ call: () throws -> LuaState.Outcome) throws -> LuaState.Outcome {
         do {
-            let outcome = try runtime.lua.invoke(action, name, event: event)
+            let outcome = try call()
             if case .exit = outcome {
                 throw ScriptError(message: "\(location.id): relais.exit is only for `relais run` scripts")
             }
@@ -51,6 +65,28 @@ public final class LoadedPlugin {
             }
             throw error
         }
+    }
+}
+
+/// A plugin's filter, as `--filter plugin.name` uses it: the store lends it each event's
+/// stored text, and builds only the events it passes.
+public final class LuaEventFilter: EventPrefilter {
+    public let plugin: LoadedPlugin
+    public let name: String
+    private let cName: ContiguousArray<CChar>
+
+    init(plugin: LoadedPlugin, name: String) {
+        self.plugin = plugin
+        self.name = name
+        self.cName = name.utf8CString
+    }
+
+    public func matches(_ event: Event) throws -> Bool {
+        try plugin.filter(name, event)
+    }
+
+    public func matches(fields: EventFieldTexts) throws -> Bool {
+        try plugin.filter(name, cName: cName, fields: fields)
     }
 }
 
@@ -158,8 +194,8 @@ public final class PluginHost {
         }
     }
 
-    /// The predicate for `--filter plugin.name`.
-    public func predicate(for qualifiedName: String) throws -> EventPredicate {
+    /// The filter `--filter plugin.name` names, loading its plugin if needed.
+    public func filter(named qualifiedName: String) throws -> LuaEventFilter {
         let parts = qualifiedName.split(separator: ".", maxSplits: 1).map(String.init)
         guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
             throw ScriptError(message: "filter '\(qualifiedName)' must be written plugin.name (e.g. la-base.agents)")
@@ -171,7 +207,13 @@ public final class PluginHost {
             throw ScriptError(
                 message: "plugin '\(parts[0])' has no filter '\(name)' (its filters: \(known.isEmpty ? "none" : known))")
         }
-        return { event in try plugin.filter(name, event) }
+        return LuaEventFilter(plugin: plugin, name: name)
+    }
+
+    /// The filter `--filter plugin.name` names, as a test of built events.
+    public func predicate(for qualifiedName: String) throws -> (Event) throws -> Bool {
+        let filter = try filter(named: qualifiedName)
+        return { event in try filter.matches(event) }
     }
 
     /// Registers every plugin's exporters in `registry`, next to the built-in ones. A name

@@ -97,8 +97,8 @@ final class ScriptRuntime {
         try lua.installPrelude(relaisPrelude)
         // An iteration lives within one call into Lua; what a script abandons is dropped.
         lua.afterCall = { [unowned self] in
-            self.cursors.removeAll()
-            self.abandoned.removeAll()
+            if !self.cursors.isEmpty { self.cursors.removeAll() }
+            if !self.abandoned.isEmpty { self.abandoned.removeAll() }
         }
     }
 

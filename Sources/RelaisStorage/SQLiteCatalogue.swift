@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 import RelaisCore
 
 /// The catalogue in one SQLite file: events, their slots, a full-text index and the change
@@ -97,6 +98,41 @@ public final class SQLiteCatalogue: CatalogueStore {
             while let row = try rows.next() {
                 let event = try StoredEvent.decode(row, at: 0)
                 if try !body(event) { return }
+            }
+        }
+    }
+
+    /// Calls `body` with each event that passes the built-in filters of `query` and then
+    /// `prefilter`, in listing order. The listing walks the `events_listing` index alone
+    /// and lends the prefilter the fields that index holds (id, kind, status, region,
+    /// online, lab) where SQLite keeps them; a prefilter that reads another field gets the
+    /// row through ``withAllFields(reference:id:_:)``. Only the events that pass are read
+    /// in full and built. `query.limit` counts the events given to `body`.
+    public func forEachEvent(
+        matching query: EventQuery, passing prefilter: any EventPrefilter, _ body: (Event) throws -> Bool
+    ) throws {
+        var storeQuery = query
+        storeQuery.limit = nil
+        let sql = EventQuerySQL(storeQuery)
+        guard !sql.isEmpty, (query.limit ?? 1) > 0 else { return }
+        try reading { db in
+            let listing = try db.makeStatement(
+                sql: """
+                    SELECT e.event_key, \(StoredEvent.indexedColumns)
+                    FROM events e\(sql.whereClause) ORDER BY e.first_start, e.id
+                    """)
+            // A fresh statement, not a cached one: `body` may read events meanwhile.
+            let full = try db.makeStatement(sql: "SELECT \(StoredEvent.columns) FROM events WHERE event_key = ?")
+            let keys = try Int64.fetchCursor(listing, arguments: sql.arguments)
+            let fields = StoredRowFields()
+            var given = 0
+            while let key = try keys.next() {
+                try fields.load(listing.sqliteStatement, columns: StoredEvent.indexedFields, firstColumn: 1)
+                guard try prefilter.matches(fields: fields.texts(lender: self, reference: key)) else { continue }
+                guard let row = try Row.fetchOne(full, arguments: [key]) else { continue }
+                given += 1
+                if try !body(try StoredEvent.decode(row, at: 0)) { return }
+                if let limit = query.limit, given >= limit { return }
             }
         }
     }
@@ -377,6 +413,27 @@ public final class SQLiteCatalogue: CatalogueStore {
             return CatalogueError("\(path): not a Relais catalogue (the SQLite file is damaged)")
         default:
             return catalogueError(path, error)
+        }
+    }
+}
+
+extension SQLiteCatalogue: EventFieldLender {
+    /// Calls `body` with every field of the event with row key `reference` and id `id`, as
+    /// of the listing in progress if any, else of the last commit. Returns nil when there
+    /// is no such event any more.
+    public func withAllFields<Result>(
+        reference: Int64, id: String, _ body: (EventFieldTexts) throws -> Result
+    ) throws -> Result? {
+        try reading { db in
+            let statement = try db.cachedStatement(
+                sql: "SELECT \(StoredEvent.columns) FROM events WHERE event_key = ? AND id = ?")
+            // Let go of the row at once: the statement is kept for the next call.
+            defer { sqlite3_reset(statement.sqliteStatement) }
+            let rows = try Row.fetchCursor(statement, arguments: [reference, id])
+            guard try rows.next() != nil else { return nil }
+            let fields = StoredRowFields()
+            try fields.load(statement.sqliteStatement, columns: StoredEvent.columnFields, firstColumn: 0)
+            return try body(fields.texts(lender: nil, reference: reference))
         }
     }
 }

@@ -9,6 +9,13 @@ import RelaisCore
 /// (slots as `start/end;start/end`, audience and tags as JSON arrays), so that turning a
 /// row back into an ``Event`` never needs a second query: this is the streaming hot path.
 struct StoredEvent {
+    /// The fields of ``columns``, in order.
+    static let columnFields = EventFieldTexts.Field.allCases
+    /// The columns of the `events_listing` index that hold fields, which a listing reads
+    /// without visiting the rows, and their fields.
+    static let indexedColumns = "e.id, e.kind, e.status, e.region, e.online, e.lab"
+    static let indexedFields: [EventFieldTexts.Field] = [.id, .kind, .status, .region, .online, .lab]
+
     /// The columns ``decode(_:at:)`` reads, in this order.
     static let columns =
         "id, title, kind, status, slots, region, online, lab, organizer, place, url, contact, audience, tags, description"
@@ -169,17 +176,21 @@ struct StoredEvent {
     }
 
     private static func unpackSlots(_ text: String, id: String) throws -> [Slot] {
+        guard let slots = unpackSlots(text) else {
+            throw StoredDataProblem("event '\(id)' has unreadable slots '\(text.prefix(80))'")
+        }
+        return slots
+    }
+
+    /// The slots packed in `text`, or nil when it is unreadable.
+    static func unpackSlots(_ text: String) -> [Slot]? {
         var slots: [Slot] = []
         for part in text.split(separator: ";", omittingEmptySubsequences: false) {
             let bounds = part.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
-            guard let startText = bounds.first, let start = StoredTime.parse(startText) else {
-                throw StoredDataProblem("event '\(id)' has unreadable slots '\(text.prefix(80))'")
-            }
+            guard let startText = bounds.first, let start = StoredTime.parse(startText) else { return nil }
             var end: EventTime?
             if bounds.count == 2 {
-                guard let parsed = StoredTime.parse(bounds[1]) else {
-                    throw StoredDataProblem("event '\(id)' has unreadable slots '\(text.prefix(80))'")
-                }
+                guard let parsed = StoredTime.parse(bounds[1]) else { return nil }
                 end = parsed
             }
             slots.append(Slot(start: start, end: end))

@@ -26,18 +26,18 @@ struct QueryCommand: ParsableCommand {
         let query = try filters.query()
         let store = try global.openCatalogue()
         let plugins = try scripts.pluginHost(global: global, store: store)
-        let predicates = try query.scriptFilters.map { try plugins.predicate(for: $0) }
+        let filters = try query.scriptFilters.map { try plugins.filter(named: $0) }
         let wantsTable = format?.lowercased() == "table" || (format == nil && output == nil && Terminal.standardOutputIsTerminal)
         if wantsTable {
             let table = TableWriter(width: output == nil ? Terminal.width : 200)
             try writeOutput(to: output) { output in
                 table.output = output
-                try ExportPipeline.run(from: store, matching: query, predicates: predicates, into: table)
+                try ExportPipeline.run(from: store, matching: query, filters: filters, into: table)
             }
             return
         }
         try ExportRun(
-            store: store, plugins: plugins, query: query, predicates: predicates, formatName: format, outputPath: output,
+            store: store, plugins: plugins, query: query, filters: filters, formatName: format, outputPath: output,
             showProgress: false
         ).run()
     }
@@ -84,9 +84,9 @@ struct ExportCommand: ParsableCommand {
         if let delimiter, let character = delimiter.first { options.csvDelimiter = character }
         options.byteOrderMark = bom
         let plugins = try scripts.pluginHost(global: global, store: store)
-        let predicates = try query.scriptFilters.map { try plugins.predicate(for: $0) }
+        let filters = try query.scriptFilters.map { try plugins.filter(named: $0) }
         try ExportRun(
-            store: store, plugins: plugins, query: query, predicates: predicates, formatName: format, outputPath: output,
+            store: store, plugins: plugins, query: query, filters: filters, formatName: format, outputPath: output,
             showProgress: true, options: options
         ).run()
     }
@@ -126,7 +126,7 @@ struct ExportRun {
     var store: SQLiteCatalogue
     var plugins: PluginHost
     var query: EventQuery
-    var predicates: [EventPredicate]
+    var filters: [any EventPrefilter]
     var formatName: String?
     var outputPath: String?
     var showProgress: Bool
@@ -155,13 +155,15 @@ struct ExportRun {
         } else {
             throw UserError("no export format is registered")
         }
-        let total = showProgress && Terminal.standardErrorIsTerminal ? try store.count(matching: query) : nil
+        // With script filters the store cannot tell how many will pass: the bar only counts.
+        let total =
+            showProgress && Terminal.standardErrorIsTerminal && filters.isEmpty ? try store.count(matching: query) : nil
         let progress = ProgressReporter(label: "Exporting", total: total, enabled: showProgress && Terminal.standardErrorIsTerminal)
         defer { progress.finish() }
         try writeOutput(to: outputPath) { output in
             let writer = try exporter.makeWriter(output, options)
             try ExportPipeline.run(
-                from: store, matching: query, predicates: predicates, into: writer, progress: progress.update)
+                from: store, matching: query, filters: filters, into: writer, progress: progress.update)
         }
     }
 }

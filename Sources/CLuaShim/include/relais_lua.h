@@ -108,12 +108,27 @@ int relais_lua_install_prelude(lua_State *L, const char *source, size_t length, 
 int relais_lua_invoke(lua_State *L, const char *action, const char *name, const void *event_blob, size_t blob_length,
                       const char *extra, size_t extra_length, relais_lua_value *result);
 
+/// Like relais_lua_invoke, with the event given as its fields' text lent by a store:
+/// RELAIS_EVENT_FIELDS base addresses (NULL for an absent field) and byte counts, in the
+/// text forms of the blob below. The view copies them. `unlent` has a bit (1 << field) for
+/// each field the store did not lend: the view's first read of one calls the loader (see
+/// relais_lua_set_loader) with (lender, reference, id) for the whole event.
+int relais_lua_invoke_fields(lua_State *L, const char *action, const char *name, const void *const *field_bases,
+                             const size_t *field_counts, uint32_t unlent, int lender, long long reference,
+                             const char *extra, size_t extra_length, relais_lua_value *result);
+
+/// Names the Swift function (an id served by the state's swift function) that loads the
+/// whole of a partially lent event: called with (integer lender, integer reference, string
+/// id), it returns the event as RELAIS_VALUE_EVENT, or fails with a message.
+void relais_lua_set_loader(lua_State *L, int function_id);
+
 /// The message of the last failed run/invoke: "file.lua:12: message\nstack traceback: …".
 const char *relais_lua_error_message(lua_State *L);
 
 /// Event blob layout: RELAIS_EVENT_FIELDS little-endian int32 lengths (-1 = absent), then
-/// the bytes of each present field, in order. List fields hold items as (uint32 length,
-/// bytes); slots hold (uint32 length, start, uint32 length, end) with length 0 for no end.
+/// the bytes of each present field, in order, in the text forms of RelaisCore's
+/// EventFieldTexts: slots as `start` or `start/end` joined by `;`, online as `1` or `0`,
+/// audience and tags as JSON arrays of strings, every other field as its text.
 enum {
     RELAIS_FIELD_ID = 0, RELAIS_FIELD_TITLE, RELAIS_FIELD_KIND, RELAIS_FIELD_STATUS, RELAIS_FIELD_SLOTS,
     RELAIS_FIELD_REGION, RELAIS_FIELD_ONLINE, RELAIS_FIELD_LAB, RELAIS_FIELD_ORGANIZER, RELAIS_FIELD_PLACE,

@@ -20,6 +20,14 @@ public protocol CatalogueStore: AnyObject {
     /// `body` returns false to stop early. `query.scriptFilters` are ignored here.
     func forEachEvent(matching query: EventQuery, _ body: (Event) throws -> Bool) throws
 
+    /// Like ``forEachEvent(matching:_:)``, but calls `body` only with the events that
+    /// `prefilter` passes. A store that can lend an event's stored text tests it with
+    /// ``EventPrefilter/matches(fields:)`` and builds only the events that pass; the default
+    /// builds every event and tests it. `query.limit` counts the events given to `body`.
+    func forEachEvent(
+        matching query: EventQuery, passing prefilter: any EventPrefilter, _ body: (Event) throws -> Bool
+    ) throws
+
     /// How many events pass the built-in filters of `query`.
     func count(matching query: EventQuery) throws -> Int
 
@@ -28,6 +36,24 @@ public protocol CatalogueStore: AnyObject {
 
     /// Changes recorded after `sequence`, oldest first, at most `limit`.
     func changes(after sequence: Int64, limit: Int) throws -> [EventChange]
+}
+
+extension CatalogueStore {
+    public func forEachEvent(
+        matching query: EventQuery, passing prefilter: any EventPrefilter, _ body: (Event) throws -> Bool
+    ) throws {
+        // The store cannot count what the prefilter drops, so the limit is applied here.
+        if let limit = query.limit, limit <= 0 { return }
+        var storeQuery = query
+        storeQuery.limit = nil
+        var given = 0
+        try forEachEvent(matching: storeQuery) { event in
+            guard try prefilter.matches(event) else { return true }
+            given += 1
+            guard try body(event) else { return false }
+            return query.limit.map { given < $0 } ?? true
+        }
+    }
 }
 
 /// The open write side of an import, valid only inside ``CatalogueStore/importBatch``.

@@ -1,0 +1,106 @@
+import Foundation
+
+/// An event's fields as UTF-8 text, borrowed from wherever a store keeps them (the columns
+/// of a database row, say) and valid only during the call they are passed to.
+///
+/// Each field is in its interchange form (contract §1), except:
+/// - ``Field/slots``: every slot as `start` or `start/end`, joined by `;` (interchange
+///   times hold neither character);
+/// - ``Field/online``: `1` or `0`;
+/// - ``Field/audience`` and ``Field/tags``: a JSON array of strings, or absent when empty.
+///
+/// A store hands these to an ``EventPrefilter`` so that an event the filter rejects is
+/// never built: most filters read two fields of fifteen, and building an ``Event`` costs
+/// far more than testing it. A store may lend only the fields it has at hand (those of an
+/// index, say) and name the others in ``unlent``: a reader that needs one asks ``lender``
+/// for the whole event by ``reference``.
+public struct EventFieldTexts {
+    /// The fields, in interchange order; `rawValue` indexes ``bases`` and ``counts``.
+    public enum Field: Int, CaseIterable, Sendable {
+        case id, title, kind, status, slots, region, online, lab, organizer, place, url, contact, audience, tags,
+            description
+    }
+
+    /// How many fields there are.
+    public static let fieldCount = Field.allCases.count
+
+    /// Where each field's bytes start: nil when the field is absent (an empty text has a
+    /// non-nil base and a count of zero) or not lent.
+    public let bases: UnsafePointer<UnsafeRawPointer?>
+    /// How many bytes each field has.
+    public let counts: UnsafePointer<Int>
+    /// The fields not lent here, one bit per field (`1 << rawValue`); 0 when all are.
+    /// ``Field/id`` is always lent.
+    public let unlent: UInt32
+    /// Where the fields not lent can be read, with ``reference``; nil when all are lent.
+    public let lender: (any EventFieldLender)?
+    /// What ``lender`` needs to find this event again (a row number, say).
+    public let reference: Int64
+
+    /// Fields whose base addresses and byte counts are in `bases` and `counts`, each
+    /// holding ``fieldCount`` entries in ``Field`` order.
+    public init(
+        bases: UnsafePointer<UnsafeRawPointer?>, counts: UnsafePointer<Int>, unlent: UInt32 = 0,
+        lender: (any EventFieldLender)? = nil, reference: Int64 = 0
+    ) {
+        self.bases = bases
+        self.counts = counts
+        self.unlent = lender == nil ? 0 : unlent
+        self.lender = lender
+        self.reference = reference
+    }
+
+    /// Whether `field` is lent here (present or absent); when it is not, ask ``lender``.
+    public func isLent(_ field: Field) -> Bool {
+        unlent & (1 << UInt32(field.rawValue)) == 0
+    }
+
+    /// The bytes of `field`, or nil when it is absent or not lent.
+    public subscript(field: Field) -> UnsafeRawBufferPointer? {
+        guard let base = bases[field.rawValue] else { return nil }
+        return UnsafeRawBufferPointer(start: base, count: counts[field.rawValue])
+    }
+}
+
+/// Lends every field of an event that a listing lent only in part, for a reader that
+/// needs a field the listing did not read. It may be asked after the listing has ended.
+public protocol EventFieldLender: AnyObject {
+    /// Calls `body` with all the fields of the event that was lent with `reference` and
+    /// id `id`, and returns its result; returns nil when that event is no longer there.
+    func withAllFields<Result>(
+        reference: Int64, id: String, _ body: (EventFieldTexts) throws -> Result
+    ) throws -> Result?
+}
+
+/// A test on events that runs outside the store — a Lua filter, say — after the store has
+/// narrowed by a query's built-in filters.
+///
+/// A store that can lend an event's stored text calls ``matches(fields:)`` and builds only
+/// the events that pass; any other store calls ``matches(_:)`` with each built event. Both
+/// must give the same answer for the same event.
+public protocol EventPrefilter: AnyObject {
+    /// Whether `event` passes.
+    func matches(_ event: Event) throws -> Bool
+    /// Whether the event whose text is `fields` passes.
+    func matches(fields: EventFieldTexts) throws -> Bool
+}
+
+/// Passes the events that pass every one of its filters, testing them in order and
+/// stopping at the first that rejects.
+public final class AllOfPrefilters: EventPrefilter {
+    public let filters: [any EventPrefilter]
+
+    public init(_ filters: [any EventPrefilter]) {
+        self.filters = filters
+    }
+
+    public func matches(_ event: Event) throws -> Bool {
+        for filter in filters where try !filter.matches(event) { return false }
+        return true
+    }
+
+    public func matches(fields: EventFieldTexts) throws -> Bool {
+        for filter in filters where try !filter.matches(fields: fields) { return false }
+        return true
+    }
+}

@@ -43,6 +43,12 @@ let package = Package(
         // The Lua host: sandbox, limits, the `relais` Lua API, plugins.
         .target(
             name: "RelaisScripting", dependencies: ["RelaisCore", "RelaisFormats", "CLua", "CLuaShim"],
+            // Lua modules shipped with Relais (`require("relais.agenda")`), compiled into
+            // the binary so that every plugin shares one copy and nothing is read at run time.
+            resources: [
+                .embedInCode("Modules/agenda.lua"), .embedInCode("Modules/filtres.lua"),
+                .embedInCode("Modules/jours.lua"), .embedInCode("Modules/json-ordonne.lua"),
+            ],
             swiftSettings: strictSwift),
         // The composition root: parses arguments and wires the targets above.
         .executableTarget(
@@ -67,7 +73,8 @@ let package = Package(
             name: "RelaisFormatsTests", dependencies: ["RelaisFormats", "RelaisCore", "RelaisTesting"],
             swiftSettings: strictSwift),
         .testTarget(
-            name: "RelaisScriptingTests", dependencies: ["RelaisScripting", "RelaisCore", "RelaisFormats", "RelaisTesting"],
+            name: "RelaisScriptingTests",
+            dependencies: ["RelaisScripting", "RelaisCore", "RelaisFormats", "RelaisStorage", "RelaisTesting"],
             swiftSettings: strictSwift),
         .testTarget(name: "RelaisShellTests", dependencies: ["RelaisShell", "RelaisTesting"], swiftSettings: strictSwift),
         .testTarget(

@@ -9,7 +9,7 @@
 --
 -- Un filtre reçoit un événement (lecture seule) et répond true ou false.
 
-local commun = require("lib.commun")
+local filtres = require("relais.filtres")
 
 local REGION = "84" -- Auvergne-Rhône-Alpes, comme dans manifest.lua
 local LAB = "archipel"
@@ -28,10 +28,10 @@ end)
 relais.filter("own", function(evenement) return evenement.lab == LAB end)
 
 -- Ouverts aux agents publics (ou sans public précisé).
-relais.filter("agents", commun.pour_agents)
+relais.filter("agents", filtres.pour_agents)
 
 -- Ouverts au grand public.
-relais.filter("public", commun.pour_public)
+relais.filter("public", filtres.pour_public)
 
 -- À distance, ou au contraire sur place uniquement.
 relais.filter("online", function(evenement) return evenement.online end)
@@ -43,19 +43,19 @@ relais.filter("scheduled", function(evenement) return evenement.status == "sched
 -- Filtres propres à Archipel ----------------------------------------------------------
 
 -- L'inclusion numérique (parcours « Numérique en Commun(s) », médiation…).
-local inclusion = commun.mots_cles({ "inclusion numerique", "numerique inclusif", "mediation numerique",
+local inclusion = filtres.mots_cles({ "inclusion numerique", "numerique inclusif", "mediation numerique",
   "numerique en commun" })
-relais.filter("inclusion-numerique", function(evenement) return commun.parle_de(evenement, inclusion) end)
+relais.filter("inclusion-numerique", function(evenement) return filtres.parle_de(evenement, inclusion) end)
 
 -- Le numérique en général (services publics numériques, données, outils).
-local numerique = commun.mots_cles({ "numerique", "digital", "dematerialisation", "donnees", "open data",
+local numerique = filtres.mots_cles({ "numerique", "digital", "dematerialisation", "donnees", "open data",
   "e-administration" })
 relais.filter("numerique", function(evenement)
-  return commun.a_un_tag(evenement, numerique) or commun.texte_contient(evenement.title, numerique)
+  return filtres.a_un_tag(evenement, numerique) or filtres.texte_contient(evenement.title, numerique)
 end)
 
 -- Se former : formations et parcours.
-local formation = commun.mots_cles({ "formation", "parcours didactique", "parcours didactiques" })
+local formation = filtres.mots_cles({ "formation", "parcours didactique", "parcours didactiques" })
 relais.filter("formation", function(evenement)
-  return evenement.kind == "training" or commun.a_un_tag(evenement, formation)
+  return evenement.kind == "training" or filtres.a_un_tag(evenement, formation)
 end)

@@ -9,7 +9,7 @@
 --
 -- Un filtre reçoit un événement (lecture seule) et répond true ou false.
 
-local commun = require("lib.commun")
+local filtres = require("relais.filtres")
 
 local REGION = "52" -- Pays de la Loire, comme dans manifest.lua
 local LAB = "etatlin"
@@ -28,10 +28,10 @@ end)
 relais.filter("own", function(evenement) return evenement.lab == LAB end)
 
 -- Ouverts aux agents publics (ou sans public précisé).
-relais.filter("agents", commun.pour_agents)
+relais.filter("agents", filtres.pour_agents)
 
 -- Ouverts au grand public.
-relais.filter("public", commun.pour_public)
+relais.filter("public", filtres.pour_public)
 
 -- À distance, ou au contraire sur place uniquement.
 relais.filter("online", function(evenement) return evenement.online end)
@@ -43,17 +43,17 @@ relais.filter("scheduled", function(evenement) return evenement.status == "sched
 -- Filtres propres à ETAT'LIN ----------------------------------------------------------
 
 -- Le design au service de l'action publique.
-local design = commun.mots_cles({ "design", "co-design", "codesign", "experience utilisateur" })
+local design = filtres.mots_cles({ "design", "co-design", "codesign", "experience utilisateur" })
 relais.filter("design", function(evenement)
-  return commun.a_un_tag(evenement, design) or commun.texte_contient(evenement.organizer, design)
+  return filtres.a_un_tag(evenement, design) or filtres.texte_contient(evenement.organizer, design)
 end)
 
 -- Santé : établissements de santé, médico-social.
-local sante = commun.mots_cles({ "sante", "hopital", "medico-social", "soin" })
-relais.filter("sante", function(evenement) return commun.parle_de(evenement, sante) end)
+local sante = filtres.mots_cles({ "sante", "hopital", "medico-social", "soin" })
+relais.filter("sante", function(evenement) return filtres.parle_de(evenement, sante) end)
 
 -- Participation citoyenne et innovation publique « avec les citoyens ».
-local participation = commun.mots_cles({
+local participation = filtres.mots_cles({
   "participation citoyenne", "gouvernement ouvert", "concertation", "democratie", "avec les citoyens",
 })
-relais.filter("participation", function(evenement) return commun.parle_de(evenement, participation) end)
+relais.filter("participation", function(evenement) return filtres.parle_de(evenement, participation) end)

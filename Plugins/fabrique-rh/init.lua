@@ -9,7 +9,7 @@
 --
 -- Un filtre reçoit un événement (lecture seule) et répond true ou false.
 
-local commun = require("lib.commun")
+local filtres = require("relais.filtres")
 
 local REGION = "11" -- Île-de-France, comme dans manifest.lua
 local LAB = "fabrique-rh"
@@ -28,10 +28,10 @@ end)
 relais.filter("own", function(evenement) return evenement.lab == LAB end)
 
 -- Ouverts aux agents publics (ou sans public précisé).
-relais.filter("agents", commun.pour_agents)
+relais.filter("agents", filtres.pour_agents)
 
 -- Ouverts au grand public.
-relais.filter("public", commun.pour_public)
+relais.filter("public", filtres.pour_public)
 
 -- À distance, ou au contraire sur place uniquement.
 relais.filter("online", function(evenement) return evenement.online end)
@@ -44,25 +44,25 @@ relais.filter("scheduled", function(evenement) return evenement.status == "sched
 
 -- Ressources humaines : fonction publique, diversité des recrutements, management,
 -- jeunes agents, culture de l'innovation, nouveaux modes de travail.
-local rh = commun.mots_cles({
+local rh = filtres.mots_cles({
   "fonction publique", "ressources humaines", "recrutement", "diversite", "management", "managers",
   "culture de l'innovation", "jeunes agents", "modes de travail", "pouvoir d'agir", "competences",
 })
-local sigles_rh = commun.mots_cles({ "RH", "GRH" }, true) -- mots entiers : « rh » n'est pas « Rhône »
+local sigles_rh = filtres.mots_cles({ "RH", "GRH" }, true) -- mots entiers : « rh » n'est pas « Rhône »
 relais.filter("rh", function(evenement)
-  return commun.parle_de(evenement, rh) or commun.parle_de(evenement, sigles_rh)
+  return filtres.parle_de(evenement, rh) or filtres.parle_de(evenement, sigles_rh)
 end)
 
 -- Se former : les formations et les parcours (type « training » ou tag « formation »).
-local formation = commun.mots_cles({ "formation", "parcours didactique", "acculturation" })
+local formation = filtres.mots_cles({ "formation", "parcours didactique", "acculturation" })
 relais.filter("formation", function(evenement)
-  return evenement.kind == "training" or commun.a_un_tag(evenement, formation)
+  return evenement.kind == "training" or filtres.a_un_tag(evenement, formation)
 end)
 
 -- Travailler à distance, réunions à distance, confinement.
-local distance = commun.mots_cles({ "travail à distance", "réunions à distance", "teletravail", "confinement" })
-relais.filter("travail-a-distance", function(evenement) return commun.a_un_tag(evenement, distance) end)
+local distance = filtres.mots_cles({ "travail à distance", "réunions à distance", "teletravail", "confinement" })
+relais.filter("travail-a-distance", function(evenement) return filtres.a_un_tag(evenement, distance) end)
 
 -- Données publiques et open data (l'appel à idées de la DINUM…).
-local donnees = commun.mots_cles({ "donnees publiques", "open data", "donnees" })
-relais.filter("donnees", function(evenement) return commun.a_un_tag(evenement, donnees) end)
+local donnees = filtres.mots_cles({ "donnees publiques", "open data", "donnees" })
+relais.filter("donnees", function(evenement) return filtres.a_un_tag(evenement, donnees) end)

@@ -17,7 +17,7 @@
 -- - une plage de jours paraît sous son premier jour ; un événement à plusieurs créneaux
 --   paraît sous chacun de ses jours (« séance 1 sur 2 »).
 
-local jours = require("lib.jours")
+local jours = require("relais.jours")
 
 local ENTITES = { ["&"] = "&amp;", ["<"] = "&lt;", [">"] = "&gt;", ['"'] = "&quot;", ["'"] = "&#39;" }
 

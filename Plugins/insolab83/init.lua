@@ -9,7 +9,7 @@
 --
 -- Un filtre reçoit un événement (lecture seule) et répond true ou false.
 
-local commun = require("lib.commun")
+local filtres = require("relais.filtres")
 
 local REGION = "93" -- Provence-Alpes-Côte d'Azur, comme dans manifest.lua
 local LAB = "insolab83"
@@ -28,10 +28,10 @@ end)
 relais.filter("own", function(evenement) return evenement.lab == LAB end)
 
 -- Ouverts aux agents publics (ou sans public précisé).
-relais.filter("agents", commun.pour_agents)
+relais.filter("agents", filtres.pour_agents)
 
 -- Ouverts au grand public.
-relais.filter("public", commun.pour_public)
+relais.filter("public", filtres.pour_public)
 
 -- À distance, ou au contraire sur place uniquement.
 relais.filter("online", function(evenement) return evenement.online end)
@@ -44,18 +44,18 @@ relais.filter("scheduled", function(evenement) return evenement.status == "sched
 
 -- Dans le Var : le lieu, le titre ou la description nomment le département ou l'une de
 -- ses villes. Mots entiers (« Var » ne doit pas trouver « variété »).
-local var = commun.mots_cles({
+local var = filtres.mots_cles({
   "Var", "varois", "varoise", "Toulon", "Draguignan", "Hyères", "Fréjus", "Saint-Raphaël", "Brignoles",
   "La Seyne-sur-Mer", "Six-Fours-les-Plages", "Saint-Tropez", "Sainte-Maxime",
 }, true)
 relais.filter("var", function(evenement)
-  return evenement.region == REGION and (commun.texte_contient(evenement.place, var)
-    or commun.texte_contient(evenement.title, var) or commun.texte_contient(evenement.description, var))
+  return evenement.region == REGION and (filtres.texte_contient(evenement.place, var)
+    or filtres.texte_contient(evenement.title, var) or filtres.texte_contient(evenement.description, var))
 end)
 
 -- Innovation sociale : inclusion, solidarité, insertion, emploi, santé, ESS.
-local social = commun.mots_cles({
+local social = filtres.mots_cles({
   "innovation sociale", "inclusion", "solidarite", "insertion", "emploi", "sante",
   "economie sociale et solidaire", "handicap", "precarite",
 })
-relais.filter("innovation-sociale", function(evenement) return commun.a_un_tag(evenement, social) end)
+relais.filter("innovation-sociale", function(evenement) return filtres.a_un_tag(evenement, social) end)

@@ -9,7 +9,7 @@
 --
 -- Un filtre reçoit un événement (lecture seule) et répond true ou false.
 
-local commun = require("lib.commun")
+local filtres = require("relais.filtres")
 
 local REGION = "75" -- Nouvelle-Aquitaine, comme dans manifest.lua
 local LAB = "la-base"
@@ -28,10 +28,10 @@ end)
 relais.filter("own", function(evenement) return evenement.lab == LAB end)
 
 -- Ouverts aux agents publics (ou sans public précisé).
-relais.filter("agents", commun.pour_agents)
+relais.filter("agents", filtres.pour_agents)
 
 -- Ouverts au grand public.
-relais.filter("public", commun.pour_public)
+relais.filter("public", filtres.pour_public)
 
 -- À distance, ou au contraire sur place uniquement.
 relais.filter("online", function(evenement) return evenement.online end)
@@ -44,25 +44,25 @@ relais.filter("scheduled", function(evenement) return evenement.status == "sched
 
 -- Les outils du lab : design, design de services, sciences comportementales, méthodes
 -- agiles, expérience utilisateur.
-local methodes = commun.mots_cles({
+local methodes = filtres.mots_cles({
   "design", "sciences comportementales", "methode agile", "methodes agiles", "agilite",
   "experience utilisateur", "ux", "co-design", "codesign",
 })
-relais.filter("design", function(evenement) return commun.a_un_tag(evenement, methodes) end)
+relais.filter("design", function(evenement) return filtres.a_un_tag(evenement, methodes) end)
 
 -- Les projets qui passent à l'échelle (Trackdéchets, Resana…) : les rencontres avec la DITP.
-local echelle = commun.mots_cles({ "passage à l'échelle", "laboratoire d'innovation" })
-relais.filter("passage-a-l-echelle", function(evenement) return commun.a_un_tag(evenement, echelle) end)
+local echelle = filtres.mots_cles({ "passage à l'échelle", "laboratoire d'innovation" })
+relais.filter("passage-a-l-echelle", function(evenement) return filtres.a_un_tag(evenement, echelle) end)
 
 -- Les rendez-vous de la DRAC et des acteurs culturels.
-local drac = commun.mots_cles({ "DRAC", "ministère de la Culture" })
+local drac = filtres.mots_cles({ "DRAC", "ministère de la Culture" })
 relais.filter("culture", function(evenement)
-  return commun.tag_est(evenement, { "culture", "patrimoine", "création artistique" })
-    or commun.texte_contient(evenement.organizer, drac)
+  return filtres.tag_est(evenement, { "culture", "patrimoine", "création artistique" })
+    or filtres.texte_contient(evenement.organizer, drac)
 end)
 
 -- Créateurs, artisans, entrepreneurs (Pitch Toi, Forum Entreprendre dans la Culture…).
-local entreprendre = commun.mots_cles({ "entrepreneuriat", "creation d'entreprise", "artisanat", "pitch" })
+local entreprendre = filtres.mots_cles({ "entrepreneuriat", "creation d'entreprise", "artisanat", "pitch" })
 relais.filter("entrepreneuriat", function(evenement)
-  return commun.a_un_tag(evenement, entreprendre) or commun.public_vise(evenement, "entrepreneurs")
+  return filtres.a_un_tag(evenement, entreprendre) or filtres.public_vise(evenement, "entrepreneurs")
 end)

@@ -10,7 +10,7 @@
 --
 -- Un filtre reçoit un événement (lecture seule) et répond true ou false.
 
-local commun = require("lib.commun")
+local filtres = require("relais.filtres")
 
 local REGION = "27" -- Bourgogne-Franche-Comté, comme dans manifest.lua
 local LAB = "lab-bfc"
@@ -29,10 +29,10 @@ end)
 relais.filter("own", function(evenement) return evenement.lab == LAB end)
 
 -- Ouverts aux agents publics (ou sans public précisé).
-relais.filter("agents", commun.pour_agents)
+relais.filter("agents", filtres.pour_agents)
 
 -- Ouverts au grand public.
-relais.filter("public", commun.pour_public)
+relais.filter("public", filtres.pour_public)
 
 -- À distance, ou au contraire sur place uniquement.
 relais.filter("online", function(evenement) return evenement.online end)
@@ -44,28 +44,28 @@ relais.filter("scheduled", function(evenement) return evenement.status == "sched
 -- Filtres propres au Labo BFC ---------------------------------------------------------
 
 -- Le numérique : services publics numériques, données, dématérialisation, outils.
-local numerique = commun.mots_cles({ "numerique", "digital", "dematerialisation", "donnees", "open data",
+local numerique = filtres.mots_cles({ "numerique", "digital", "dematerialisation", "donnees", "open data",
   "e-administration", "plateforme numerique" })
 relais.filter("numerique", function(evenement)
-  return commun.a_un_tag(evenement, numerique) or commun.texte_contient(evenement.title, numerique)
+  return filtres.a_un_tag(evenement, numerique) or filtres.texte_contient(evenement.title, numerique)
 end)
 
 -- Le design de services et le design au service des collectivités.
-local design = commun.mots_cles({ "design", "design de services", "co-design", "prototypage" })
-relais.filter("design", function(evenement) return commun.a_un_tag(evenement, design) end)
+local design = filtres.mots_cles({ "design", "design de services", "co-design", "prototypage" })
+relais.filter("design", function(evenement) return filtres.a_un_tag(evenement, design) end)
 
 -- L'intelligence collective : facilitation, facilitation graphique, crash tests, coopération.
-local collectif = commun.mots_cles({ "intelligence collective", "facilitation", "crash test", "cooperation",
+local collectif = filtres.mots_cles({ "intelligence collective", "facilitation", "crash test", "cooperation",
   "communaute" })
-relais.filter("intelligence-collective", function(evenement) return commun.a_un_tag(evenement, collectif) end)
+relais.filter("intelligence-collective", function(evenement) return filtres.a_un_tag(evenement, collectif) end)
 
 -- Les événements du CNFPT (inscription sur le site du CNFPT).
-local cnfpt = commun.mots_cles({ "CNFPT" }, true)
+local cnfpt = filtres.mots_cles({ "CNFPT" }, true)
 relais.filter("cnfpt", function(evenement)
-  return commun.texte_contient(evenement.organizer, cnfpt) or commun.texte_contient(evenement.contact, cnfpt)
+  return filtres.texte_contient(evenement.organizer, cnfpt) or filtres.texte_contient(evenement.contact, cnfpt)
 end)
 
 -- Les ruralités : villages du futur, petites communes.
-local rural = commun.mots_cles({ "ruralite", "ruralites", "rural", "village du futur", "villages du futur",
+local rural = filtres.mots_cles({ "ruralite", "ruralites", "rural", "village du futur", "villages du futur",
   "petites communes" })
-relais.filter("ruralite", function(evenement) return commun.parle_de(evenement, rural) end)
+relais.filter("ruralite", function(evenement) return filtres.parle_de(evenement, rural) end)

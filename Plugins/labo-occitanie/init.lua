@@ -10,7 +10,7 @@
 --
 -- Un filtre reçoit un événement (lecture seule) et répond true ou false.
 
-local commun = require("lib.commun")
+local filtres = require("relais.filtres")
 
 local REGION = "76" -- Occitanie, comme dans manifest.lua
 local LAB = "labo-occitanie"
@@ -29,10 +29,10 @@ end)
 relais.filter("own", function(evenement) return evenement.lab == LAB end)
 
 -- Ouverts aux agents publics (ou sans public précisé).
-relais.filter("agents", commun.pour_agents)
+relais.filter("agents", filtres.pour_agents)
 
 -- Ouverts au grand public.
-relais.filter("public", commun.pour_public)
+relais.filter("public", filtres.pour_public)
 
 -- À distance, ou au contraire sur place uniquement.
 relais.filter("online", function(evenement) return evenement.online end)
@@ -44,17 +44,17 @@ relais.filter("scheduled", function(evenement) return evenement.status == "sched
 -- Filtres propres au LabO -------------------------------------------------------------
 
 -- Acculturation à l'innovation : courtes sessions, réunions efficaces, formation.
-local acculturation = commun.mots_cles({ "acculturation", "formation", "reunions", "animation" })
+local acculturation = filtres.mots_cles({ "acculturation", "formation", "reunions", "animation" })
 relais.filter("acculturation", function(evenement)
-  return evenement.kind == "training" or commun.a_un_tag(evenement, acculturation)
+  return evenement.kind == "training" or filtres.a_un_tag(evenement, acculturation)
 end)
 
 -- Participation citoyenne et gouvernement ouvert (Convention citoyenne Occitanie…).
-local participation = commun.mots_cles({
+local participation = filtres.mots_cles({
   "participation citoyenne", "gouvernement ouvert", "convention citoyenne", "democratie", "concertation",
 })
-relais.filter("participation", function(evenement) return commun.parle_de(evenement, participation) end)
+relais.filter("participation", function(evenement) return filtres.parle_de(evenement, participation) end)
 
 -- Transition écologique.
-local ecologie = commun.mots_cles({ "transition ecologique", "ecologie", "environnement", "climat", "low tech" })
-relais.filter("transition-ecologique", function(evenement) return commun.a_un_tag(evenement, ecologie) end)
+local ecologie = filtres.mots_cles({ "transition ecologique", "ecologie", "environnement", "climat", "low tech" })
+relais.filter("transition-ecologique", function(evenement) return filtres.a_un_tag(evenement, ecologie) end)

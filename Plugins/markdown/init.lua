@@ -21,7 +21,7 @@
 -- - le texte est échappé pour Markdown (CommonMark / GFM) : * _ [ ] < > ` ~ & \ ne
 --   deviennent pas de la mise en forme, les retours à la ligne deviennent des espaces.
 
-local jours = require("lib.jours")
+local jours = require("relais.jours")
 
 -- Du texte qui reste du texte en Markdown.
 local function md(texte)

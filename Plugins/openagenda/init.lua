@@ -42,7 +42,7 @@
 --                     (OpenAgenda : 2 Reprogrammé, 3 Déplacé en ligne, 5 Complet ne sont pas
 --                     produits.)
 
-local json = require("lib.json")
+local json = require("relais.json-ordonne")
 local temps = require("lib.temps")
 
 local STATUTS = { scheduled = 1, postponed = 4, cancelled = 6 }

@@ -39,7 +39,7 @@
 -- subEvent. Le champ `contact` (texte libre) n'a pas d'équivalent dans Event : il n'est pas
 -- exporté.
 
-local json = require("lib.json")
+local json = require("relais.json-ordonne")
 
 local STATUTS = {
   scheduled = "https://schema.org/EventScheduled",

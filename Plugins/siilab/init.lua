@@ -10,7 +10,7 @@
 --
 -- Un filtre reçoit un événement (lecture seule) et répond true ou false.
 
-local commun = require("lib.commun")
+local filtres = require("relais.filtres")
 
 local REGION = "32" -- Hauts-de-France, comme dans manifest.lua
 local LAB = "siilab"
@@ -29,10 +29,10 @@ end)
 relais.filter("own", function(evenement) return evenement.lab == LAB end)
 
 -- Ouverts aux agents publics (ou sans public précisé).
-relais.filter("agents", commun.pour_agents)
+relais.filter("agents", filtres.pour_agents)
 
 -- Ouverts au grand public.
-relais.filter("public", commun.pour_public)
+relais.filter("public", filtres.pour_public)
 
 -- À distance, ou au contraire sur place uniquement.
 relais.filter("online", function(evenement) return evenement.online end)
@@ -45,21 +45,21 @@ relais.filter("scheduled", function(evenement) return evenement.status == "sched
 
 -- Simplifier les démarches et les documents : le Simplificathon du Nord, les documents
 -- administratifs clairs, l'e-administration, la relation aux usagers.
-local simplification = commun.mots_cles({
+local simplification = filtres.mots_cles({
   "simplification", "simplifier", "documents administratifs", "e-administration", "dematerialisation",
   "relation usagers", "relations aux usagers", "demarches",
 })
-relais.filter("simplification", function(evenement) return commun.a_un_tag(evenement, simplification) end)
+relais.filter("simplification", function(evenement) return filtres.a_un_tag(evenement, simplification) end)
 
 -- L'inclusion numérique (acteurs de la médiation, Hub numérique inclusif…).
-local inclusion = commun.mots_cles({ "inclusion numerique", "numerique inclusif", "mediation numerique" })
-relais.filter("inclusion-numerique", function(evenement) return commun.parle_de(evenement, inclusion) end)
+local inclusion = filtres.mots_cles({ "inclusion numerique", "numerique inclusif", "mediation numerique" })
+relais.filter("inclusion-numerique", function(evenement) return filtres.parle_de(evenement, inclusion) end)
 
 -- L'économie sociale et solidaire.
-local ess = commun.mots_cles({ "economie sociale et solidaire", "ess", "solidarite" }, true)
-relais.filter("ess", function(evenement) return commun.a_un_tag(evenement, ess) end)
+local ess = filtres.mots_cles({ "economie sociale et solidaire", "ess", "solidarite" }, true)
+relais.filter("ess", function(evenement) return filtres.a_un_tag(evenement, ess) end)
 
 -- Ouverts aux partenaires de l'État (associations, acteurs de l'ESS…).
 relais.filter("partenaires", function(evenement)
-  return commun.public_vise(evenement, "partners") or commun.public_vise(evenement, "associations")
+  return filtres.public_vise(evenement, "partners") or filtres.public_vise(evenement, "associations")
 end)

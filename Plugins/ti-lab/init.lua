@@ -9,7 +9,7 @@
 --
 -- Un filtre reçoit un événement (lecture seule) et répond true ou false.
 
-local commun = require("lib.commun")
+local filtres = require("relais.filtres")
 
 local REGION = "53" -- Bretagne, comme dans manifest.lua
 local LAB = "ti-lab"
@@ -28,10 +28,10 @@ end)
 relais.filter("own", function(evenement) return evenement.lab == LAB end)
 
 -- Ouverts aux agents publics (ou sans public précisé).
-relais.filter("agents", commun.pour_agents)
+relais.filter("agents", filtres.pour_agents)
 
 -- Ouverts au grand public.
-relais.filter("public", commun.pour_public)
+relais.filter("public", filtres.pour_public)
 
 -- À distance, ou au contraire sur place uniquement.
 relais.filter("online", function(evenement) return evenement.online end)
@@ -44,19 +44,19 @@ relais.filter("scheduled", function(evenement) return evenement.status == "sched
 
 -- Les rendez-vous destinés à la presse (public « press » ou tag « presse »).
 relais.filter("presse", function(evenement)
-  return commun.public_vise(evenement, "press") or commun.tag_est(evenement, { "presse" })
+  return filtres.public_vise(evenement, "press") or filtres.tag_est(evenement, { "presse" })
 end)
 
 -- Passer à l'échelle : les rencontres DITP–labs et les projets qui essaiment.
-local echelle = commun.mots_cles({ "passage à l'échelle", "essaimage", "laboratoire d'innovation" })
-relais.filter("passage-a-l-echelle", function(evenement) return commun.a_un_tag(evenement, echelle) end)
+local echelle = filtres.mots_cles({ "passage à l'échelle", "essaimage", "laboratoire d'innovation" })
+relais.filter("passage-a-l-echelle", function(evenement) return filtres.a_un_tag(evenement, echelle) end)
 
 -- Participation citoyenne, gouvernement ouvert, concertation.
-local participation = commun.mots_cles({
+local participation = filtres.mots_cles({
   "participation citoyenne", "gouvernement ouvert", "democratie", "concertation", "convention citoyenne",
 })
-relais.filter("participation", function(evenement) return commun.parle_de(evenement, participation) end)
+relais.filter("participation", function(evenement) return filtres.parle_de(evenement, participation) end)
 
 -- Design des politiques publiques et design de services.
-local design = commun.mots_cles({ "design", "co-design", "codesign", "experience utilisateur" })
-relais.filter("design", function(evenement) return commun.a_un_tag(evenement, design) end)
+local design = filtres.mots_cles({ "design", "co-design", "codesign", "experience utilisateur" })
+relais.filter("design", function(evenement) return filtres.a_un_tag(evenement, design) end)

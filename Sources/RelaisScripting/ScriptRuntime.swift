@@ -226,7 +226,8 @@ final class ScriptRuntime {
         }
     }
 
-    /// `require("lib.util")` → `lib/util.lua` inside the origin folder, never outside it.
+    /// `require("lib.util")` → `lib/util.lua` inside the origin folder, never outside it;
+    /// `require("relais.agenda")` → a module shipped with Relais (``SharedModules``).
     private func moduleSource(_ name: String) throws -> (String, String) {
         let parts = name.split(separator: ".", omittingEmptySubsequences: false)
         let valid =
@@ -239,6 +240,13 @@ final class ScriptRuntime {
         guard valid else {
             throw LuaFunctionError(
                 "require: '\(name.prefix(80))' is not a module name (letters, digits, - and _, separated by dots; no paths)")
+        }
+        if parts.count == 2, parts[0] == "relais" {
+            guard let source = SharedModules.source(named: String(parts[1])) else {
+                throw LuaFunctionError(
+                    "require: Relais ships no module '\(name)' (it ships: \(SharedModules.names.map { "relais." + $0 }.joined(separator: ", ")))")
+            }
+            return (source, "@relais/\(parts[1]).lua")
         }
         let relative = parts.joined(separator: "/") + ".lua"
         let folder = origin.folder.resolvingSymlinksInPath().standardizedFileURL

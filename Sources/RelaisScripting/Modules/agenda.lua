@@ -1,8 +1,11 @@
--- scripts/lib/agenda.lua — l'agenda de la semaine et le bilan d'une région, pour les
--- scripts `relais run` de ce lab (scripts/agenda.lua, scripts/bilan.lua).
+-- relais.agenda — l'agenda de la semaine et le bilan d'une région, pour les scripts
+-- `relais run` des labs (Plugins/<lab>/scripts/agenda.lua et bilan.lua) :
 --
--- `relais run` cherche les modules à côté du script : ce fichier est donc sous
--- scripts/lib/ et se charge avec require("lib.agenda") depuis scripts/.
+--   return require("relais.agenda").agenda { nom = "La Base", region = "75", lab = "la-base",
+--                                            script = "Plugins/la-base/scripts/agenda.lua" }
+--
+-- Module livré avec Relais : il n'utilise que l'API publique `relais`, dans le bac à sable
+-- du script qui le charge.
 
 local M = {}
 

@@ -1,4 +1,4 @@
--- lib/jours.lua — range les créneaux des événements jour par jour, au fil de l'export.
+-- relais.jours — range les créneaux des événements jour par jour, au fil de l'export.
 --
 -- Les événements arrivent triés par leur premier créneau. Un événement à plusieurs
 -- créneaux (deux tables-rondes, le 10 et le 17 novembre) doit pourtant paraître sous
@@ -9,6 +9,9 @@
 --
 -- Une plage de jours (du 17 au 27 novembre) est un seul créneau : elle paraît sous son
 -- premier jour.
+
+-- Module livré avec Relais (require("relais.jours")), utilisé par les exports markdown
+-- et html.
 
 local jours = {}
 

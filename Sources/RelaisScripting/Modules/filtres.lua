@@ -1,7 +1,8 @@
--- lib/commun.lua — outils partagés par les filtres de ce lab.
+-- relais.filtres — outils partagés par les filtres des labs :
+--   local filtres = require("relais.filtres")
 --
--- Chaque plugin garde sa propre copie de ce module (un plugin ne peut charger que des
--- fichiers de son dossier). Les comparaisons se font sur du texte « replié » par
+-- Module livré avec Relais : il n'utilise que l'API publique `relais`, dans le bac à sable
+-- du plugin qui le charge. Les comparaisons se font sur du texte « replié » par
 -- relais.text.fold : sans casse, sans accents, œ → oe, apostrophes typographiques → '.
 -- Ainsi « Numérique », « numerique » et « NUMÉRIQUES » se comparent de la même façon.
 

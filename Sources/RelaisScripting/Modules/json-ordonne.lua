@@ -1,4 +1,4 @@
--- lib/json.lua — un petit écrivain JSON qui garde l'ordre des clés et sait écrire un
+-- relais.json-ordonne — un petit écrivain JSON qui garde l'ordre des clés et sait écrire un
 -- tableau vide.
 --
 -- relais.json.encode trie les clés des objets et écrit une table vide comme un objet
@@ -9,6 +9,9 @@
 --                                                                         -- une valeur nil est omise
 --   json.array { a, b }                                                   -- tableau, vide compris
 --   json.encode(valeur, indentation)                                      -- texte JSON
+
+-- Module livré avec Relais (require("relais.json-ordonne")), utilisé par les exports
+-- schema-org et openagenda.
 
 local json = {}
 

@@ -1,0 +1,184 @@
+import Foundation
+import RelaisCore
+import RelaisStorage
+import RelaisTesting
+import Testing
+
+@testable import RelaisScripting
+
+// Lua filters over a real SQLite catalogue: the store lends each event's indexed fields and
+// the view loads the rest on first read. Whatever the path, a script must see the same event.
+
+/// Events whose fields are hard to carry as text: escapes and non-ASCII in lists, a slot
+/// time with a fraction of a second (stored in an exact form), empty and absent fields.
+private let trickyEvents: [Event] = [
+    makeEvent(
+        "tricky-1", title: "Quote \" backslash \\ tab \t end", kind: .webinar,
+        slots: [("2020-11-10T09:30", "2020-11-10T11:30"), ("2020-11-17", nil)], region: "75", online: true,
+        lab: "la-base", organizer: "", audience: ["agents \"publics\"", "élus/locaux"],
+        tags: ["a\\b", "été 🎉", "x;y/z"], description: "Ligne 1\nLigne 2"),
+    Event(
+        id: "tricky-2", title: "Fraction", kind: .training, status: .scheduled,
+        slots: [Slot(start: .instant(Date(timeIntervalSince1970: 1_605_000_000.25)), end: nil)], region: nil,
+        online: false, lab: nil, organizer: nil, place: nil, url: nil, contact: nil, audience: [], tags: [],
+        description: nil),
+]
+
+/// Prints every field a script can read, in a fixed order, for each event it sees.
+private let dumpingFilter = """
+    local function list(items)
+      local parts = {}
+      for i, item in ipairs(items) do parts[i] = string.format("%q", item) end
+      return "[" .. table.concat(parts, ",") .. "]"
+    end
+    local function dump(e)
+      local slots = {}
+      for i, s in ipairs(e.slots) do slots[i] = s.start .. "/" .. tostring(s["end"]) end
+      return table.concat({ e.id, e.title, e.kind, e.status, table.concat(slots, ";"), tostring(e.region),
+        tostring(e.online), tostring(e.lab), tostring(e.organizer), tostring(e.place), tostring(e.url),
+        tostring(e.contact), list(e.audience), list(e.tags), tostring(e.description) }, " | ")
+    end
+    local function fields(e)
+      local names = {}
+      for name in pairs(e) do names[#names + 1] = name end
+      return table.concat(names, ",")
+    end
+    relais.filter("dump", function(e) print(dump(e)) print(fields(e)) return true end)
+    relais.filter("webinar75", function(e) return e.region == "75" and e.kind == "webinar" end)
+    local kept
+    relais.filter("keep", function(e) if not kept then kept = e end return false end)
+    relais.filter("kept", function(e)
+      return kept ~= nil and kept.id == "mip-001" and kept.title == "Atelier design des politiques publiques"
+        and kept.slots[1].start == "2020-11-10T09:30:00+01:00" and kept.tags[2] == "agents"
+    end)
+    relais.filter("write", function(e) e.title = "x" return true end)
+    relais.filter("title", function(e) return e.title ~= nil end)
+    """
+
+@Suite("Lua filters over a SQLite catalogue")
+struct StoreFilterTests {
+    let folder: TemporaryDirectory
+    let store: SQLiteCatalogue
+    let plugins: PluginFolders
+    let events = sampleEvents + trickyEvents
+
+    init() throws {
+        folder = try TemporaryDirectory()
+        store = try SQLiteCatalogue(path: folder.url.appendingPathComponent("c.sqlite").path)
+        let events = self.events
+        _ = try store.importBatch(origin: "test", dryRun: false) { session in
+            for event in events { try session.put(event) }
+        }
+        plugins = try PluginFolders()
+        try plugins.add("probe", initSource: dumpingFilter)
+    }
+
+    private func listed(_ filter: LuaEventFilter, query: EventQuery = EventQuery()) throws -> [String] {
+        var ids: [String] = []
+        try store.forEachEvent(matching: query, passing: filter) { event in
+            ids.append(event.id)
+            return true
+        }
+        return ids
+    }
+
+    @Test func viewsOfLentRowsShowTheSameEventAsViewsOfBuiltEvents() throws {
+        let fromStore = TextSink()
+        let filter = try plugins.host(log: fromStore).filter(named: "probe.dump")
+        let ids = try listed(filter)
+        #expect(ids.count == events.count)
+
+        let fromEvents = TextSink()
+        let sameFilter = try plugins.host(log: fromEvents).filter(named: "probe.dump")
+        var inOrder: [Event] = []
+        try store.forEachEvent(matching: EventQuery()) { inOrder.append($0); return true }
+        for event in inOrder { #expect(try sameFilter.matches(event)) }
+
+        #expect(fromStore.text == fromEvents.text)
+        #expect(fromStore.text.contains("2020-11-10T09:30:00+01:00/2020-11-10T11:30:00+01:00;2020-11-17/nil"))
+        // The fraction of a second is not in the interchange form, whichever the path.
+        #expect(fromStore.text.contains("tricky-2 | Fraction | training | scheduled | 2020-11-10T10:20:00+01:00/nil"))
+        // pairs() lists the present fields, lent or not.
+        #expect(fromStore.text.contains("id,title,kind,status,slots,region,online,lab,audience,tags,description\n"))
+        #expect(fromStore.text.contains("[\"a\\\\b\",\"été 🎉\",\"x;y/z\"]"))
+    }
+
+    @Test func aFilterOnIndexedFieldsMatchesTheBuiltInFilters() throws {
+        let filter = try plugins.host().filter(named: "probe.webinar75")
+        var query = EventQuery()
+        query.regions = [.region(try #require(Region(code: "75")))]
+        query.kinds = [.webinar]
+        var expected: [String] = []
+        try store.forEachEvent(matching: query) { expected.append($0.id); return true }
+        #expect(try listed(filter) == expected)
+        #expect(expected == ["tricky-1"])
+    }
+
+    @Test func aViewKeptByTheScriptCanBeReadAfterTheListing() throws {
+        let host = plugins.host()
+        #expect(try listed(host.filter(named: "probe.keep")).isEmpty)
+        // The kept view is read in a later call, once the listing has ended.
+        let kept = try host.filter(named: "probe.kept")
+        #expect(try kept.matches(sampleEvents[0]))
+    }
+
+    @Test func writingToALentViewIsAnError() throws {
+        let filter = try plugins.host().filter(named: "probe.write")
+        let error = try #require(throws: ScriptError.self) { try listed(filter) }
+        #expect(error.message.contains("events are read-only (cannot set field 'title')"))
+        #expect(error.message.hasPrefix("probe/init.lua:"))
+    }
+
+    @Test func aViewWhoseEventIsGoneSaysSoAndTheHostGoesOn() throws {
+        let host = plugins.host()
+        let filter = try host.filter(named: "probe.title")
+        let lender = FailingLender(failure: nil)
+        #expect(throws: ScriptError.self) { try lender.lend("mip-001", to: filter) }
+        do {
+            try lender.lend("mip-001", to: filter)
+        } catch let error as ScriptError {
+            #expect(error.message.contains("event 'mip-001' is no longer in the catalogue"))
+            #expect(error.message.hasPrefix("probe/init.lua:"))
+        }
+        let broken = FailingLender(failure: CatalogueError("c.sqlite: disk I/O error"))
+        do {
+            try broken.lend("mip-002", to: filter)
+            Issue.record("a failing lender must fail the filter")
+        } catch let error as ScriptError {
+            #expect(error.message.contains("c.sqlite: disk I/O error"))
+        }
+        // The same state then runs normally.
+        #expect(try listed(filter).count == events.count)
+    }
+}
+
+/// A store that lends only ids and then cannot find the rest (or fails reading it).
+private final class FailingLender: EventFieldLender {
+    let failure: (any Error)?
+    init(failure: (any Error)?) { self.failure = failure }
+
+    func withAllFields<Result>(
+        reference: Int64, id: String, _ body: (EventFieldTexts) throws -> Result
+    ) throws -> Result? {
+        if let failure { throw failure }
+        return nil
+    }
+
+    func lend(_ id: String, to filter: LuaEventFilter) throws {
+        var bases = [UnsafeRawPointer?](repeating: nil, count: EventFieldTexts.fieldCount)
+        var counts = [Int](repeating: 0, count: EventFieldTexts.fieldCount)
+        var idBytes = Array(id.utf8)
+        try idBytes.withUnsafeMutableBytes { idBuffer in
+            bases[0] = UnsafeRawPointer(idBuffer.baseAddress)
+            counts[0] = idBuffer.count
+            try bases.withUnsafeBufferPointer { basesBuffer in
+                try counts.withUnsafeBufferPointer { countsBuffer in
+                    let fields = EventFieldTexts(
+                        bases: try #require(basesBuffer.baseAddress), counts: try #require(countsBuffer.baseAddress),
+                        unlent: ~UInt32(1), lender: self, reference: 1)
+                    _ = try filter.matches(fields: fields)
+                }
+            }
+        }
+    }
+}

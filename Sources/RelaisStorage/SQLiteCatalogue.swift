@@ -51,6 +51,13 @@ public final class SQLiteCatalogue: CatalogueStore {
     /// calls made from its body read through it, because GRDB forbids nested reads.
     private var currentReadDatabase: Database?
     private var importInProgress = false
+    /// The lender's statement and buffers on the reader connection, made on first use: a
+    /// filter that reads a field the listing did not lend costs one row read per event,
+    /// and a million such reads must not prepare a million statements.
+    private var rowByKey: Statement?
+    private let lentRow = StoredRowFields()
+    /// How many rows the lender read since the last listing began.
+    private var rowsLent = 0
 
     /// Orders publications across every catalogue of the process: taken just before a
     /// commit and released once its changes are published, so that subscribers of a shared
@@ -81,6 +88,11 @@ public final class SQLiteCatalogue: CatalogueStore {
         }
     }
 
+    deinit {
+        // Finalized before the reader's connection closes, which it would otherwise keep open.
+        rowByKey = nil
+    }
+
     // MARK: - Reading
 
     /// Calls `body` with each event that passes the built-in filters of `query`, in order
@@ -107,33 +119,85 @@ public final class SQLiteCatalogue: CatalogueStore {
     /// and lends the prefilter the fields that index holds (id, kind, status, region,
     /// online, lab) where SQLite keeps them; a prefilter that reads another field gets the
     /// row through ``withAllFields(reference:id:_:)``. Only the events that pass are read
-    /// in full and built. `query.limit` counts the events given to `body`.
+    /// in full and built. A prefilter that reads other fields of most events is better
+    /// served by reading every row in the listing itself: after a first stretch, the
+    /// listing switches to that when it sees so. `query.limit` counts the events given to
+    /// `body`.
     public func forEachEvent(
         matching query: EventQuery, passing prefilter: any EventPrefilter, _ body: (Event) throws -> Bool
     ) throws {
+        guard (query.limit ?? 1) > 0 else { return }
         var storeQuery = query
         storeQuery.limit = nil
-        let sql = EventQuerySQL(storeQuery)
-        guard !sql.isEmpty, (query.limit ?? 1) > 0 else { return }
         try reading { db in
-            let listing = try db.makeStatement(
-                sql: """
-                    SELECT e.event_key, \(StoredEvent.indexedColumns)
-                    FROM events e\(sql.whereClause) ORDER BY e.first_start, e.id
-                    """)
-            // A fresh statement, not a cached one: `body` may read events meanwhile.
-            let full = try db.makeStatement(sql: "SELECT \(StoredEvent.columns) FROM events WHERE event_key = ?")
-            let keys = try Int64.fetchCursor(listing, arguments: sql.arguments)
-            let fields = StoredRowFields()
             var given = 0
-            while let key = try keys.next() {
-                try fields.load(listing.sqliteStatement, columns: StoredEvent.indexedFields, firstColumn: 1)
-                guard try prefilter.matches(fields: fields.texts(lender: self, reference: key)) else { continue }
-                guard let row = try Row.fetchOne(full, arguments: [key]) else { continue }
+            let give: (Event) throws -> Bool = { event in
                 given += 1
-                if try !body(try StoredEvent.decode(row, at: 0)) { return }
-                if let limit = query.limit, given >= limit { return }
+                guard try body(event) else { return false }
+                return query.limit.map { given < $0 } ?? true
             }
+            if let position = try listLendingIndexedFields(db, storeQuery, prefilter, give) {
+                storeQuery.after = position
+                try listLendingRows(db, storeQuery, prefilter, give)
+            }
+        }
+    }
+
+    /// How many rows the index listing tests before judging whether the prefilter reads
+    /// the rows anyway, and the share of them that makes it switch to reading rows.
+    private static let lendingTrialRows = 512
+    private static let rowReadsThatSwitch = 0.5
+
+    /// Lists `query` from the index, lending its fields. Returns the position of the last
+    /// row tested when the prefilter read most rows and the rest should be read row by row;
+    /// nil when the listing is done.
+    private func listLendingIndexedFields(
+        _ db: Database, _ query: EventQuery, _ prefilter: any EventPrefilter, _ give: (Event) throws -> Bool
+    ) throws -> EventQuery.Position? {
+        let sql = EventQuerySQL(query)
+        guard !sql.isEmpty else { return nil }
+        let listing = try db.makeStatement(
+            sql: """
+                SELECT e.event_key, e.first_start, \(StoredEvent.indexedColumns)
+                FROM events e\(sql.whereClause) ORDER BY e.first_start, e.id
+                """)
+        // A fresh statement, not a cached one: `give` may read events meanwhile.
+        let full = try db.makeStatement(sql: "SELECT \(StoredEvent.columns) FROM events WHERE event_key = ?")
+        let keys = try Int64.fetchCursor(listing, arguments: sql.arguments)
+        let fields = StoredRowFields()
+        var tested = 0
+        rowsLent = 0
+        while let key = try keys.next() {
+            try fields.load(listing.sqliteStatement, columns: StoredEvent.indexedFields, firstColumn: 2)
+            let passes = try prefilter.matches(fields: fields.texts(lender: self, reference: key))
+            tested += 1
+            if passes, let row = try Row.fetchOne(full, arguments: [key]) {
+                guard try give(try StoredEvent.decode(row, at: 0)) else { return nil }
+            }
+            if tested == Self.lendingTrialRows, Double(rowsLent) >= Double(tested) * Self.rowReadsThatSwitch {
+                let raw = listing.sqliteStatement
+                let firstStart = Date(timeIntervalSince1970: sqlite3_column_double(raw, 1))
+                guard let id = fields.texts(lender: nil, reference: key)[.id] else { return nil }
+                return EventQuery.Position(firstStart: firstStart, id: String(decoding: id, as: UTF8.self))
+            }
+        }
+        return nil
+    }
+
+    /// Lists `query` reading every row, lending the prefilter all its fields.
+    private func listLendingRows(
+        _ db: Database, _ query: EventQuery, _ prefilter: any EventPrefilter, _ give: (Event) throws -> Bool
+    ) throws {
+        let sql = EventQuerySQL(query)
+        guard !sql.isEmpty else { return }
+        let statement = try db.makeStatement(
+            sql: "SELECT \(StoredEvent.columns) FROM events e\(sql.whereClause) ORDER BY e.first_start, e.id")
+        let rows = try Row.fetchCursor(statement, arguments: sql.arguments)
+        let fields = StoredRowFields()
+        while let row = try rows.next() {
+            try fields.load(statement.sqliteStatement, columns: StoredEvent.columnFields, firstColumn: 0)
+            guard try prefilter.matches(fields: fields.texts(lender: nil, reference: 0)) else { continue }
+            guard try give(try StoredEvent.decode(row, at: 0)) else { return }
         }
     }
 
@@ -425,15 +489,31 @@ extension SQLiteCatalogue: EventFieldLender {
         reference: Int64, id: String, _ body: (EventFieldTexts) throws -> Result
     ) throws -> Result? {
         try reading { db in
-            let statement = try db.cachedStatement(
-                sql: "SELECT \(StoredEvent.columns) FROM events WHERE event_key = ? AND id = ?")
-            // Let go of the row at once: the statement is kept for the next call.
-            defer { sqlite3_reset(statement.sqliteStatement) }
-            let rows = try Row.fetchCursor(statement, arguments: [reference, id])
-            guard try rows.next() != nil else { return nil }
-            let fields = StoredRowFields()
-            try fields.load(statement.sqliteStatement, columns: StoredEvent.columnFields, firstColumn: 0)
-            return try body(fields.texts(lender: nil, reference: reference))
+            let statement: Statement
+            if let prepared = rowByKey {
+                statement = prepared
+            } else {
+                statement = try db.makeStatement(sql: "SELECT \(StoredEvent.columns) FROM events WHERE event_key = ?")
+                rowByKey = statement
+            }
+            // Stepped directly: this runs once per event of a listing whose filter reads a
+            // field the index does not hold, where GRDB's cursor and row objects would cost
+            // more than the read itself.
+            let raw = statement.sqliteStatement
+            sqlite3_reset(raw)
+            defer { sqlite3_reset(raw) }
+            sqlite3_bind_int64(raw, 1, reference)
+            let code = sqlite3_step(raw)
+            guard code == SQLITE_ROW else {
+                if code == SQLITE_DONE { return nil }
+                throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
+            }
+            try lentRow.load(raw, columns: StoredEvent.columnFields, firstColumn: 0)
+            rowsLent += 1
+            let fields = lentRow.texts(lender: nil, reference: reference)
+            // The key is reused only if the event was removed; the id says it is the same one.
+            guard let storedID = fields[.id], storedID.elementsEqual(id.utf8) else { return nil }
+            return try body(fields)
         }
     }
 }

@@ -17,7 +17,8 @@ import Testing
         .filter { !indexedFields.contains($0) }
         .reduce(0) { $0 | 1 << UInt32($1.rawValue) }
 
-    /// Tags that JSON must escape or that are not ASCII.
+    /// Tags that JSON must escape or that are not ASCII. (Tags may not hold control
+    /// characters such as a newline: ``richEvent()`` has one in its description instead.)
     static let awkwardTags = ["a\"b", "c\\d", "x\u{2028}y / z", "été 🎉"]
 
     /// A synthetic programme plus events that make every prefilter below select a few.
@@ -108,6 +109,48 @@ import Testing
         #expect(expected == Self.region75Webinars)
     }
 
+    /// A prefilter that reads a field the index does not hold for most events makes the
+    /// listing read rows itself after its first stretch (512 rows): nothing may be lost or
+    /// given twice where it switches, even among events that start at the same instant.
+    @Test func aListingWhoseFilterReadsRowsSwitchesToReadingRowsWithoutLosingAnEvent() throws {
+        let folder = try ScratchFolder()
+        let catalogue = try SQLiteCatalogue(path: folder.path("catalogue.sqlite"))
+        // 1,300 events; every ten share a start, so the switch falls inside a run of ties.
+        var events: [Event] = []
+        for index in 0..<1_300 {
+            let start = String(format: "2020-11-%02dT%02d:00", 1 + index / 130, 8 + index / 10 % 13)
+            events.append(
+                try makeEvent(
+                    String(format: "evt-%04d", 1_299 - index), title: index % 3 == 0 ? "Webinaire" : "Atelier",
+                    kind: index % 2 == 0 ? .webinar : .workshop, slots: [slot(start)], region: "75"))
+        }
+        try importEvents(events, into: catalogue)
+        let listed = try listedEvents(catalogue, EventQuery())
+        let criterion = Criterion(
+            name: "title Webinaire", onTexts: { $0[.title] == "Webinaire" }, onEvent: { $0.title == "Webinaire" },
+            readsUnlentFields: true)
+        let prefilter = RecordingPrefilter(criterion)
+        let given = try prefilteredIDs(catalogue, EventQuery(), prefilter)
+        #expect(given == listed.filter(criterion.onEvent).map(\.id))
+        #expect(given.count == 434)
+        // Each event tested once, in order: 512 from the index with the lender, the rest from rows.
+        #expect(prefilter.lentFields.map(\.id) == listed.map(\.id))
+        #expect(prefilter.lentFields.prefix(512).allSatisfy { $0.unlent == Self.listingUnlentBits && $0.lender != nil })
+        #expect(prefilter.lentFields.dropFirst(512).allSatisfy { $0.unlent == 0 && $0.lender == nil })
+        #expect(prefilter.fullFields.count == 512)
+
+        // With a limit met after the switch, the listing stops there.
+        var limited = EventQuery()
+        limited.limit = 300
+        #expect(try prefilteredIDs(catalogue, limited, RecordingPrefilter(criterion)) == Array(given.prefix(300)))
+
+        // A filter on indexed fields never switches.
+        let indexed = RecordingPrefilter(Self.criteria[0])
+        _ = try prefilteredIDs(catalogue, EventQuery(), indexed)
+        #expect(indexed.lentFields.count == 1_300)
+        #expect(indexed.lentFields.allSatisfy { $0.unlent == Self.listingUnlentBits })
+    }
+
     @Test func limitCountsTheEventsGivenToTheBody() throws {
         let folder = try ScratchFolder()
         let catalogue = try SQLiteCatalogue(path: folder.path("catalogue.sqlite"))
@@ -119,7 +162,8 @@ import Testing
             var query = EventQuery()
             query.limit = limit
             let prefilter = RecordingPrefilter(criterion)
-            #expect(try prefilteredIDs(catalogue, query, prefilter) == Array(passing.prefix(limit)), "limit \(limit)")
+            #expect(
+                try prefilteredIDs(catalogue, query, prefilter) == Array(passing.prefix(limit)), "limit \(limit)")
         }
         for limit in [0, -1] {
             var query = EventQuery()
@@ -242,7 +286,8 @@ import Testing
         let lent = try #require(prefilter.lentFields.first)
         let lender = try #require(lent.lender)
 
-        let full = try #require(try lender.withAllFields(reference: lent.reference, id: lent.id) { CopiedFields($0) })
+        let full = try #require(
+            try lender.withAllFields(reference: lent.reference, id: lent.id) { CopiedFields($0) })
         #expect(full.unlent == 0)
         #expect(full.lender == nil)
         try Self.expect(full, describes: rich)
@@ -271,9 +316,8 @@ import Testing
         let manyExact = try makeEvent(
             "many-exact",
             slots: (0..<12).map { hour in
-                let start = 1_605_085_200.5 + Double(hour) * 3_600
-                return Slot(start: .instant(Date(timeIntervalSince1970: start)),
-                            end: .instant(Date(timeIntervalSince1970: start + 1_800)))
+                let start = Date(timeIntervalSince1970: 1_605_085_200.5 + Double(hour) * 3_600)
+                return Slot(start: .instant(start), end: .instant(start.addingTimeInterval(1_800)))
             })
         try importEvents([exact, manyExact], into: catalogue)
 
@@ -289,7 +333,8 @@ import Testing
         #expect(manyText.hasPrefix("2020-11-11T10:00:00+01:00/2020-11-11T10:30:00+01:00;2020-11-11T11:00:00+01:00/"))
 
         // After the listing, and with the exact times still in the built event.
-        let later = try #require(try catalogue.withAllFields(reference: lent.reference, id: "exact") { CopiedFields($0) })
+        let later = try #require(
+            try catalogue.withAllFields(reference: lent.reference, id: "exact") { CopiedFields($0) })
         #expect(later.texts[.slots] == lent.texts[.slots])
         let built = try #require(try catalogue.event(id: "exact"))
         #expect(built.slots == exact.slots)
@@ -356,8 +401,9 @@ import Testing
 
         for store in [catalogue, ForwardingStore(catalogue)] as [any CatalogueStore] {
             var given: [String] = []
+            let prefilter = FailingPrefilter(failingAt: failingID)
             #expect(throws: failure) {
-                try store.forEachEvent(matching: EventQuery(), passing: FailingPrefilter(failingAt: failingID)) { event in
+                try store.forEachEvent(matching: EventQuery(), passing: prefilter) { event in
                     given.append(event.id)
                     return true
                 }
@@ -366,8 +412,9 @@ import Testing
         }
         // An error thrown while the lender lends goes through unchanged too.
         let lenderFailure = PrefilterFailure(id: "inside the lender")
+        let lenderFailingPrefilter = LenderFailingPrefilter(lenderFailure)
         #expect(throws: lenderFailure) {
-            try catalogue.forEachEvent(matching: EventQuery(), passing: LenderFailingPrefilter(lenderFailure)) { _ in true }
+            try catalogue.forEachEvent(matching: EventQuery(), passing: lenderFailingPrefilter) { _ in true }
         }
 
         // Nothing else broke: listings, prefiltered listings, the lender and imports still work.
@@ -375,7 +422,8 @@ import Testing
         let prefilter = RecordingPrefilter(Self.criteria[0])
         #expect(try prefilteredIDs(catalogue, EventQuery(), prefilter) == Self.region75Webinars)
         let lent = try #require(prefilter.lentFields.first)
-        #expect(try catalogue.withAllFields(reference: lent.reference, id: lent.id) { CopiedFields($0).id } == lent.id)
+        let relent = try catalogue.withAllFields(reference: lent.reference, id: lent.id) { CopiedFields($0).id }
+        #expect(relent == lent.id)
         let report = try importEvents([try makeEvent("after-failure")], into: catalogue)
         #expect(report.added == 1)
         #expect(try catalogue.event(id: "after-failure") != nil)
@@ -508,9 +556,8 @@ extension SQLitePrefilterTests {
             lentFields.append(lent)
             guard criterion.readsUnlentFields, fields.unlent != 0 else { return criterion.onTexts(lent.texts) }
             guard let lender = fields.lender else { throw MissingLender() }
-            guard let full = try lender.withAllFields(reference: fields.reference, id: lent.id, CopiedFields.init) else {
-                return false
-            }
+            let full = try lender.withAllFields(reference: fields.reference, id: lent.id, CopiedFields.init)
+            guard let full else { return false }
             fullFields.append(full)
             return criterion.onTexts(full.texts)
         }
@@ -552,7 +599,8 @@ extension SQLitePrefilterTests {
         func matches(fields: EventFieldTexts) throws -> Bool {
             guard let lender = fields.lender else { throw MissingLender() }
             let failure = self.failure
-            return try lender.withAllFields(reference: fields.reference, id: CopiedFields(fields).id) { (_: EventFieldTexts) -> Bool in
+            let id = CopiedFields(fields).id
+            return try lender.withAllFields(reference: fields.reference, id: id) { (_: EventFieldTexts) -> Bool in
                 throw failure
             } ?? false
         }

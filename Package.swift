@@ -17,6 +17,10 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+        .package(url: "https://github.com/swift-server/async-http-client", exact: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-crypto", exact: "3.12.3"),
+        // Already a dependency of async-http-client; named here for the tests' HTTP receiver.
+        .package(url: "https://github.com/apple/swift-nio", exact: "2.101.3"),
     ],
     targets: [
         // Domain model, queries, change detection, event bus, French dates, text folding,
@@ -50,11 +54,21 @@ let package = Package(
                 .embedInCode("Modules/jours.lua"), .embedInCode("Modules/json-ordonne.lua"),
             ],
             swiftSettings: strictSwift),
+        // Delivering the outbox: the delivery worker (leases, retries), the channels
+        // (webhook over HTTP, sendmail, file), configuration and secrets.
+        .target(
+            name: "RelaisDelivery",
+            dependencies: [
+                "RelaisCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strictSwift),
         // The composition root: parses arguments and wires the targets above.
         .executableTarget(
             name: "relais",
             dependencies: [
-                "RelaisCore", "RelaisStorage", "RelaisFormats", "RelaisShell", "RelaisScripting",
+                "RelaisCore", "RelaisStorage", "RelaisFormats", "RelaisShell", "RelaisScripting", "RelaisDelivery",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSwift),
@@ -77,6 +91,14 @@ let package = Package(
             dependencies: ["RelaisScripting", "RelaisCore", "RelaisFormats", "RelaisStorage", "RelaisTesting"],
             swiftSettings: strictSwift),
         .testTarget(name: "RelaisShellTests", dependencies: ["RelaisShell", "RelaisTesting"], swiftSettings: strictSwift),
+        .testTarget(
+            name: "RelaisDeliveryTests",
+            dependencies: [
+                "RelaisDelivery", "RelaisCore", "RelaisStorage", "RelaisTesting",
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: strictSwift),
         .testTarget(
             name: "RelaisCLITests", dependencies: ["RelaisCore", "RelaisTesting"], swiftSettings: strictSwift),
     ],

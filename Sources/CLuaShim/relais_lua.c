@@ -1202,6 +1202,9 @@ typedef struct {
     uint32_t unlent;
     int lender;
     long long reference;
+    // A second event (a change's `before`), passed after `extra`.
+    const void *second_blob;
+    size_t second_length;
 } invoke_request;
 
 static int invoke_protected(lua_State *L) {
@@ -1217,7 +1220,9 @@ static int invoke_protected(lua_State *L) {
     else lua_pushnil(L);
     if (request->extra) lua_pushlstring(L, request->extra, request->extra_length);
     else lua_pushnil(L);
-    lua_call(L, 4, 1);
+    if (request->second_blob) push_view(L, request->second_blob, request->second_length);
+    else lua_pushnil(L);
+    lua_call(L, 5, 1);
     return 1;
 }
 
@@ -1225,22 +1230,30 @@ static int invoke_request_protected(lua_State *L, invoke_request *request, relai
 
 int relais_lua_invoke(lua_State *L, const char *action, const char *name, const void *event_blob, size_t blob_length,
                       const char *extra, size_t extra_length, relais_lua_value *result) {
-    invoke_request request = {action, name, extra, extra_length, event_blob, blob_length, NULL, NULL, 0, -1, 0};
+    invoke_request request = {action, name, extra, extra_length, event_blob, blob_length, NULL, NULL, 0, -1, 0, NULL, 0};
     return invoke_request_protected(L, &request, result);
 }
 
 int relais_lua_invoke_fields(lua_State *L, const char *action, const char *name, const void *const *field_bases,
                              const size_t *field_counts, uint32_t unlent, int lender, long long reference,
                              const char *extra, size_t extra_length, relais_lua_value *result) {
-    invoke_request request = {action, name,  extra,  extra_length, NULL,     0,
-                              field_bases, field_counts, unlent, lender, reference};
+    invoke_request request = {action,      name,         extra,  extra_length, NULL,      0, field_bases,
+                              field_counts, unlent, lender, reference,    NULL, 0};
+    return invoke_request_protected(L, &request, result);
+}
+
+int relais_lua_invoke_two(lua_State *L, const char *action, const char *name, const void *event_blob,
+                          size_t blob_length, const void *second_blob, size_t second_length, const char *extra,
+                          size_t extra_length, relais_lua_value *result) {
+    invoke_request request = {action, name, extra, extra_length, event_blob, blob_length, NULL,
+                              NULL,   0,    -1,    0,            second_blob, second_length};
     return invoke_request_protected(L, &request, result);
 }
 
 static int invoke_request_protected(lua_State *L, invoke_request *request, relais_lua_value *result) {
     relais_lua_host *h = host_of(L);
     int base = lua_gettop(L);
-    if (!lua_checkstack(L, 4)) return LUA_ERRMEM;
+    if (!lua_checkstack(L, 8)) return LUA_ERRMEM;
     lua_pushcfunction(L, message_handler);
     lua_pushcfunction(L, invoke_protected);
     lua_pushlightuserdata(L, request);

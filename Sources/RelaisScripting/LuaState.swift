@@ -178,6 +178,29 @@ final class LuaState {
         return outcome(value)
     }
 
+    /// Calls the prelude's dispatcher with two events: `action` on `name` with a view of
+    /// `event`, `extra`, and a view of `second` (a change's event before and after).
+    func invoke(_ action: String, _ name: String, event: Event, extra: String, second: Event?) throws -> Outcome {
+        relais_lua_begin_call(state, limits.instructions)
+        defer { afterCall?() }
+        var value = relais_lua_value()
+        let first = EventBlob(event).bytes
+        let other = second.map { EventBlob($0).bytes } ?? []
+        let status = first.withUnsafeBytes { firstBytes in
+            other.withUnsafeBytes { otherBytes in
+                extra.withCString { extraPointer in
+                    relais_lua_invoke_two(
+                        state, action, name, firstBytes.baseAddress, firstBytes.count,
+                        second == nil ? nil : otherBytes.baseAddress, otherBytes.count, extraPointer,
+                        extra.utf8.count, &value)
+                }
+            }
+        }
+        if relais_lua_stopped(state) == RELAIS_STOP_EXIT { return .exit(relais_lua_exit_status(state)) }
+        try check(status)
+        return outcome(value)
+    }
+
     /// Calls filter `name` (a NUL-terminated name, made once per filter: this runs once
     /// per event of a listing) on the event whose text a store lent.
     func invokeFilter(_ name: ContiguousArray<CChar>, fields: EventFieldTexts) throws -> Outcome {

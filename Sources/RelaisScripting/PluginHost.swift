@@ -38,6 +38,26 @@ public final class LoadedPlugin {
         }
     }
 
+    /// Runs the plugin's handlers of `change` and returns the deliveries they asked for
+    /// (none queued yet: the caller commits them with the plugin's cursor).
+    func handle(_ change: EventChange) throws -> [DeliveryRequest] {
+        guard let topic = change.kind.topic else { return [] }
+        let handling = ScriptRuntime.HandledChange(sequence: change.sequence)
+        runtime.handling = handling
+        defer { runtime.handling = nil }
+        let metadata = [
+            change.kind.rawValue, String(change.sequence), EventTime.instant(change.recordedAt).description,
+            change.source.replacingOccurrences(of: "\n", with: " "),
+        ].joined(separator: "\n")
+        _ = try outcome { try runtime.lua.invoke("handler", topic, event: change.after, extra: metadata, second: change.before) }
+        return handling.deliveries
+    }
+
+    /// Whether the plugin handles changes of this kind.
+    public func handles(_ kind: ChangeKind) -> Bool {
+        kind.topic.map { registrations.handlers.contains($0) } ?? false
+    }
+
     /// Calls part `part` (`header`, `event`, `footer`) of exporter `name`.
     func exporterText(_ name: String, part: String, event: Event? = nil) throws -> String? {
         switch try call(part, name, event: event.map { .event($0) }) {
@@ -98,6 +118,8 @@ public final class PluginHost {
     private let events: (any ScriptEventSource)?
     private let log: (String) -> Void
     private var loaded: [String: LoadedPlugin] = [:]
+    /// Where plugins find their secrets (`relais.secret`).
+    public var secrets: (any SecretSource)?
 
     /// - Parameters:
     ///   - directories: folders holding plugin folders, in priority order.
@@ -160,6 +182,8 @@ public final class PluginHost {
         let runtime = try ScriptRuntime(
             name: id, origin: ScriptOrigin(pluginID: id, folder: location.folder), limits: limits,
             manifest: manifest, events: events, write: { text, _ in log("[\(id)] \(text)") })
+        let secrets = self.secrets
+        runtime.secret = { name in secrets?.secret(owner: id, name: name) }
         let outcome = try runtime.runFile("init.lua")
         if case .exit = outcome { throw ScriptError(message: "\(id)/init.lua: relais.exit is only for `relais run` scripts") }
         return LoadedPlugin(location: location, manifest: manifest, runtime: runtime)

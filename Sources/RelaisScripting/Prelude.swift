@@ -121,9 +121,52 @@ function relais.digest(spec)
   host.register("digest", name)
 end
 
+-- relais.notify{channel=, to=, subject=, body=, html=, key=, headers=}: queues a delivery.
+-- In a change handler it is queued with the handler's change (committed together with the
+-- handler's cursor); in a `relais run` script, at once (a key is then required).
+local channels = { webhook = true, sendmail = true, file = true }
 function relais.notify(spec)
   check("relais.notify", 1, spec, "table")
-  fail("relais.notify: notifications need the outbox, which this version of relais does not have yet")
+  local channel = check_field("relais.notify", spec, "channel", "string")
+  if not channels[channel] then
+    fail(format("relais.notify: unknown channel '%s' (expected webhook, sendmail or file)", channel))
+  end
+  local to = check_field("relais.notify", spec, "to", "string")
+  local subject = check_field("relais.notify", spec, "subject", "string", true)
+  local body = spec.body
+  if type(body) == "table" then
+    body = relais.json.encode(body)
+  elseif type(body) ~= "string" then
+    fail(format("relais.notify: field 'body' must be a string or a table, got %s", type(body)))
+  end
+  local html = check_field("relais.notify", spec, "html", "string", true)
+  local key = check_field("relais.notify", spec, "key", "string", true)
+  local headers = check_field("relais.notify", spec, "headers", "table", true)
+  local flat = {}
+  if headers then
+    local names = {}
+    for name, value in pairs(headers) do
+      if type(name) ~= "string" or not find(name, "^[%w!#$%%&'*+.^_`|~-]+$") then
+        fail(format("relais.notify: header name %s is not a valid header name", tostring(name)))
+      end
+      if type(value) ~= "string" then
+        fail(format("relais.notify: header '%s' must be a string, got %s", name, type(value)))
+      end
+      if find(value, "[\r\n]") then fail(format("relais.notify: header '%s' must not contain a line break", name)) end
+      names[#names + 1] = name
+    end
+    sort(names)
+    for _, name in ipairs(names) do flat[#flat + 1] = name; flat[#flat + 1] = headers[name] end
+  end
+  host.notify(channel, to, subject, body, html, key, concat(flat, "\n"))
+end
+
+-- relais.secret(name): the plugin's own secret `name`, from the environment
+-- (RELAIS_SECRET_<PLUGIN>_<NAME>) or the configuration file; nil when it has none.
+function relais.secret(name)
+  check("relais.secret", 1, name, "string")
+  if not find(name, "^[%w_-]+$") then fail("relais.secret: a secret name is letters, digits, - and _") end
+  return host.secret(name)
 end
 
 -- Lists of strings cross to the host joined with the unit separator.
@@ -423,7 +466,7 @@ end
 
 _G.relais = relais
 
-local function invoke(action, name, event, extra)
+local function invoke(action, name, event, extra, before)
   if action == "filter" then
     local result = filters[name](event)
     if type(result) ~= "boolean" then
@@ -441,8 +484,13 @@ local function invoke(action, name, event, extra)
     end
     return result
   elseif action == "handler" then
+    -- name: the topic; event: the event after the change; extra: kind, sequence, time
+    -- and source, one per line; before: the event before (nil when added).
+    local kind, sequence, at, source = match(extra, "^([^\n]*)\n([^\n]*)\n([^\n]*)\n(.*)$")
     local list = handlers[name] or {}
-    for _, fn in ipairs(list) do fn(event, extra) end
+    for _, fn in ipairs(list) do
+      fn({ kind = kind, sequence = tonumber(sequence), at = at, source = source, after = event, before = before })
+    end
     return nil
   elseif action == "digest" then
     local spec = digests[name]

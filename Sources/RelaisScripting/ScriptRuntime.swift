@@ -72,6 +72,21 @@ final class ScriptRuntime {
     private let write: (String, ScriptOutputStream) -> Void
     private var cursors: [Int: EventCursor] = [:]
     private var nextCursor = 1
+    /// The change whose handlers are running, collecting what they notify.
+    var handling: HandledChange?
+    /// Queues a delivery at once (for `relais run` scripts); nil where only change
+    /// handlers may notify.
+    var queueDeliveries: (([DeliveryRequest]) throws -> Void)?
+    /// Finds this plugin's (or script's) secret by name.
+    var secret: ((String) -> String?)?
+
+    /// The deliveries the handlers of one change asked for.
+    final class HandledChange {
+        let sequence: Int64
+        var deliveries: [DeliveryRequest] = []
+        var perChannel: [String: Int] = [:]
+        init(sequence: Int64) { self.sequence = sequence }
+    }
 
     /// A `relais.events` iteration in progress.
     private struct EventCursor {
@@ -135,6 +150,11 @@ final class ScriptRuntime {
 
     private func registerHostFunctions() throws {
         try lua.register("__host.version") { _ in [.string("relais 0.1")] }
+        try lua.register("__host.notify") { [unowned self] args in try self.notify(args) }
+        try lua.register("__host.secret") { [unowned self] args in
+            let name = try Self.string(args, 0, "relais.secret")
+            return [self.secret?(name).map { .string($0) } ?? .none]
+        }
         try lua.register("__host.plugin_info") { [unowned self] _ in
             guard let manifest = self.manifest else { return [.none] }
             return [
@@ -365,6 +385,59 @@ final class ScriptRuntime {
     }
 
     // MARK: - Argument helpers
+
+    /// `relais.notify`, after the prelude checked the types: checks the values, then
+    /// queues the delivery with the change being handled, or at once in a script.
+    private func notify(_ args: [LuaArgument]) throws -> [LuaResult] {
+        let channel = try Self.string(args, 0, "relais.notify")
+        let recipient = try Self.string(args, 1, "relais.notify")
+        let subject = Self.optionalString(args, 2)
+        let body = try Self.string(args, 3, "relais.notify")
+        let html = Self.optionalString(args, 4)
+        let givenKey = Self.optionalString(args, 5)
+        let flatHeaders = Self.optionalString(args, 6) ?? ""
+        try DeliveryRules.checkRecipient(recipient, channel: channel)
+        if let subject, subject.contains(where: { $0 == "\n" || $0 == "\r" }) {
+            throw LuaFunctionError("relais.notify: subject must not contain a line break")
+        }
+        if let givenKey { try DeliveryRules.checkKey(givenKey) }
+        var headers: [DeliveryRequest.Header] = []
+        let parts = flatHeaders.isEmpty ? [] : flatHeaders.split(separator: "\n", omittingEmptySubsequences: false)
+        var index = 0
+        while index + 1 < parts.count {
+            headers.append(.init(name: String(parts[index]), value: String(parts[index + 1])))
+            index += 2
+        }
+        let originName = origin.pluginID ?? lua.name
+        if let handling {
+            let count = (handling.perChannel[channel] ?? 0) + 1
+            handling.perChannel[channel] = count
+            let key = givenKey ?? "\(originName)/\(handling.sequence)/\(channel)/\(count)"
+            handling.deliveries.append(
+                DeliveryRequest(
+                    channel: channel, recipient: recipient, subject: subject, body: body, html: html, headers: headers,
+                    key: key, origin: originName, changeSequence: handling.sequence))
+            return []
+        }
+        guard let queueDeliveries else {
+            throw LuaFunctionError(
+                "relais.notify: only change handlers (relais.on) and `relais run` scripts can notify")
+        }
+        guard let givenKey else {
+            throw LuaFunctionError(
+                "relais.notify: outside a change handler, give a key (a delivery with a key already queued is not queued again)")
+        }
+        do {
+            try queueDeliveries([
+                DeliveryRequest(
+                    channel: channel, recipient: recipient, subject: subject, body: body, html: html, headers: headers,
+                    key: givenKey, origin: originName)
+            ])
+        } catch {
+            throw LuaFunctionError("relais.notify: \(error)")
+        }
+        return []
+    }
 
     static func string(_ args: [LuaArgument], _ index: Int, _ function: String) throws -> String {
         guard index < args.count, case .string(let text) = args[index] else {

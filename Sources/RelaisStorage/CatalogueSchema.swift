@@ -25,6 +25,15 @@ import GRDB
 ///   origin, `recorded_at` (when the import began writing; the commit time is the
 ///   import's `finished_at`), the kind, the event id, and the canonical JSON of the event
 ///   before (NULL when added) and after. Times are Unix epoch seconds.
+///
+/// Tables added by `v2`:
+///
+/// - `outbox`: one row per queued delivery, `key` unique (queueing a key twice is a
+///   no-op); `status` pending/delivered/dead, `next_attempt_at`, and a lease
+///   (`lease_owner`, `lease_until`) that a delivering process holds while it sends.
+/// - `outbox_attempts`: every attempt of a delivery (time, outcome, short detail).
+/// - `handler_cursors`: for each plugin with change handlers, the last change handled,
+///   and the change its handlers last failed on.
 enum CatalogueSchema {
     /// Marks a SQLite file as a Relais catalogue (`PRAGMA application_id`, "RLAI").
     static let applicationID: Int32 = 0x524C_4149
@@ -104,6 +113,51 @@ enum CatalogueSchema {
                         event_id TEXT NOT NULL,
                         before_json TEXT,
                         after_json TEXT NOT NULL
+                    );
+                    """)
+        }
+        // v2: the outbox (issue: notifications). Deliveries commit in the same database as
+        // the changes that caused them; each plugin's handlers keep a cursor in the change log.
+        migrator.registerMigration("v2") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE outbox (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        key TEXT NOT NULL UNIQUE,
+                        origin TEXT NOT NULL,
+                        channel TEXT NOT NULL,
+                        recipient TEXT NOT NULL,
+                        subject TEXT,
+                        body TEXT NOT NULL,
+                        html TEXT,
+                        headers TEXT,
+                        change_sequence INTEGER,
+                        status TEXT NOT NULL,
+                        attempts INTEGER NOT NULL DEFAULT 0,
+                        created_at REAL NOT NULL,
+                        next_attempt_at REAL NOT NULL,
+                        lease_owner TEXT,
+                        lease_until REAL,
+                        delivered_at REAL,
+                        last_error TEXT
+                    );
+                    -- What `outbox deliver` asks: pending deliveries in the order they fall due.
+                    CREATE INDEX outbox_due ON outbox(status, next_attempt_at);
+
+                    CREATE TABLE outbox_attempts (
+                        delivery_id INTEGER NOT NULL,
+                        attempted_at REAL NOT NULL,
+                        outcome TEXT NOT NULL,
+                        detail TEXT NOT NULL
+                    );
+                    CREATE INDEX outbox_attempts_delivery ON outbox_attempts(delivery_id);
+
+                    CREATE TABLE handler_cursors (
+                        plugin TEXT PRIMARY KEY,
+                        sequence INTEGER NOT NULL,
+                        failed_sequence INTEGER,
+                        failure TEXT,
+                        failed_at REAL
                     );
                     """)
         }

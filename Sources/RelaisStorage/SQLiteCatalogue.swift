@@ -45,7 +45,7 @@ public final class SQLiteCatalogue: CatalogueStore {
     /// Two connections, as a DatabasePool would give: imports write through `writer`,
     /// listings read through `reader`, so a listing may run inside an import's closures and
     /// the reverse (a reader sees the last committed state).
-    private let writer: DatabaseQueue
+    let writer: DatabaseQueue
     private let reader: DatabaseQueue
     /// The read transaction of a ``forEachEvent(matching:_:)`` in progress on this thread:
     /// calls made from its body read through it, because GRDB forbids nested reads.
@@ -324,7 +324,7 @@ public final class SQLiteCatalogue: CatalogueStore {
     // MARK: - Database access
 
     /// Runs `body` in a read transaction, or in the one already open on this thread.
-    private func reading<T>(_ body: (Database) throws -> T) throws -> T {
+    func reading<T>(_ body: (Database) throws -> T) throws -> T {
         if let db = currentReadDatabase { return try body(db) }
         do {
             return try reader.read { db in
@@ -339,7 +339,7 @@ public final class SQLiteCatalogue: CatalogueStore {
 
     /// Turns database failures into ``CatalogueError``s naming the file; other errors,
     /// including the callers' own, go through unchanged.
-    private func mapped(_ error: any Error) -> any Error {
+    func mapped(_ error: any Error) -> any Error {
         switch error {
         case let error as DatabaseError:
             return Self.catalogueError(path, error)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import RelaisCore
+import RelaisDelivery
 import RelaisFormats
 import RelaisStorage
 
@@ -18,6 +19,32 @@ struct GlobalOptions: ParsableArguments {
         help: ArgumentHelp(
             "A folder of plugin folders (repeatable; also $RELAIS_PLUGINS, colon-separated).", valueName: "dir"))
     var pluginDirectories: [String] = []
+
+    @Option(
+        name: .customLong("config"),
+        help: ArgumentHelp(
+            "The delivery configuration (default: $RELAIS_CONFIG, else relais.conf beside the catalogue, if any).",
+            valueName: "path"))
+    var configPath: String?
+
+    /// The delivery configuration and secrets: --config, $RELAIS_CONFIG, else `relais.conf`
+    /// beside the catalogue when there is one, else the defaults.
+    func deliveryConfiguration() throws -> DeliveryConfiguration {
+        let catalogueFolder = URL(fileURLWithPath: cataloguePath).deletingLastPathComponent()
+        var path = configPath
+        if path == nil, let fromEnvironment = ProcessInfo.processInfo.environment["RELAIS_CONFIG"], !fromEnvironment.isEmpty {
+            path = fromEnvironment
+        }
+        if let path {
+            guard FileManager.default.fileExists(atPath: path) else { throw UserError("\(path): no such configuration file") }
+            return try DeliveryConfiguration(contentsOf: URL(fileURLWithPath: path), catalogueFolder: catalogueFolder)
+        }
+        let beside = catalogueFolder.appendingPathComponent("relais.conf")
+        if FileManager.default.fileExists(atPath: beside.path) {
+            return try DeliveryConfiguration(contentsOf: beside, catalogueFolder: catalogueFolder)
+        }
+        return DeliveryConfiguration(catalogueFolder: catalogueFolder)
+    }
 
     /// Where plugins are looked for, first match winning: --plugins, $RELAIS_PLUGINS,
     /// Plugins/ beside the catalogue, then the project's own Plugins/.
@@ -74,10 +101,10 @@ struct GlobalOptions: ParsableArguments {
         var index = 0
         while index < arguments.count {
             let argument = arguments[index]
-            if argument == "--catalogue" || argument == "--plugins", index + 1 < arguments.count {
+            if argument == "--catalogue" || argument == "--plugins" || argument == "--config", index + 1 < arguments.count {
                 hoisted += [argument, arguments[index + 1]]
                 index += 2
-            } else if argument.hasPrefix("--catalogue=") || argument.hasPrefix("--plugins=") {
+            } else if argument.hasPrefix("--catalogue=") || argument.hasPrefix("--plugins=") || argument.hasPrefix("--config=") {
                 hoisted.append(argument)
                 index += 1
             } else {
@@ -91,6 +118,11 @@ struct GlobalOptions: ParsableArguments {
         if path[0] == "plugins", index < arguments.count, ["list", "check"].contains(arguments[index]) {
             path.append(arguments[index])
             index += 1
+        } else if path[0] == "outbox", index < arguments.count,
+            ["list", "show", "deliver", "retry", "purge"].contains(arguments[index])
+        {
+            path.append(arguments[index])
+            index += 1
         }
         return path + hoisted + arguments[index...]
     }
@@ -102,6 +134,7 @@ func userMessage(for error: any Error) -> String {
     case let error as ImportError: return error.description
     case let error as CatalogueError: return error.description
     case let error as ExporterNameClash: return error.description
+    case let error as ConfigurationError: return error.description
     case let error as any CustomStringConvertible: return error.description
     default: return String(describing: error)
     }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import RelaisCore
 import RelaisFormats
+import RelaisScripting
 import RelaisShell
 
 struct ImportCommand: ParsableCommand {
@@ -16,6 +17,7 @@ struct ImportCommand: ParsableCommand {
             """)
 
     @OptionGroup var global: GlobalOptions
+    @OptionGroup var scripts: ScriptOptions
 
     @Argument(help: ArgumentHelp("Files to import.", valueName: "file"))
     var files: [String]
@@ -51,6 +53,18 @@ struct ImportCommand: ParsableCommand {
             guard FileManager.default.isReadableFile(atPath: file) else { throw UserError("\(file): cannot be read") }
         }
         let store = try global.openCatalogue()
+        // Plugins with change handlers get their cursor before the import commits, so its
+        // changes reach them even if this process dies before the handlers run.
+        let notifications = dryRun ? nil : try Notifications(global: global, scripts: scripts, store: store)
+        if let notifications {
+            for failure in try notifications.runner.prepare() {
+                Terminal.writeError("relais: warning: plugin \(failure.plugin) did not load: \(failure.message)\n")
+            }
+        }
+        var handlersOK = true
+        defer {
+            if !handlersOK { Terminal.writeError("relais: the import is stored; run `relais outbox deliver` once the handlers are fixed\n") }
+        }
         var imported: [String] = []
         for file in files {
             let formatName = format?.lowercased() ?? BuiltinFormats.readerFormat(forPath: file) ?? "jsonl"
@@ -76,6 +90,10 @@ struct ImportCommand: ParsableCommand {
             }
             imported.append(file)
             print("\(input.displayName): \(report)\(dryRun ? " (dry run: nothing written)" : "")")
+        }
+        if let notifications {
+            handlersOK = try notifications.runHandlers()
+            if !handlersOK { throw ExitCode(1) }
         }
     }
 }

@@ -117,6 +117,12 @@ int relais_lua_invoke_fields(lua_State *L, const char *action, const char *name,
                              const size_t *field_counts, uint32_t unlent, int lender, long long reference,
                              const char *extra, size_t extra_length, relais_lua_value *result);
 
+/// Like relais_lua_invoke, with a second event view passed after `extra` (a change's
+/// event before it changed; NULL for none).
+int relais_lua_invoke_two(lua_State *L, const char *action, const char *name, const void *event_blob,
+                          size_t blob_length, const void *second_blob, size_t second_length, const char *extra,
+                          size_t extra_length, relais_lua_value *result);
+
 /// Names the Swift function (an id served by the state's swift function) that loads the
 /// whole of a partially lent event: called with (integer lender, integer reference, string
 /// id), it returns the event as RELAIS_VALUE_EVENT, or fails with a message.

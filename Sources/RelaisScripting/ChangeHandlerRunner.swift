@@ -1,0 +1,108 @@
+import Foundation
+import RelaisCore
+
+/// Runs plugins' change handlers (`relais.on`) over the catalogue's change log, and queues
+/// what they notify.
+///
+/// Each plugin has a cursor in the change log. Its handlers see every change after the
+/// cursor, in commit order; the deliveries they ask for are queued in the same transaction
+/// that moves the cursor past those changes. So a crash at any moment loses nothing (the
+/// next run starts again from the cursor) and queues nothing twice (a change handled again
+/// asks for the same keys, and a key is queued once).
+public final class ChangeHandlerRunner {
+    /// A plugin whose handlers failed on a change; its cursor stays before that change.
+    public struct Failure: Sendable, Equatable {
+        public var plugin: String
+        public var sequence: Int64
+        public var message: String
+    }
+
+    /// What a run did.
+    public struct Report: Sendable, Equatable {
+        /// Changes handled, per plugin with handlers.
+        public var handled: [String: Int] = [:]
+        /// Deliveries queued (keys already queued are not counted).
+        public var queued = 0
+        public var failures: [Failure] = []
+    }
+
+    private let host: PluginHost
+    private let catalogue: any CatalogueStore
+    private let outbox: any OutboxStore
+    /// Changes read and committed at a time: one transaction per page.
+    static let pageSize = 256
+
+    public init(host: PluginHost, catalogue: any CatalogueStore, outbox: any OutboxStore) {
+        self.host = host
+        self.catalogue = catalogue
+        self.outbox = outbox
+    }
+
+    /// The plugins that register change handlers, loading every plugin; the ones that fail
+    /// to load are returned as failures (sequence 0).
+    public func pluginsWithHandlers() -> (plugins: [LoadedPlugin], failures: [Failure]) {
+        var plugins: [LoadedPlugin] = []
+        var failures: [Failure] = []
+        for (location, result) in host.loadAll() {
+            switch result {
+            case .success(let plugin):
+                if !plugin.registrations.handlers.isEmpty { plugins.append(plugin) }
+            case .failure(let error):
+                failures.append(Failure(plugin: location.id, sequence: 0, message: error.message))
+            }
+        }
+        return (plugins, failures)
+    }
+
+    /// Gives every plugin with handlers a cursor, before an import: the import's changes
+    /// then reach them even if the process dies before the handlers run.
+    public func prepare() throws -> [Failure] {
+        let (plugins, failures) = pluginsWithHandlers()
+        try outbox.registerHandlers(plugins: plugins.map(\.location.id))
+        return failures
+    }
+
+    /// Runs every plugin's handlers over the changes after its cursor.
+    public func run() throws -> Report {
+        let (plugins, loadFailures) = pluginsWithHandlers()
+        var report = Report()
+        report.failures = loadFailures
+        for plugin in plugins {
+            try run(plugin, into: &report)
+        }
+        return report
+    }
+
+    private func run(_ plugin: LoadedPlugin, into report: inout Report) throws {
+        let id = plugin.location.id
+        var position = try outbox.handlerPosition(plugin: id).sequence
+        var handled = 0
+        while true {
+            let page = try catalogue.changes(after: position, limit: Self.pageSize)
+            guard !page.isEmpty else { break }
+            var deliveries: [DeliveryRequest] = []
+            var through = position
+            for change in page {
+                if plugin.handles(change.kind) {
+                    do {
+                        deliveries += try plugin.handle(change)
+                        handled += 1
+                    } catch let error as ScriptError {
+                        if through > position {
+                            report.queued += try outbox.commitHandled(plugin: id, through: through, deliveries: deliveries)
+                        }
+                        let message = "\(error.message) (while handling change \(change.sequence), \(change.kind.rawValue) \(change.eventID))"
+                        try outbox.recordHandlerFailure(plugin: id, sequence: change.sequence, message: message, at: Date())
+                        report.failures.append(Failure(plugin: id, sequence: change.sequence, message: message))
+                        report.handled[id] = handled
+                        return
+                    }
+                }
+                through = change.sequence
+            }
+            report.queued += try outbox.commitHandled(plugin: id, through: through, deliveries: deliveries)
+            position = through
+        }
+        report.handled[id] = handled
+    }
+}

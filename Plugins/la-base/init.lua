@@ -66,3 +66,23 @@ local entreprendre = filtres.mots_cles({ "entrepreneuriat", "creation d'entrepri
 relais.filter("entrepreneuriat", function(evenement)
   return filtres.a_un_tag(evenement, entreprendre) or filtres.public_vise(evenement, "entrepreneurs")
 end)
+
+-- Notifications ----------------------------------------------------------------------
+-- Le site de La Base reçoit les annulations et les reports d'événements néo-aquitains par
+-- webhook. L'adresse du webhook est un secret (elle contient un jeton) : elle vient de la
+-- configuration (RELAIS_SECRET_LA_BASE_WEBHOOK_URL ou [secrets.la-base] webhook-url),
+-- jamais du code. La signature X-Relais-Signature utilise le secret `webhook`.
+
+local changements = require("relais.changements")
+
+local function prevenir_le_site(change)
+  if change.after.region ~= REGION then return end
+  local adresse = relais.secret("webhook-url")
+  if not adresse then
+    relais.log("la-base : pas d'adresse de webhook (secret webhook-url) : " .. change.after.id .. " non transmis")
+    return
+  end
+  relais.notify{ channel = "webhook", to = adresse, body = changements.message(change).donnees }
+end
+relais.on("event.cancelled", prevenir_le_site)
+relais.on("event.rescheduled", prevenir_le_site)

@@ -63,3 +63,18 @@ relais.filter("ess", function(evenement) return filtres.a_un_tag(evenement, ess)
 relais.filter("partenaires", function(evenement)
   return filtres.public_vise(evenement, "partners") or filtres.public_vise(evenement, "associations")
 end)
+
+-- Notifications ----------------------------------------------------------------------
+-- Le tableau de bord régional du SIILAB lit un dossier : chaque annulation ou report
+-- d'un événement des Hauts-de-France y dépose un fichier JSON (canal file, dossier
+-- `siilab-changements` sous le dossier configuré).
+
+local changements = require("relais.changements")
+
+local function deposer(change)
+  if change.after.region ~= REGION then return end
+  local message = changements.message(change)
+  relais.notify{ channel = "file", to = "siilab-changements", subject = message.sujet, body = message.donnees }
+end
+relais.on("event.cancelled", deposer)
+relais.on("event.rescheduled", deposer)

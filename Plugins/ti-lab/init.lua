@@ -60,3 +60,20 @@ relais.filter("participation", function(evenement) return filtres.parle_de(evene
 -- Design des politiques publiques et design de services.
 local design = filtres.mots_cles({ "design", "co-design", "codesign", "experience utilisateur" })
 relais.filter("design", function(evenement) return filtres.a_un_tag(evenement, design) end)
+
+-- Notifications ----------------------------------------------------------------------
+-- Les agents bretons inscrits à la liste du Ti-Lab reçoivent un courriel quand un
+-- événement de Bretagne est annulé ou change de date.
+
+local changements = require("relais.changements")
+
+local LISTE = "mois-innovation@ti-lab.bzh"
+
+local function ecrire_aux_agents(change)
+  if change.after.region ~= REGION then return end
+  local message = changements.message(change)
+  relais.notify{ channel = "sendmail", to = LISTE, subject = "[Ti-Lab] " .. message.sujet,
+    body = message.texte, html = message.html }
+end
+relais.on("event.cancelled", ecrire_aux_agents)
+relais.on("event.rescheduled", ecrire_aux_agents)

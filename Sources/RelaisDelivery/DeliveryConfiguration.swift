@@ -64,10 +64,45 @@ public final class DeliveryConfiguration: SecretSource, @unchecked Sendable {
     }
 
     /// The secret `name` of `owner`: from the environment, else from the file.
+    ///
+    /// `-` and `_` both become `_` in variable names, so `RELAIS_SECRET_LA_BASE_WEBHOOK`
+    /// could be plugin `la-base`'s `webhook` or plugin `la`'s `base-webhook`. A variable
+    /// belongs to the longest known owner whose name it starts with: give the plugin ids in
+    /// ``knownOwners`` and `la` cannot read `la-base`'s secrets.
     public func secret(owner: String, name: String) -> String? {
-        let variable = "RELAIS_SECRET_" + Self.environmentName(owner) + "_" + Self.environmentName(name)
-        if let value = environment[variable], !value.isEmpty { return value }
+        let prefix = "RELAIS_SECRET_" + Self.environmentName(owner) + "_"
+        let variable = prefix + Self.environmentName(name)
+        if let value = environment[variable], !value.isEmpty, !belongsToLongerOwner(variable, than: owner) {
+            return value
+        }
         return fileSecrets[owner]?[name]
+    }
+
+    /// Every plugin id (and `script`) that may own secrets.
+    public private(set) var knownOwners: [String] = []
+
+    /// This configuration, with the owners whose environment secrets must be kept apart.
+    public func knowing(owners: [String]) -> DeliveryConfiguration {
+        let copy = DeliveryConfiguration(copying: self)
+        copy.knownOwners = owners
+        return copy
+    }
+
+    private init(copying other: DeliveryConfiguration) {
+        sendmailCommand = other.sendmailCommand
+        mailFrom = other.mailFrom
+        fileFolder = other.fileFolder
+        webhookTimeout = other.webhookTimeout
+        source = other.source
+        fileSecrets = other.fileSecrets
+        environment = other.environment
+        knownOwners = other.knownOwners
+    }
+
+    private func belongsToLongerOwner(_ variable: String, than owner: String) -> Bool {
+        knownOwners.contains { other in
+            other.count > owner.count && variable.hasPrefix("RELAIS_SECRET_" + Self.environmentName(other) + "_")
+        }
     }
 
     static func environmentName(_ text: String) -> String {
@@ -76,7 +111,11 @@ public final class DeliveryConfiguration: SecretSource, @unchecked Sendable {
 
     private func parse(_ text: String, path: String, catalogueFolder: URL) throws {
         var section = ""
-        for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        // By scalars: "\r\n" is a single Character, which a split on "\n" would never find.
+        let lines = text.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false).map {
+            String(String.UnicodeScalarView($0))
+        }
+        for (index, rawLine) in lines.enumerated() {
             let line = rawLine.trimmingCharacters(in: .whitespacesAndNewlines)
             let place = "\(path):\(index + 1)"
             if line.isEmpty || line.hasPrefix("#") || line.hasPrefix(";") { continue }
@@ -101,7 +140,7 @@ public final class DeliveryConfiguration: SecretSource, @unchecked Sendable {
                 guard !words.isEmpty else { throw ConfigurationError("\(place): the sendmail command is empty") }
                 sendmailCommand = words
             case ("sendmail", "from"):
-                guard !value.isEmpty, !value.contains("\r") else { throw ConfigurationError("\(place): 'from' is empty") }
+                guard !value.isEmpty else { throw ConfigurationError("\(place): 'from' is empty") }
                 mailFrom = value
             case ("file", "folder"):
                 guard !value.isEmpty else { throw ConfigurationError("\(place): the folder is empty") }
@@ -109,7 +148,7 @@ public final class DeliveryConfiguration: SecretSource, @unchecked Sendable {
                     value.hasPrefix("/")
                     ? URL(fileURLWithPath: value) : catalogueFolder.appendingPathComponent(value)
             case ("webhook", "timeout"):
-                guard let seconds = TimeInterval(value), seconds > 0, seconds <= 300 else {
+                guard let seconds = TimeInterval(value), seconds >= 1, seconds <= 300 else {
                     throw ConfigurationError("\(place): the webhook timeout is a number of seconds from 1 to 300")
                 }
                 webhookTimeout = seconds

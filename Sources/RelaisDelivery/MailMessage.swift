@@ -9,7 +9,7 @@ public enum MailMessage {
     public static func render(_ delivery: Delivery, from: String, date: Date) -> String {
         let request = delivery.request
         var lines: [String] = []
-        lines.append(header("From", from))
+        lines.append(addressHeader("From", from))
         lines.append("To: " + request.recipient.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
             .joined(separator: ", "))
         lines.append(header("Subject", request.subject ?? "(sans objet)"))
@@ -52,6 +52,23 @@ public enum MailMessage {
             return "\(name): \(clean)"
         }
         return "\(name): " + encodedWords(clean).joined(separator: "\r\n ")
+    }
+
+    /// `Name: Display name <address>`, encoding only the display name: an encoded word may
+    /// not hold the address.
+    static func addressHeader(_ name: String, _ value: String) -> String {
+        let clean = value.replacingOccurrences(of: "\r", with: " ").replacingOccurrences(of: "\n", with: " ")
+        guard let open = clean.lastIndex(of: "<"), clean.hasSuffix(">") else { return "\(name): \(clean)" }
+        let display = clean[..<open].trimmingCharacters(in: .whitespaces)
+        let address = String(clean[open...])
+        if display.isEmpty { return "\(name): \(address)" }
+        if display.unicodeScalars.allSatisfy({ $0.isASCII && $0.value >= 0x20 }) {
+            let quoted = display.contains(where: { ",;:<>@\"()[]\\.".contains($0) }) && !display.hasPrefix("\"")
+                ? "\"" + display.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+                : display
+            return "\(name): \(quoted) \(address)"
+        }
+        return "\(name): " + encodedWords(display).joined(separator: "\r\n ") + "\r\n " + address
     }
 
     /// RFC 2047 `=?UTF-8?B?…?=` words of at most 75 characters, split between characters.

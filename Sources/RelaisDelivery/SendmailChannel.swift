@@ -29,41 +29,33 @@ public struct SendmailChannel: DeliveryChannel {
     private func send(_ delivery: Delivery) -> DeliveryResult {
         guard let executable = command.first else { return .failed("no sendmail command configured", retryAfter: nil) }
         let message = MailMessage.render(delivery, from: from, date: Date())
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = Array(command.dropFirst())
-        let input = Pipe()
-        let errors = Pipe()
-        process.standardInput = input
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = errors
-        do {
-            try process.run()
-        } catch {
-            return .failed("cannot run \(executable): \(error.localizedDescription)", retryAfter: nil)
-        }
-        // A command that stops reading makes writes fail with EPIPE, not a signal.
+        // A command that stops reading makes our writes fail with EPIPE, not a signal.
         signal(SIGPIPE, SIG_IGN)
-        let written = (try? input.fileHandleForWriting.write(contentsOf: Data(message.utf8))) != nil
-        try? input.fileHandleForWriting.close()
-        let deadline = Date().addingTimeInterval(timeout)
-        while process.isRunning && Date() < deadline { usleep(10_000) }
-        if process.isRunning {
-            process.terminate()
-            process.waitUntilExit()
+        let outcome: ChildProcess.Outcome
+        do {
+            outcome = try ChildProcess.run(command, input: Data(message.utf8), timeout: timeout)
+        } catch let failure as ChildProcess.LaunchFailure {
+            return .failed("cannot run \(executable): \(failure.message)", retryAfter: nil)
+        } catch {
+            return .failed("cannot run \(executable): \(error)", retryAfter: nil)
+        }
+        if outcome.timedOut {
             return .failed("\(executable) did not finish within \(Int(timeout)) s", retryAfter: nil)
         }
-        let stderr = String(decoding: (try? errors.fileHandleForReading.readToEnd()) ?? Data(), as: UTF8.self)
-            .trimmingCharacters(in: .whitespacesAndNewlines).prefix(200)
-        let status = process.terminationStatus
-        if process.terminationReason == .exit && status == 0 && written {
+        let stderr = outcome.errorOutput.trimmingCharacters(in: .whitespacesAndNewlines).prefix(200)
+        if outcome.exitStatus == 0 && outcome.wroteInput {
             return .delivered("\(executable) accepted the message")
         }
-        let what =
-            process.terminationReason == .uncaughtSignal
-            ? "\(executable) was killed by signal \(status)" : "\(executable) exited with status \(status)"
+        let what: String
+        if let status = outcome.exitStatus {
+            what = status == 0 ? "\(executable) exited before reading the whole message" : "\(executable) exited with status \(status)"
+        } else {
+            what = "\(executable) was killed by signal \(outcome.signal ?? 0)"
+        }
         let detail = stderr.isEmpty ? what : "\(what): \(stderr)"
-        if process.terminationReason == .exit && Self.permanentExitCodes.contains(status) { return .refused(detail) }
+        if let status = outcome.exitStatus, Self.permanentExitCodes.contains(status) { return .refused(detail) }
+        // 127: the shell convention for a command that was not found.
         return .failed(detail, retryAfter: nil)
     }
 }
+

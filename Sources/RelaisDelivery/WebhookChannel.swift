@@ -26,7 +26,8 @@ public final class WebhookChannel: DeliveryChannel {
     public init(timeout: TimeInterval, secrets: any SecretSource) {
         var configuration = HTTPClient.Configuration(
             redirectConfiguration: .disallow,
-            timeout: .init(connect: .seconds(Int64(min(timeout, 30))), read: .milliseconds(Int64(timeout * 1000))))
+            timeout: .init(
+                connect: .milliseconds(Int64(min(timeout, 30) * 1000)), read: .milliseconds(Int64(timeout * 1000))))
         configuration.decompression = .disabled
         client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         self.timeout = timeout
@@ -123,7 +124,8 @@ public final class WebhookChannel: DeliveryChannel {
     static func describe(_ error: any Error, timeout: TimeInterval) -> String {
         if let error = error as? HTTPClientError {
             if error == .deadlineExceeded || error == .readTimeout || error == .connectTimeout {
-                return "no answer within \(Int(timeout)) s"
+                let seconds = timeout == timeout.rounded() ? String(Int(timeout)) : String(timeout)
+                return "no answer within \(seconds) s"
             }
             return "HTTP client: \(error)"
         }

@@ -7,8 +7,11 @@ public enum ScriptRunner {
     /// to `log`. Returns the exit status: what the script returns (an integer 0–255, `true`
     /// for 0, `false` for 1, nothing for 0) or what it passed to `relais.exit`.
     /// Throws ``ScriptError`` naming `file.lua:LINE` when the script fails or hits a limit.
+    /// With `outbox`, `relais.notify{…, key=}` queues there at once; `secrets` serves
+    /// `relais.secret` (a script's secrets are those of the owner `script`).
     public static func run(
         path: String, arguments: [String], limits: ScriptLimits, events: (any ScriptEventSource)?,
+        outbox: (any OutboxStore)? = nil, secrets: (any SecretSource)? = nil,
         output: @escaping (String) -> Void, log: @escaping (String) -> Void
     ) throws -> Int32 {
         let url = URL(fileURLWithPath: path)
@@ -25,6 +28,10 @@ public enum ScriptRunner {
                 case .log: log(text + "\n")
                 }
             })
+        if let outbox {
+            runtime.queueDeliveries = { deliveries in _ = try outbox.queue(deliveries, at: Date()) }
+        }
+        runtime.secret = { name in secrets?.secret(owner: "script", name: name) }
         let source = try ScriptRuntime.readSource(url, shownAs: path, pluginID: nil)
         let outcome = try runtime.lua.run(source, chunkname: "@" + path)
         switch outcome {

@@ -397,7 +397,8 @@ final class ScriptRuntime {
         let givenKey = Self.optionalString(args, 5)
         let flatHeaders = Self.optionalString(args, 6) ?? ""
         try DeliveryRules.checkRecipient(recipient, channel: channel)
-        if let subject, subject.contains(where: { $0 == "\n" || $0 == "\r" }) {
+        // Scalars, not Characters: "\r\n" is one Character, equal to neither "\r" nor "\n".
+        if let subject, subject.unicodeScalars.contains(where: { $0 == "\n" || $0 == "\r" }) {
             throw LuaFunctionError("relais.notify: subject must not contain a line break")
         }
         if let givenKey { try DeliveryRules.checkKey(givenKey) }

@@ -22,6 +22,7 @@ extension SQLiteCatalogue: OutboxStore {
         }
     }
 
+    @discardableResult
     public func commitHandled(plugin: String, through sequence: Int64, deliveries: [DeliveryRequest]) throws -> Int {
         try writing { db in
             let queued = try Self.insert(db, deliveries, at: Date())
@@ -52,6 +53,7 @@ extension SQLiteCatalogue: OutboxStore {
         }
     }
 
+    @discardableResult
     public func queue(_ deliveries: [DeliveryRequest], at date: Date) throws -> Int {
         guard !deliveries.isEmpty else { return 0 }
         return try writing { db in try Self.insert(db, deliveries, at: date) }
@@ -80,6 +82,7 @@ extension SQLiteCatalogue: OutboxStore {
         }
     }
 
+    @discardableResult
     public func recordAttempt(
         id: Int64, worker: String, attempt: DeliveryAttempt, status: DeliveryStatus, nextAttemptAt: Date
     ) throws -> Bool {
@@ -140,15 +143,23 @@ extension SQLiteCatalogue: OutboxStore {
 
     public func retry(id: Int64, now: Date) throws -> Bool {
         try writing { db in
+            // A dead delivery starts the retry schedule again; a pending one is only moved
+            // forward, and not while a worker holds it (it could be sent twice at once).
+            // A delivered one stays delivered.
+            let time = now.timeIntervalSince1970
             try db.execute(
                 sql: """
-                    UPDATE outbox SET status = 'pending', next_attempt_at = ?, lease_owner = NULL, lease_until = NULL
-                    WHERE id = ?
-                    """, arguments: [now.timeIntervalSince1970, id])
+                    UPDATE outbox SET
+                        attempts = CASE status WHEN 'dead' THEN 0 ELSE attempts END,
+                        status = 'pending', next_attempt_at = ?, lease_owner = NULL, lease_until = NULL
+                    WHERE id = ? AND (status = 'dead'
+                        OR (status = 'pending' AND (lease_until IS NULL OR lease_until < ?)))
+                    """, arguments: [time, id, time])
             return db.changesCount > 0
         }
     }
 
+    @discardableResult
     public func purgeDelivered(before date: Date) throws -> Int {
         try writing { db in
             let cutoff = date.timeIntervalSince1970

@@ -73,7 +73,7 @@ public enum RelaisProcess {
         let deadline = Date().addingTimeInterval(timeout)
         while process.isRunning && Date() < deadline { usleep(10_000) }
         if process.isRunning {
-            process.terminate()
+            kill(process.processIdentifier, SIGKILL)  // SIGTERM may be blocked in children of the test process
             process.waitUntilExit()
             throw ProcessTimeout(arguments: arguments, seconds: timeout)
         }

@@ -15,8 +15,8 @@ struct Notifications {
 
     init(global: GlobalOptions, scripts: ScriptOptions, store: SQLiteCatalogue) throws {
         self.store = store
-        configuration = try global.deliveryConfiguration()
         host = try scripts.pluginHost(global: global, store: store)
+        configuration = try global.deliveryConfiguration().knowing(owners: host.discover().plugins.map(\.id) + ["script"])
         host.secrets = configuration
         runner = ChangeHandlerRunner(host: host, catalogue: store, outbox: store)
     }
@@ -120,8 +120,15 @@ struct OutboxCommand: ParsableCommand {
         @Option(help: ArgumentHelp("Deliveries claimed and sent at a time (default 32).", valueName: "n"))
         var batch = 32
 
+        @Option(
+            help: ArgumentHelp(
+                "Seconds a claim holds (default 300): a worker that dies lets its deliveries go after this.",
+                valueName: "seconds"))
+        var lease: Double = 300
+
         func validate() throws {
             if batch < 1 || batch > 1000 { throw ValidationError("--batch must be from 1 to 1000") }
+            if !(lease >= 1 && lease <= 86_400) { throw ValidationError("--lease must be from 1 to 86400 seconds") }
         }
 
         func run() throws {
@@ -129,7 +136,7 @@ struct OutboxCommand: ParsableCommand {
             let notifications = try Notifications(global: global, scripts: scripts, store: store)
             let handlersOK = try notifications.runHandlers()
             let progress = ProgressReporter(label: "Delivering")
-            let deliverer = OutboxDeliverer(outbox: store, channels: notifications.channels())
+            let deliverer = OutboxDeliverer(outbox: store, channels: notifications.channels(), lease: lease)
             let report = try deliverer.deliverDue(batchSize: batch, progress: progress.update)
             progress.finish()
             print(
@@ -150,7 +157,11 @@ struct OutboxCommand: ParsableCommand {
 
         func run() throws {
             let store = try global.openCatalogue()
-            guard try store.retry(id: id, now: Date()) else { throw UserError("no delivery \(id) in the outbox") }
+            guard try store.retry(id: id, now: Date()) else {
+                guard let (delivery, _) = try store.delivery(id: id) else { throw UserError("no delivery \(id) in the outbox") }
+                if delivery.status == .delivered { throw UserError("delivery \(id) was already delivered") }
+                throw UserError("delivery \(id) is being sent by another `relais outbox deliver`; try again later")
+            }
             print("delivery \(id) is due now: run `relais outbox deliver`")
         }
     }

@@ -34,6 +34,9 @@ struct RunCommand: ParsableCommand {
         do {
             status = try ScriptRunner.run(
                 path: script, arguments: arguments, limits: limits, events: CatalogueEventSource(store: store),
+                outbox: store,
+                secrets: try global.deliveryConfiguration().knowing(
+                    owners: try scripts.pluginHost(global: global, store: nil).discover().plugins.map(\.id) + ["script"]),
                 output: { text in
                     do { try output.write(text) } catch { failure = failure ?? error }
                 },

@@ -179,7 +179,9 @@ public protocol OutboxStore: AnyObject {
     /// One delivery and its attempts, oldest first.
     func delivery(id: Int64) throws -> (Delivery, [DeliveryAttempt])?
 
-    /// Makes a delivery pending and due at `now` again. Returns false if there is none.
+    /// Makes a dead delivery pending and due at `now`, its retry schedule starting over, or
+    /// a pending one due at `now`. Returns false when there is no such delivery, when it
+    /// was delivered, or while a worker holds it.
     func retry(id: Int64, now: Date) throws -> Bool
 
     /// Deletes delivered deliveries delivered before `date`, with their attempts.

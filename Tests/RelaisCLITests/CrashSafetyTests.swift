@@ -1,0 +1,177 @@
+import Foundation
+import RelaisTesting
+import Testing
+
+// Notifications survive SIGKILL: `relais import` (with change handlers) and `relais outbox
+// deliver` are killed at random moments, many times, then allowed to finish. Every expected
+// delivery must then have arrived at least once, and any duplicate must carry the same key.
+// Bounded: a fixed number of rounds, each process killed within half a second.
+
+/// A webhook receiver on 127.0.0.1, a small Python server: it logs the Idempotency-Key of
+/// every POST it answers, one per line, and answers 200.
+private final class LoggingReceiver {
+    let process = Process()
+    let port: Int
+    let log: String
+
+    init(folder: TemporaryDirectory) throws {
+        log = folder.path("received.log")
+        let portFile = folder.path("port")
+        let script = try folder.write(
+            "receiver.py",
+            """
+            import http.server, sys
+            log = open(sys.argv[1], "a", buffering=1)
+            class Handler(http.server.BaseHTTPRequestHandler):
+                def do_POST(self):
+                    length = int(self.headers.get("Content-Length", "0"))
+                    self.rfile.read(length)
+                    log.write(self.headers.get("Idempotency-Key", "?") + "\\n")
+                    self.send_response(200)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                def log_message(self, *args):
+                    pass
+            server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+            open(sys.argv[2], "w").write(str(server.server_address[1]))
+            server.serve_forever()
+            """)
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", script, log, portFile]
+        try process.run()
+        let deadline = Date().addingTimeInterval(10)
+        var found: Int?
+        while found == nil && Date() < deadline {
+            found = (try? String(contentsOfFile: portFile, encoding: .utf8)).flatMap { Int($0) }
+            if found == nil { usleep(20_000) }
+        }
+        guard let found else {
+            process.terminate()
+            throw ReceiverDidNotStart()
+        }
+        port = found
+    }
+
+    struct ReceiverDidNotStart: Error {}
+
+    /// The keys received, in order.
+    func keys() -> [String] {
+        ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+    }
+
+    /// SIGKILL: the test process may block SIGTERM in the children it starts.
+    func stop() {
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+    }
+
+    deinit { stop() }
+}
+
+@Suite("Crash safety of notifications", .serialized)
+struct CrashSafetyTests {
+    /// Starts `relais arguments…` and kills it with SIGKILL after `delay` seconds (or lets it
+    /// end if it ends first). Returns whether it was killed.
+    @discardableResult
+    private func runAndKill(_ arguments: [String], after delay: TimeInterval, in folder: String) throws -> Bool {
+        let process = Process()
+        process.executableURL = RelaisProcess.executable
+        process.arguments = arguments
+        process.currentDirectoryURL = URL(fileURLWithPath: folder)
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        var environment = ProcessInfo.processInfo.environment
+        environment.removeValue(forKey: "RELAIS_PLUGINS")
+        environment.removeValue(forKey: "RELAIS_CATALOGUE")
+        process.environment = environment
+        try process.run()
+        let deadline = Date().addingTimeInterval(delay)
+        while process.isRunning && Date() < deadline { usleep(2_000) }
+        var killed = false
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            killed = true
+        }
+        process.waitUntilExit()
+        return killed
+    }
+
+    /// A plugin whose handler sends one webhook per added event, keyed by the event id.
+    private func writePlugin(in folder: TemporaryDirectory, port: Int) throws -> String {
+        try FileManager.default.createDirectory(
+            atPath: folder.path("plugins/crash"), withIntermediateDirectories: true)
+        _ = try folder.write("plugins/crash/manifest.lua", "return { name = \"crash\", version = \"1.0.0\" }\n")
+        _ = try folder.write(
+            "plugins/crash/init.lua",
+            """
+            relais.on("event.added", function(change)
+              relais.notify{ channel = "webhook", to = "http://127.0.0.1:\(port)/hook",
+                body = { id = change.after.id }, key = "added/" .. change.after.id }
+            end)
+            """)
+        return folder.path("plugins")
+    }
+
+    /// `count` events in JSON Lines, ids `prefix-0001`….
+    private func writeEvents(_ folder: TemporaryDirectory, _ name: String, prefix: String, count: Int) throws -> String {
+        var lines = ""
+        for index in 1...count {
+            let id = prefix + "-" + String(format: "%04d", index)
+            lines += """
+                {"id":"\(id)","title":"Atelier \(index)","kind":"workshop","slots":[{"start":"2020-11-\(String(format: "%02d", 1 + index % 28))T09:30:00+01:00"}]}
+
+                """
+        }
+        return try folder.write(name, lines)
+    }
+
+    @Test func killingImportsAndDeliveriesLosesNoNotification() throws {
+        let folder = try TemporaryDirectory()
+        let receiver = try LoggingReceiver(folder: folder)
+        defer { receiver.stop() }
+        let plugins = try writePlugin(in: folder, port: receiver.port)
+        let catalogue = folder.path("c.sqlite")
+        let base = ["--catalogue", catalogue, "--plugins", plugins]
+        // Create the catalogue and the plugin's cursor before the first killed import.
+        let first = try RelaisProcess.run(base + ["outbox", "deliver"])
+        #expect(first.status == 0, "\(first)")
+
+        var expected: Set<String> = []
+        var killedImports = 0
+        for round in 1...6 {
+            let file = try writeEvents(folder, "round\(round).jsonl", prefix: "r\(round)", count: 300)
+            for index in 1...300 { expected.insert(String(format: "added/r%d-%04d", round, index)) }
+            if try runAndKill(base + ["import", file], after: Double.random(in: 0.05...0.5), in: folder.path) {
+                killedImports += 1
+            }
+            // Imports are all-or-nothing: importing again adds what a killed import lost.
+            if round % 2 == 0 {
+                try runAndKill(base + ["outbox", "deliver", "--lease", "1", "--batch", "8"], after: Double.random(in: 0.05...0.5), in: folder.path)
+            }
+        }
+        // Finish: every file imported whole, then deliveries killed a few more times.
+        for round in 1...6 {
+            let result = try RelaisProcess.run(base + ["import", folder.path("round\(round).jsonl")], timeout: 120)
+            #expect(result.status == 0, "\(result)")
+        }
+        var killedDeliveries = 0
+        for _ in 1...8 {
+            if try runAndKill(base + ["outbox", "deliver", "--lease", "1", "--batch", "8"], after: Double.random(in: 0.05...0.4), in: folder.path) {
+                killedDeliveries += 1
+            }
+        }
+        // Leases of killed workers end after a second; then one run sends the rest.
+        usleep(1_200_000)
+        let final = try RelaisProcess.run(base + ["outbox", "deliver", "--lease", "1"], timeout: 120)
+        #expect(final.status == 0, "\(final)")
+        let pending = try RelaisProcess.run(["--catalogue", catalogue, "outbox", "list", "--status", "pending"])
+        #expect(pending.standardOutput.contains("No pending deliveries"), "\(pending)")
+
+        let received = receiver.keys()
+        let distinct = Set(received)
+        #expect(distinct == expected, "missing: \(expected.subtracting(distinct).sorted().prefix(5)), unexpected: \(distinct.subtracting(expected).sorted().prefix(5))")
+        #expect(received.count >= expected.count)
+        // The rounds above must really have killed processes, or this test proves little.
+        #expect(killedImports + killedDeliveries > 0)
+    }
+}

@@ -50,7 +50,8 @@ let package = Package(
             // Lua modules shipped with Relais (`require("relais.agenda")`), compiled into
             // the binary so that every plugin shares one copy and nothing is read at run time.
             resources: [
-                .embedInCode("Modules/agenda.lua"), .embedInCode("Modules/changements.lua"),
+                .embedInCode("Modules/agenda.lua"), .embedInCode("Modules/calendrier.lua"),
+                .embedInCode("Modules/changements.lua"),
                 .embedInCode("Modules/filtres.lua"),
                 .embedInCode("Modules/jours.lua"), .embedInCode("Modules/json-ordonne.lua"),
             ],

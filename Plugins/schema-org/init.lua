@@ -53,21 +53,8 @@ local MODES = {
   mixte = "https://schema.org/MixedEventAttendanceMode",
 }
 
-local function lieu_physique(evenement)
-  local lieu = evenement.place
-  if lieu == nil or lieu:match("^%s*$") then return nil end
-  local replie = relais.text.fold(lieu)
-  if replie:match("^%s*en ligne%s*$") or replie:match("^%s*online%s*$") or replie:find("visioconf", 1, true)
-    or replie:find("distanciel", 1, true) then
-    return nil
-  end
-  return lieu
-end
-
-local function adresse_web(url)
-  if url and (url:match("^[Hh][Tt][Tt][Pp][Ss]?://")) then return url end
-  return nil
-end
+-- Un lieu physique (pas « En ligne ») et une adresse web http(s) : relais.jours.
+local lieu_physique, adresse_web = require("relais.jours").lieu_physique, require("relais.jours").adresse_web
 
 local function mode(evenement)
   if not evenement.online then return "sur_place" end

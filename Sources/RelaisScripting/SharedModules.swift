@@ -6,13 +6,14 @@
 /// the public `relais` API.
 enum SharedModules {
     /// The module names, without the `relais.` prefix.
-    static let names = ["agenda", "changements", "filtres", "jours", "json-ordonne"]
+    static let names = ["agenda", "calendrier", "changements", "filtres", "jours", "json-ordonne"]
 
     /// The source of module `name`, or nil.
     static func source(named name: String) -> String? {
         let bytes: [UInt8]
         switch name {
         case "agenda": bytes = PackageResources.agenda_lua
+        case "calendrier": bytes = PackageResources.calendrier_lua
         case "changements": bytes = PackageResources.changements_lua
         case "filtres": bytes = PackageResources.filtres_lua
         case "jours": bytes = PackageResources.jours_lua

@@ -7,67 +7,6 @@ import Testing
 // delivery must then have arrived at least once, and any duplicate must carry the same key.
 // Bounded: a fixed number of rounds, each process killed within half a second.
 
-/// A webhook receiver on 127.0.0.1, a small Python server: it logs the Idempotency-Key of
-/// every POST it answers, one per line, and answers 200.
-private final class LoggingReceiver {
-    let process = Process()
-    let port: Int
-    let log: String
-
-    init(folder: TemporaryDirectory) throws {
-        log = folder.path("received.log")
-        let portFile = folder.path("port")
-        let script = try folder.write(
-            "receiver.py",
-            """
-            import http.server, sys
-            log = open(sys.argv[1], "a", buffering=1)
-            class Handler(http.server.BaseHTTPRequestHandler):
-                def do_POST(self):
-                    length = int(self.headers.get("Content-Length", "0"))
-                    self.rfile.read(length)
-                    log.write(self.headers.get("Idempotency-Key", "?") + "\\n")
-                    self.send_response(200)
-                    self.send_header("Content-Length", "0")
-                    self.end_headers()
-                def log_message(self, *args):
-                    pass
-            server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-            open(sys.argv[2], "w").write(str(server.server_address[1]))
-            server.serve_forever()
-            """)
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script, log, portFile]
-        try process.run()
-        let deadline = Date().addingTimeInterval(10)
-        var found: Int?
-        while found == nil && Date() < deadline {
-            found = (try? String(contentsOfFile: portFile, encoding: .utf8)).flatMap { Int($0) }
-            if found == nil { usleep(20_000) }
-        }
-        guard let found else {
-            process.terminate()
-            throw ReceiverDidNotStart()
-        }
-        port = found
-    }
-
-    struct ReceiverDidNotStart: Error {}
-
-    /// The keys received, in order.
-    func keys() -> [String] {
-        ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
-    }
-
-    /// SIGKILL: the test process may block SIGTERM in the children it starts.
-    func stop() {
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
-    }
-
-    deinit { stop() }
-}
-
 @Suite("Crash safety of notifications", .serialized)
 struct CrashSafetyTests {
     /// Starts `relais arguments…` and kills it with SIGKILL after `delay` seconds (or lets it
@@ -127,7 +66,7 @@ struct CrashSafetyTests {
 
     @Test func killingImportsAndDeliveriesLosesNoNotification() throws {
         let folder = try TemporaryDirectory()
-        let receiver = try LoggingReceiver(folder: folder)
+        let receiver = try PythonHTTPReceiver(in: folder)
         defer { receiver.stop() }
         let plugins = try writePlugin(in: folder, port: receiver.port)
         let catalogue = folder.path("c.sqlite")
@@ -167,7 +106,7 @@ struct CrashSafetyTests {
         let pending = try RelaisProcess.run(["--catalogue", catalogue, "outbox", "list", "--status", "pending"])
         #expect(pending.standardOutput.contains("No pending deliveries"), "\(pending)")
 
-        let received = receiver.keys()
+        let received = try receiver.keys()
         let distinct = Set(received)
         #expect(distinct == expected, "missing: \(expected.subtracting(distinct).sorted().prefix(5)), unexpected: \(distinct.subtracting(expected).sorted().prefix(5))")
         #expect(received.count >= expected.count)

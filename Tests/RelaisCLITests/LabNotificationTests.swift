@@ -10,66 +10,6 @@ import Testing
 
 @Suite("Lab plugins notify", .serialized)
 struct LabNotificationTests {
-    /// Saves every POST it receives as `request-N.json` ({headers, body}) and answers 200.
-    private final class RecordingReceiver {
-        let process = Process()
-        let port: Int
-        let folder: String
-
-        init(in directory: TemporaryDirectory) throws {
-            folder = directory.path("received")
-            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-            let portFile = directory.path("port")
-            let script = try directory.write(
-                "receiver.py",
-                """
-                import http.server, json, os, sys, itertools
-                folder, counter = sys.argv[1], itertools.count(1)
-                class Handler(http.server.BaseHTTPRequestHandler):
-                    def do_POST(self):
-                        body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-                        path = os.path.join(folder, "request-%d.json" % next(counter))
-                        json.dump({"path": self.path, "headers": dict(self.headers.items()),
-                                   "body": body.decode("utf-8")}, open(path, "w"))
-                        self.send_response(200)
-                        self.send_header("Content-Length", "0")
-                        self.end_headers()
-                    def log_message(self, *args):
-                        pass
-                server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
-                open(sys.argv[2], "w").write(str(server.server_address[1]))
-                server.serve_forever()
-                """)
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-            process.arguments = ["python3", script, folder, portFile]
-            try process.run()
-            let deadline = Date().addingTimeInterval(10)
-            var found: Int?
-            while found == nil && Date() < deadline {
-                found = (try? String(contentsOfFile: portFile, encoding: .utf8)).flatMap { Int($0) }
-                if found == nil { usleep(20_000) }
-            }
-            guard let found else {
-                kill(process.processIdentifier, SIGKILL)
-                throw CocoaError(.fileNoSuchFile)
-            }
-            port = found
-        }
-
-        func stop() {
-            if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-            process.waitUntilExit()
-        }
-
-        func requests() throws -> [[String: Any]] {
-            let names = try FileManager.default.contentsOfDirectory(atPath: folder).sorted()
-            return try names.map { name in
-                let data = try Data(contentsOf: URL(fileURLWithPath: folder + "/" + name))
-                return (try JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:]
-            }
-        }
-    }
-
     /// The sample programme with three changes, as JSON Lines.
     private func changedProgramme(into directory: TemporaryDirectory) throws -> String {
         let lines = try String(contentsOfFile: ProjectFiles.sampleJSONLines, encoding: .utf8)
@@ -93,7 +33,7 @@ struct LabNotificationTests {
 
     @Test func cancellationsAndReschedulesReachEachLabByItsChannel() throws {
         let directory = try TemporaryDirectory()
-        let receiver = try RecordingReceiver(in: directory)
+        let receiver = try PythonHTTPReceiver(in: directory)
         defer { receiver.stop() }
         let mails = directory.path("mails")
         try FileManager.default.createDirectory(atPath: mails, withIntermediateDirectories: true)

@@ -7,28 +7,10 @@
 
 local temps = {}
 
--- Jours depuis le 1er janvier 1970 (algorithme « days from civil » de H. Hinnant).
-local function jours(annee, mois, jour)
-  local a = mois <= 2 and annee - 1 or annee
-  local ere = (a >= 0 and a or a - 399) // 400
-  local yoe = a - ere * 400
-  local doy = (153 * (mois + (mois > 2 and -3 or 9)) + 2) // 5 + jour - 1
-  return ere * 146097 + yoe * 365 + yoe // 4 - yoe // 100 + doy - 719468
-end
+-- Jours depuis le 1er janvier 1970, et le jour d'un tel nombre : relais.calendrier.
+local calendrier = require("relais.calendrier")
+local jours, date = calendrier.jours, calendrier.date
 temps.jours = jours
-
--- Le jour (année, mois, jour) d'un nombre de jours depuis 1970.
-local function date(n)
-  n = n + 719468
-  local ere = (n >= 0 and n or n - 146096) // 146097
-  local doe = n - ere * 146097
-  local yoe = (doe - doe // 1460 + doe // 36524 - doe // 146096) // 365
-  local doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
-  local mp = (5 * doy + 2) // 153
-  local jour = doy - (153 * mp + 2) // 5 + 1
-  local mois = mp < 10 and mp + 3 or mp - 9
-  return yoe + ere * 400 + (mois <= 2 and 1 or 0), mois, jour
-end
 temps.date = date
 
 -- Le dernier dimanche d'un mois (en jours depuis 1970).

@@ -35,31 +35,9 @@ local publics = {
   partners = "partenaires", entrepreneurs = "entrepreneurs", associations = "associations",
 }
 
--- ---------------------------------------------------------------------------------------
--- Jours du calendrier, sans fuseau horaire : un jour est un nombre de jours depuis le
--- 1er janvier 1970 (algorithme « days from civil » de H. Hinnant).
-
-local function jours_depuis_epoque(annee, mois, jour)
-  local a = mois <= 2 and annee - 1 or annee
-  local ere = (a >= 0 and a or a - 399) // 400
-  local yoe = a - ere * 400
-  local doy = (153 * (mois + (mois > 2 and -3 or 9)) + 2) // 5 + jour - 1
-  local doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
-  return ere * 146097 + doe - 719468
-end
-
-local function date_du_jour(n)
-  n = n + 719468
-  local ere = (n >= 0 and n or n - 146096) // 146097
-  local doe = n - ere * 146097
-  local yoe = (doe - doe // 1460 + doe // 36524 - doe // 146096) // 365
-  local doy = doe - (365 * yoe + yoe // 4 - yoe // 100)
-  local mp = (5 * doy + 2) // 153
-  local jour = doy - (153 * mp + 2) // 5 + 1
-  local mois = mp < 10 and mp + 3 or mp - 9
-  local annee = yoe + ere * 400 + (mois <= 2 and 1 or 0)
-  return string.format("%04d-%02d-%02d", annee, mois, jour)
-end
+-- Jours du calendrier : voir relais.calendrier.
+local calendrier = require("relais.calendrier")
+local jours_depuis_epoque, date_du_jour = calendrier.jours, calendrier.texte
 
 local function lire_jour(texte)
   local a, m, j = texte:match("^(%d%d%d%d)%-(%d%d)%-(%d%d)$")

@@ -119,6 +119,12 @@ function jours.lieu_physique(evenement)
   return lieu
 end
 
+-- Une adresse web : http ou https seulement (pour les champs `url` des formats publiés).
+function jours.adresse_web(url)
+  if url and url:match("^[Hh][Tt][Tt][Pp][Ss]?://%S") then return url end
+  return nil
+end
+
 -- Une adresse qu'on peut mettre en lien : http, https ou mailto seulement.
 function jours.lien_sur(url)
   if url and (url:match("^[Hh][Tt][Tt][Pp][Ss]?://%S") or url:match("^[Mm][Aa][Ii][Ll][Tt][Oo]:%S")) then

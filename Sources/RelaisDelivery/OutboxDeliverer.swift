@@ -83,16 +83,28 @@ public final class OutboxDeliverer {
                 }
                 for (delivery, result) in zip(batch, channel.send(batch)) { results[delivery.id] = result }
             }
-            for delivery in claimed {
-                let result = results[delivery.id] ?? .failed("no result", retryAfter: nil)
-                try record(result, for: delivery, into: &report)
+            let records = claimed.map { delivery in
+                record(results[delivery.id] ?? .failed("no result", retryAfter: nil), for: delivery)
+            }
+            let kept = try outbox.recordAttempts(records, worker: worker)
+            for (record, wasKept) in zip(records, kept) {
+                guard wasKept else {
+                    report.lostLeases += 1
+                    continue
+                }
+                switch record.status {
+                case .delivered: report.delivered += 1
+                case .pending: report.retrying += 1
+                case .dead: report.dead += 1
+                }
             }
             progress?(report.attempts)
         }
         return report
     }
 
-    private func record(_ result: DeliveryResult, for delivery: Delivery, into report: inout Report) throws {
+    /// Where `result` leaves `delivery`: delivered, due again later, or dead.
+    private func record(_ result: DeliveryResult, for delivery: Delivery) -> AttemptRecord {
         let at = now()
         let status: DeliveryStatus
         let outcome: DeliveryAttempt.Outcome
@@ -114,17 +126,8 @@ public final class OutboxDeliverer {
             status = .dead
             outcome = .dead
         }
-        let kept = try outbox.recordAttempt(
-            id: delivery.id, worker: worker, attempt: DeliveryAttempt(at: at, outcome: outcome, detail: result.detail),
-            status: status, nextAttemptAt: next)
-        guard kept else {
-            report.lostLeases += 1
-            return
-        }
-        switch status {
-        case .delivered: report.delivered += 1
-        case .pending: report.retrying += 1
-        case .dead: report.dead += 1
-        }
+        return AttemptRecord(
+            id: delivery.id, attempt: DeliveryAttempt(at: at, outcome: outcome, detail: result.detail), status: status,
+            nextAttemptAt: next)
     }
 }

@@ -55,7 +55,7 @@ public final class WebhookChannel: DeliveryChannel {
         return zip(deliveries, started).map { delivery, task in
             switch task {
             case .failure(let error):
-                return .refused("cannot send to \(delivery.request.recipient): \(error)")
+                return .refused("cannot send to \(delivery.request.displayedRecipient): \(error)")
             case .success(let task):
                 do {
                     return Self.result(of: try task.futureResult.wait())

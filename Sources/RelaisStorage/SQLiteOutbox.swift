@@ -86,27 +86,39 @@ extension SQLiteCatalogue: OutboxStore {
     public func recordAttempt(
         id: Int64, worker: String, attempt: DeliveryAttempt, status: DeliveryStatus, nextAttemptAt: Date
     ) throws -> Bool {
-        try writing { db in
-            guard
-                let owner = try String.fetchOne(
-                    db, sql: "SELECT lease_owner FROM outbox WHERE id = ? AND status = 'pending'", arguments: [id]),
-                owner == worker
-            else { return false }
-            let at = attempt.at.timeIntervalSince1970
-            try db.execute(
-                sql: """
-                    UPDATE outbox SET status = ?, attempts = attempts + 1, next_attempt_at = ?,
-                        delivered_at = ?, last_error = ?, lease_owner = NULL, lease_until = NULL
-                    WHERE id = ?
-                    """,
-                arguments: [
-                    status.rawValue, nextAttemptAt.timeIntervalSince1970, status == .delivered ? at : nil,
-                    attempt.outcome == .delivered ? nil : attempt.detail, id,
+        try recordAttempts(
+            [AttemptRecord(id: id, attempt: attempt, status: status, nextAttemptAt: nextAttemptAt)], worker: worker
+        ).first ?? false
+    }
+
+    @discardableResult
+    public func recordAttempts(_ records: [AttemptRecord], worker: String) throws -> [Bool] {
+        guard !records.isEmpty else { return [] }
+        return try writing { db in
+            try records.map { record in
+                guard
+                    let owner = try String.fetchOne(
+                        db.cachedStatement(sql: "SELECT lease_owner FROM outbox WHERE id = ? AND status = 'pending'"),
+                        arguments: [record.id]),
+                    owner == worker
+                else { return false }
+                let at = record.attempt.at.timeIntervalSince1970
+                try db.cachedStatement(
+                    sql: """
+                        UPDATE outbox SET status = ?, attempts = attempts + 1, next_attempt_at = ?,
+                            delivered_at = ?, last_error = ?, lease_owner = NULL, lease_until = NULL
+                        WHERE id = ?
+                        """
+                ).execute(arguments: [
+                    record.status.rawValue, record.nextAttemptAt.timeIntervalSince1970,
+                    record.status == .delivered ? at : nil,
+                    record.attempt.outcome == .delivered ? nil : record.attempt.detail, record.id,
                 ])
-            try db.execute(
-                sql: "INSERT INTO outbox_attempts (delivery_id, attempted_at, outcome, detail) VALUES (?, ?, ?, ?)",
-                arguments: [id, at, attempt.outcome.rawValue, attempt.detail])
-            return true
+                try db.cachedStatement(
+                    sql: "INSERT INTO outbox_attempts (delivery_id, attempted_at, outcome, detail) VALUES (?, ?, ?, ?)"
+                ).execute(arguments: [record.id, at, record.attempt.outcome.rawValue, record.attempt.detail])
+                return true
+            }
         }
     }
 

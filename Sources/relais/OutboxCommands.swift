@@ -199,7 +199,7 @@ struct OutboxCommand: ParsableCommand {
 enum OutboxText {
     static func line(_ delivery: Delivery) -> String {
         let request = delivery.request
-        var text = "\(delivery.id)  \(delivery.status.rawValue)  \(request.channel) → \(request.recipient)  [\(request.key)]"
+        var text = "\(delivery.id)  \(delivery.status.rawValue)  \(request.channel) → \(request.displayedRecipient)  [\(request.key)]"
         text += "  attempts \(delivery.attempts)"
         if delivery.status == .pending { text += ", due \(time(delivery.nextAttemptAt))" }
         if let error = delivery.lastError, delivery.status != .delivered { text += "  — \(error)" }
@@ -212,7 +212,7 @@ enum OutboxText {
             "delivery \(delivery.id): \(delivery.status.rawValue)",
             "key:       \(request.key)",
             "from:      \(request.origin)" + (request.changeSequence.map { " (change \($0))" } ?? ""),
-            "channel:   \(request.channel) → \(request.recipient)",
+            "channel:   \(request.channel) → \(request.displayedRecipient)",
             "queued:    \(time(delivery.createdAt))",
         ]
         if let subject = request.subject { lines.append("subject:   \(subject)") }

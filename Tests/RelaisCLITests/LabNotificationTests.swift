@@ -52,7 +52,7 @@ struct LabNotificationTests {
 
             [secrets.la-base]
             webhook = le-secret-de-la-base
-            webhook-url = http://127.0.0.1:\(receiver.port)/hooks/relais
+            webhook-url = http://127.0.0.1:\(receiver.port)/hooks/relais?token=jeton-du-site
             """)
         chmod(configuration, 0o600)
         let catalogue = directory.path("c.sqlite")
@@ -67,8 +67,9 @@ struct LabNotificationTests {
         let listed = try RelaisProcess.run(["--catalogue", catalogue, "outbox", "list"], in: directory.path)
         #expect(listed.standardOutput.contains("sendmail → mois-innovation@ti-lab.bzh"), "\(listed)")
         #expect(listed.standardOutput.contains("file → siilab-changements"), "\(listed)")
-        #expect(listed.standardOutput.contains("webhook → http://127.0.0.1:\(receiver.port)/hooks/relais"), "\(listed)")
+        #expect(listed.standardOutput.contains("webhook → http://127.0.0.1:\(receiver.port)/hooks/relais?…"), "\(listed)")
         #expect(!listed.standardOutput.contains("le-secret-de-la-base"), "secrets never appear in listings")
+        #expect(!listed.standardOutput.contains("jeton-du-site"), "a URL's token never appears in listings")
 
         let delivered = try RelaisProcess.run(base + ["outbox", "deliver"], in: directory.path)
         #expect(delivered.status == 0, "\(delivered)")
@@ -109,7 +110,7 @@ struct LabNotificationTests {
         let request = try #require(requests.first)
         let headers = try #require(request["headers"] as? [String: String])
         let payload = try #require(request["body"] as? String)
-        #expect(request["path"] as? String == "/hooks/relais")
+        #expect(request["path"] as? String == "/hooks/relais?token=jeton-du-site")
         #expect(payload.contains("\"id\":\"mip2020-nouvelle-aquitaine-pitch-toi\""), "\(payload)")
         #expect(headers["Idempotency-Key"]?.hasPrefix("la-base/") == true, "\(headers)")
         let signature = try RelaisProcess.python(

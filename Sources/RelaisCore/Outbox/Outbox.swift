@@ -46,6 +46,21 @@ public struct DeliveryRequest: Hashable, Sendable {
     }
 }
 
+extension DeliveryRequest {
+    /// The recipient as listings and errors show it: a webhook URL without its user
+    /// information and query, which often carry a token (`…/hooks?token=…`).
+    public var displayedRecipient: String {
+        guard channel == "webhook", var components = URLComponents(string: recipient) else { return recipient }
+        let hidden = components.query != nil || components.user != nil || components.password != nil
+        guard hidden else { return recipient }
+        components.user = nil
+        components.password = nil
+        components.query = nil
+        components.fragment = nil
+        return (components.string ?? "") + "?…"
+    }
+}
+
 /// Where a queued delivery stands.
 public enum DeliveryStatus: String, CaseIterable, Sendable {
     /// Waiting for its next attempt (the first, or a retry).
@@ -105,6 +120,21 @@ public struct DeliveryAttempt: Hashable, Sendable {
         self.at = at
         self.outcome = outcome
         self.detail = detail
+    }
+}
+
+/// An attempt to record, with where it leaves its delivery.
+public struct AttemptRecord: Hashable, Sendable {
+    public var id: Int64
+    public var attempt: DeliveryAttempt
+    public var status: DeliveryStatus
+    public var nextAttemptAt: Date
+
+    public init(id: Int64, attempt: DeliveryAttempt, status: DeliveryStatus, nextAttemptAt: Date) {
+        self.id = id
+        self.attempt = attempt
+        self.status = status
+        self.nextAttemptAt = nextAttemptAt
     }
 }
 
@@ -172,6 +202,11 @@ public protocol OutboxStore: AnyObject {
     func recordAttempt(
         id: Int64, worker: String, attempt: DeliveryAttempt, status: DeliveryStatus, nextAttemptAt: Date
     ) throws -> Bool
+
+    /// Records several attempts of deliveries claimed by `worker` in one transaction (one
+    /// disk sync for a whole batch). Returns, for each, whether it was recorded (false:
+    /// the lease was lost, nothing written for it).
+    func recordAttempts(_ records: [AttemptRecord], worker: String) throws -> [Bool]
 
     /// Deliveries, newest first, optionally with one status.
     func deliveries(status: DeliveryStatus?, limit: Int) throws -> [Delivery]

@@ -113,4 +113,57 @@ struct CrashSafetyTests {
         // The rounds above must really have killed processes, or this test proves little.
         #expect(killedImports + killedDeliveries > 0)
     }
+
+    @Test func twoDeliverProcessesAtOnceSendEachDeliveryOnce() throws {
+        let folder = try TemporaryDirectory()
+        let receiver = try PythonHTTPReceiver(in: folder)
+        defer { receiver.stop() }
+        let plugins = try writePlugin(in: folder, port: receiver.port)
+        let catalogue = folder.path("c.sqlite")
+        let base = ["--catalogue", catalogue, "--plugins", plugins]
+        #expect(try RelaisProcess.run(base + ["outbox", "deliver"]).status == 0)
+        let file = try writeEvents(folder, "events.jsonl", prefix: "two", count: 400)
+        let imported = try RelaisProcess.run(base + ["import", file], timeout: 120)
+        #expect(imported.status == 0, "\(imported)")
+
+        // Two workers started together share the work through their leases.
+        let outcomes = Outcomes()
+        let group = DispatchGroup()
+        for _ in 0..<2 {
+            group.enter()
+            DispatchQueue.global().async {
+                outcomes.add(Result { try RelaisProcess.run(base + ["outbox", "deliver", "--batch", "8"], timeout: 120) })
+                group.leave()
+            }
+        }
+        #expect(group.wait(timeout: .now() + 180) == .success)
+        var deliveredByWorkers: [Int] = []
+        for outcome in outcomes.all {
+            let result = try outcome.get()
+            #expect(result.status == 0, "\(result)")
+            let count = result.standardOutput.split(separator: ",").first?.split(separator: " ").last.flatMap { Int($0) }
+            deliveredByWorkers.append(count ?? -1)
+        }
+        // Their reports add up: no delivery was counted by both.
+        #expect(deliveredByWorkers.reduce(0, +) == 400, "delivered by each worker: \(deliveredByWorkers)")
+        let received = try receiver.keys()
+        #expect(received.count == 400, "each delivery sent once: \(received.count) requests")
+        #expect(Set(received).count == 400)
+    }
+}
+
+/// Results gathered from several threads.
+private final class Outcomes: @unchecked Sendable {
+    private let lock = NSLock()
+    private var results: [Result<ProcessResult, any Error>] = []
+    func add(_ result: Result<ProcessResult, any Error>) {
+        lock.lock()
+        results.append(result)
+        lock.unlock()
+    }
+    var all: [Result<ProcessResult, any Error>] {
+        lock.lock()
+        defer { lock.unlock() }
+        return results
+    }
 }

@@ -34,7 +34,9 @@ final class PythonHTTPReceiver {
                     self.end_headers()
                 def log_message(self, *args):
                     pass
-            server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+            class Server(http.server.ThreadingHTTPServer):
+                request_queue_size = 256  # several workers' connections at once
+            server = Server(("127.0.0.1", 0), Handler)
             open(sys.argv[2], "w").write(str(server.server_address[1]))
             server.serve_forever()
             """)

@@ -25,7 +25,7 @@ struct EventBlob {
             payload.append(UInt8(ascii: "["))
             for (index, item) in items.enumerated() {
                 if index > 0 { payload.append(UInt8(ascii: ",")) }
-                Self.appendJSONString(item, to: &payload)
+                EventJSONWriting.appendString(item, to: &payload)
             }
             payload.append(UInt8(ascii: "]"))
             lengths[Int(field)] = Int32(payload.count - start)
@@ -81,29 +81,5 @@ struct EventBlob {
     private static func append(_ text: String, to bytes: inout [UInt8]) {
         var text = text
         text.withUTF8 { bytes.append(contentsOf: $0) }
-    }
-
-    /// Appends `text` as a JSON string literal (the C side reads every JSON escape back).
-    private static func appendJSONString(_ text: String, to bytes: inout [UInt8]) {
-        bytes.append(UInt8(ascii: "\""))
-        defer { bytes.append(UInt8(ascii: "\"")) }
-        if !text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
-            append(text, to: &bytes)
-            return
-        }
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""), UInt8(ascii: "\\"):
-                bytes.append(UInt8(ascii: "\\"))
-                bytes.append(byte)
-            case 0..<0x20:
-                let hex: [UInt8] = Array("0123456789abcdef".utf8)
-                bytes.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0")])
-                bytes.append(hex[Int(byte >> 4)])
-                bytes.append(hex[Int(byte & 0xF)])
-            default:
-                bytes.append(byte)
-            }
-        }
     }
 }

@@ -80,3 +80,53 @@ public enum EventJSONWriting {
         out += "\""
     }
 }
+
+extension EventJSONWriting {
+    /// The JSON string literal of `text`, as UTF-8 bytes: every byte of a multi-byte UTF-8 sequence
+    /// is 0x80 or more, so escaping byte by byte escapes the same scalars. Runs without
+    /// escapes are copied whole.
+    public static func appendString(_ text: String, to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        let copied: Void? = text.utf8.withContiguousStorageIfAvailable { bytes in
+            var runStart = 0
+            for index in 0..<bytes.count where needsEscape(bytes[index]) {
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<index]))
+                appendEscaped(bytes[index], to: &out)
+                runStart = index + 1
+            }
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[runStart..<bytes.count]))
+        }
+        if copied == nil {
+            for byte in text.utf8 {
+                if needsEscape(byte) { appendEscaped(byte, to: &out) } else { out.append(byte) }
+            }
+        }
+        out.append(UInt8(ascii: "\""))
+    }
+
+    private static func needsEscape(_ byte: UInt8) -> Bool {
+        byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\")
+    }
+
+    private static func appendEscaped(_ byte: UInt8, to out: inout [UInt8]) {
+        switch byte {
+        case UInt8(ascii: "\""): appendLiteral("\\\"", to: &out)
+        case UInt8(ascii: "\\"): appendLiteral("\\\\", to: &out)
+        case 0x0A: appendLiteral("\\n", to: &out)
+        case 0x0D: appendLiteral("\\r", to: &out)
+        case 0x09: appendLiteral("\\t", to: &out)
+        default:
+            appendLiteral("\\u00", to: &out)
+            out.append(hexDigit(byte >> 4))
+            out.append(hexDigit(byte & 0x0F))
+        }
+    }
+
+    private static func hexDigit(_ value: UInt8) -> UInt8 {
+        value < 10 ? UInt8(ascii: "0") + value : UInt8(ascii: "a") + value - 10
+    }
+
+    private static func appendLiteral(_ literal: StaticString, to out: inout [UInt8]) {
+        out.append(contentsOf: UnsafeBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount))
+    }
+}

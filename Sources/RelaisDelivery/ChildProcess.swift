@@ -34,8 +34,10 @@ enum ChildProcess {
             close(inputPipe[1])
             throw LaunchFailure(message: String(cString: strerror(errno)))
         }
-        // Our ends must not leak into the child (nor into other children).
-        for descriptor in [inputPipe[1], errorPipe[0]] { _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC) }
+        // Every end close-on-exec: none may leak into this child (dup2 gives it clean copies
+        // on 0 and 2) nor into a child another thread spawns meanwhile. (Glibc's `pipe2` is
+        // not visible from Swift.)
+        for descriptor in inputPipe + errorPipe { _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC) }
 
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -62,7 +64,16 @@ enum ChildProcess {
         let arguments = command.map { strdup($0) } + [nil]
         defer { for argument in arguments { free(argument) } }
         // posix_spawnp: a bare name (`msmtp`) is looked up in PATH, as a shell would.
-        let status = posix_spawnp(&pid, executable, &actions, &attributes, arguments, environ)
+        var status = posix_spawnp(&pid, executable, &actions, &attributes, arguments, environ)
+        // ETXTBSY: the command file is still open for writing somewhere — typically it was
+        // just installed, and a process forked meanwhile holds the writer's descriptor until
+        // its own exec. That passes within milliseconds, so wait a little, a bounded number of times.
+        var busyRetries = 0
+        while status == ETXTBSY && busyRetries < 50 {
+            busyRetries += 1
+            usleep(20_000)
+            status = posix_spawnp(&pid, executable, &actions, &attributes, arguments, environ)
+        }
         close(inputPipe[0])
         close(errorPipe[1])
         guard status == 0 else {

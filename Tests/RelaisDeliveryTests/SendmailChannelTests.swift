@@ -131,6 +131,29 @@ struct SendmailChannelTests {
         #expect(results.allSatisfy { if case .delivered = $0 { true } else { false } })
     }
 
+    /// A command file still open for writing (just installed, or its writer's descriptor
+    /// inherited by a process forked meanwhile) cannot be executed for a moment (ETXTBSY);
+    /// the channel waits for it instead of failing the delivery.
+    @Test func aCommandStillOpenForWritingIsRunOnceItIsClosed() throws {
+        let fake = try FakeSendmail(.readThenExit(0))
+        let writer = open(fake.script, O_WRONLY | O_APPEND | O_CLOEXEC)
+        try #require(writer >= 0)
+        let closed = DispatchSemaphore(value: 0)
+        DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(150)) {
+            close(writer)
+            closed.signal()
+        }
+        let result = try #require(
+            SendmailChannel(command: [fake.script, "-t", "-oi"], from: Self.from, timeout: 10)
+                .send([sendmailDelivery()]).first)
+        closed.wait()
+        guard case .delivered = result else {
+            Issue.record("expected delivered, got \(result)")
+            return
+        }
+        #expect(try fake.message().contains("From: La Base <labase@example.org>\r\n"))
+    }
+
     @Test func aMissingExecutableFailsNamingIt() throws {
         let missing = "/nonexistent-\(UUID().uuidString)/sendmail"
         let result = try #require(

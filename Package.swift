@@ -19,6 +19,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
         .package(url: "https://github.com/swift-server/async-http-client", exact: "1.37.0"),
         .package(url: "https://github.com/apple/swift-crypto", exact: "3.12.3"),
+        .package(url: "https://github.com/JohnSundell/Ink", exact: "0.6.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", exact: "2.1.1"),
         // Already a dependency of async-http-client; named here for the tests' HTTP receiver.
         .package(url: "https://github.com/apple/swift-nio", exact: "2.101.3"),
     ],
@@ -52,7 +54,7 @@ let package = Package(
             resources: [
                 .embedInCode("Modules/agenda.lua"), .embedInCode("Modules/calendrier.lua"),
                 .embedInCode("Modules/changements.lua"),
-                .embedInCode("Modules/filtres.lua"),
+                .embedInCode("Modules/filtres.lua"), .embedInCode("Modules/hebdo.lua"),
                 .embedInCode("Modules/jours.lua"), .embedInCode("Modules/json-ordonne.lua"),
             ],
             swiftSettings: strictSwift),
@@ -66,12 +68,22 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strictSwift),
+        // Weekly digests: the week a digest is built for, Mustache templates for plugins
+        // (`relais.template`), Markdown to HTML and plain text, the digest's e-mail.
+        .target(
+            name: "RelaisDigests",
+            dependencies: [
+                "RelaisCore", "RelaisScripting",
+                .product(name: "Ink", package: "Ink"),
+                .product(name: "Mustache", package: "swift-mustache"),
+            ],
+            swiftSettings: strictSwift),
         // The composition root: parses arguments and wires the targets above.
         .executableTarget(
             name: "relais",
             dependencies: [
                 "RelaisCore", "RelaisStorage", "RelaisFormats", "RelaisShell", "RelaisScripting", "RelaisDelivery",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "RelaisDigests", .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strictSwift),
         // Benchmarks of the Lua host (not tests): `swift run -c release relais-bench FILE.jsonl`.

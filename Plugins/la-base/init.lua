@@ -86,3 +86,31 @@ local function prevenir_le_site(change)
 end
 relais.on("event.cancelled", prevenir_le_site)
 relais.on("event.rescheduled", prevenir_le_site)
+
+-- Lettre hebdomadaire ------------------------------------------------------------------
+-- Chaque lundi à 8 h (voir docs/digests.md), la lettre aux agents publics néo-aquitains :
+-- la semaine en région, la suivante, les nouveautés et les changements, les webinaires
+-- nationaux. Le texte est dans templates/hebdo.mustache : la coordination le modifie sans
+-- toucher au code.
+--
+--   relais digest --plugin la-base --week 2020-W47            aperçu
+--   relais digest --plugin la-base --send                     mise en file (une fois par semaine)
+
+local hebdo = require("relais.hebdo")
+
+relais.digest{
+  name = "hebdo",
+  description = "La lettre du lundi de La Base aux agents publics de Nouvelle-Aquitaine",
+  build = hebdo.lettre{
+    lab = "La Base",
+    region = REGION,
+    a = { "agents-nouvelle-aquitaine@listes.la-base.example" },
+    objet = "La Base — Mois de l’innovation publique, ",
+    bonjour = "Bonjour à toutes et à tous,",
+    introduction = "Voici le programme de la semaine du Mois de l’innovation publique en Nouvelle-Aquitaine : "
+      .. "webinaires, ateliers et rencontres ouverts aux agents de l’État, des collectivités et des "
+      .. "établissements publics de la région. Inscrivez-vous vite, les places partent tôt !",
+    signature = "À lundi prochain,\n\nL’équipe de La Base — laboratoire d’innovation publique de Nouvelle-Aquitaine",
+    gabarit = "hebdo",
+  },
+}

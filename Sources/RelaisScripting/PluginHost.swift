@@ -58,6 +58,23 @@ public final class LoadedPlugin {
         kind.topic.map { registrations.handlers.contains($0) } ?? false
     }
 
+    /// Builds digest `name` for `week`: nil when its `build` returned nil (nothing to send
+    /// this week). Errors name the plugin, file and line.
+    public func buildDigest(_ name: String, week: ISOWeek) throws -> DigestContent? {
+        guard registrations.digests.contains(name) else {
+            let known = registrations.digests.isEmpty ? "none" : registrations.digests.joined(separator: ", ")
+            throw ScriptError(message: "\(location.id): no digest named '\(name)' (its digests: \(known))")
+        }
+        switch try outcome({ try runtime.lua.invoke("digest", name, extra: week.description) }) {
+        case .none:
+            return nil
+        case .string(let json):
+            return try DigestContent(json: json, shownAs: "\(location.id): digest '\(name)'")
+        default:
+            throw ScriptError(message: "\(location.id): digest '\(name)': build returned something unexpected")
+        }
+    }
+
     /// Calls part `part` (`header`, `event`, `footer`) of exporter `name`.
     func exporterText(_ name: String, part: String, event: Event? = nil) throws -> String? {
         switch try call(part, name, event: event.map { .event($0) }) {
@@ -120,6 +137,10 @@ public final class PluginHost {
     private var loaded: [String: LoadedPlugin] = [:]
     /// Where plugins find their secrets (`relais.secret`).
     public var secrets: (any SecretSource)?
+    /// What renders `relais.template` (nil: templates unavailable).
+    public var templates: (any TemplateRendering)?
+    /// The time `relais.now` gives (pinned by `--now` / `$RELAIS_NOW`).
+    public var clock: @Sendable () -> Date = { Date() }
 
     /// - Parameters:
     ///   - directories: folders holding plugin folders, in priority order.
@@ -184,6 +205,8 @@ public final class PluginHost {
             manifest: manifest, events: events, write: { text, _ in log("[\(id)] \(text)") })
         let secrets = self.secrets
         runtime.secret = { name in secrets?.secret(owner: id, name: name) }
+        runtime.templates = templates
+        runtime.clock = clock
         let outcome = try runtime.runFile("init.lua")
         if case .exit = outcome { throw ScriptError(message: "\(id)/init.lua: relais.exit is only for `relais run` scripts") }
         return LoadedPlugin(location: location, manifest: manifest, runtime: runtime)

@@ -111,14 +111,22 @@ function relais.on(topic, fn)
   host.register("handler", topic)
 end
 
+local digest_places = {}
 function relais.digest(spec)
   check("relais.digest", 1, spec, "table")
+  for key in pairs(spec) do
+    if key ~= "name" and key ~= "build" and key ~= "description" then
+      fail(format("relais.digest: unknown field '%s' (expected name, build, description)", tostring(key)))
+    end
+  end
   local name = check_field("relais.digest", spec, "name", "string")
   check_name("relais.digest", name)
   check_field("relais.digest", spec, "build", "function")
+  local description = check_field("relais.digest", spec, "description", "string", true) or ""
   if digests[name] then fail(format("relais.digest: a digest named '%s' is already defined", name)) end
   digests[name] = spec
-  host.register("digest", name)
+  digest_places[name] = where()
+  host.register("digest", name, description)
 end
 
 -- relais.notify{channel=, to=, subject=, body=, html=, key=, headers=}: queues a delivery.
@@ -187,25 +195,120 @@ local function string_list(fname, key, value)
 end
 
 local event_keys = { region = true, kind = true, lab = true, from = true, to = true, status = true, online = true, text = true, limit = true }
-function relais.events(options)
-  if options == nil then options = {} end
-  check("relais.events", 1, options, "table")
+local event_keys_text = "region, kind, lab, from, to, status, online, text, limit"
+-- Checks `options` for `fname` against `allowed` (a set, and its names for messages).
+local function check_options(fname, options, allowed, allowed_text)
+  if options == nil then return {} end
+  check(fname, 1, options, "table")
   for key in pairs(options) do
-    if not event_keys[key] then
-      fail(format("relais.events: unknown option '%s' (expected region, kind, lab, from, to, status, online, text, limit)", tostring(key)))
+    if not allowed[key] then
+      fail(format("%s: unknown option '%s' (expected %s)", fname, tostring(key), allowed_text))
     end
   end
-  check_field("relais.events", options, "from", "string", true)
-  check_field("relais.events", options, "to", "string", true)
-  check_field("relais.events", options, "online", "boolean", true)
-  check_field("relais.events", options, "text", "string", true)
-  check_field("relais.events", options, "limit", "number", true)
+  check_field(fname, options, "from", "string", true)
+  check_field(fname, options, "to", "string", true)
+  check_field(fname, options, "online", "boolean", true)
+  check_field(fname, options, "text", "string", true)
+  check_field(fname, options, "limit", "number", true)
+  return options
+end
+local function open_events(fname, options, from, to)
   local handle = host.events_open(
-    string_list("relais.events", "region", options.region), string_list("relais.events", "kind", options.kind),
-    string_list("relais.events", "lab", options.lab), options.from, options.to,
-    string_list("relais.events", "status", options.status), options.online, options.text, options.limit)
+    string_list(fname, "region", options.region), string_list(fname, "kind", options.kind),
+    string_list(fname, "lab", options.lab), from or options.from, to or options.to,
+    string_list(fname, "status", options.status), options.online, options.text, options.limit)
   local events_next = host.events_next
   return function() return events_next(handle) end
+end
+function relais.events(options)
+  options = check_options("relais.events", options, event_keys, event_keys_text)
+  return open_events("relais.events", options)
+end
+
+-- relais.now(): the current time in Paris (`--now` / $RELAIS_NOW when pinned).
+function relais.now() return host.now() end
+
+-- Weeks, for digests: week.id, week.start, week["end"], week.title, week.previous,
+-- week.next, week:events{}, week:changes{}, week:upcoming{}.
+local week_keys = { region = true, kind = true, lab = true, status = true, online = true, text = true, limit = true }
+local week_keys_text = "region, kind, lab, status, online, text, limit"
+local change_keys = { region = true, kind = true, lab = true, status = true, online = true, text = true, change = true }
+local change_keys_text = "region, kind, lab, status, online, text, change"
+local upcoming_keys = { region = true, kind = true, lab = true, status = true, online = true, text = true, limit = true, days = true }
+local upcoming_keys_text = "region, kind, lab, status, online, text, limit, days"
+local week_methods = {}
+local make_week
+local week_meta = {
+  __index = function(week, key)
+    if key == "previous" or key == "next" then
+      local other = make_week(rawget(week, key == "previous" and "_previous" or "_next"))
+      rawset(week, key, other)
+      return other
+    end
+    return week_methods[key]
+  end,
+  __tostring = function(week) return rawget(week, "id") end,
+}
+function make_week(id)
+  local week_id, start, finish, title, previous, following, year, number = host.week_info(id)
+  local days = {}
+  for index = 0, 6 do days[index + 1] = host.date_add(start, index) end
+  return setmetatable({
+    id = week_id, start = start, ["end"] = finish, title = title, year = year, number = number, days = days,
+    _previous = previous, _next = following,
+  }, week_meta)
+end
+local function collect(iterator)
+  local list = {}
+  for item in iterator do list[#list + 1] = item end
+  return list
+end
+local function check_week(fname, week)
+  if type(week) ~= "table" or getmetatable(week) ~= week_meta then
+    fail(format("%s: call it with a colon (week:%s{...})", fname, sub(fname, 6)))
+  end
+end
+function week_methods.events(week, options)
+  check_week("week:events", week)
+  options = check_options("week:events", options, week_keys, week_keys_text)
+  return collect(open_events("week:events", options, week.start, week["end"]))
+end
+function week_methods.upcoming(week, options)
+  check_week("week:upcoming", week)
+  options = check_options("week:upcoming", options, upcoming_keys, upcoming_keys_text)
+  local days = options.days
+  if days == nil then days = 14 end
+  if math_type(days) ~= "integer" or days < 1 or days > 366 then
+    fail("week:upcoming: days must be a whole number from 1 to 366")
+  end
+  return collect(open_events("week:upcoming", options, week.start, host.date_add(week.start, days - 1)))
+end
+function week_methods.changes(week, options)
+  check_week("week:changes", week)
+  options = check_options("week:changes", options, change_keys, change_keys_text)
+  local handle = host.changes_open(week.id,
+    string_list("week:changes", "region", options.region), string_list("week:changes", "kind", options.kind),
+    string_list("week:changes", "lab", options.lab), string_list("week:changes", "status", options.status),
+    options.online, options.text, string_list("week:changes", "change", options.change))
+  local changes_next = host.changes_next
+  local list = {}
+  while true do
+    local kind, sequence, at, after, before = changes_next(handle)
+    if kind == nil then break end
+    list[#list + 1] = { kind = kind, sequence = sequence, at = at, event = after, after = after, before = before }
+  end
+  return list
+end
+
+-- relais.template(name, context): renders templates/<name>.mustache from the plugin's
+-- folder with `context` (a table, as JSON would see it).
+function relais.template(name, context)
+  check("relais.template", 1, name, "string")
+  if context == nil then context = {} end
+  check("relais.template", 2, context, "table")
+  local ok, encoded = pcall(relais.json.encode, context)
+  if not ok then fail("relais.template: the context " .. gsub(tostring(encoded), "^.-relais%.json%.encode: ", "")) end
+  return host.template(name, encoded)
 end
 
 relais.date = {}
@@ -214,11 +317,30 @@ function relais.date.format(time, pattern)
   check("relais.date.format", 2, pattern, "string", true)
   return host.date_format(time, pattern)
 end
-function relais.date.slot(slot)
+-- relais.date.slot(slot [, {year=false}]): a slot in French words; without the year
+-- (digests) unless the slot runs into another year.
+function relais.date.slot(slot, options)
   check("relais.date.slot", 1, slot, "table")
+  check("relais.date.slot", 2, options, "table", true)
   local start = check_field("relais.date.slot", slot, "start", "string")
   local finish = check_field("relais.date.slot", slot, "end", "string", true)
-  return host.date_slot(start, finish)
+  local year = true
+  if options then
+    for key in pairs(options) do
+      if key ~= "year" then fail(format("relais.date.slot: unknown option '%s' (expected year)", tostring(key))) end
+    end
+    if check_field("relais.date.slot", options, "year", "boolean", true) == false then year = false end
+  end
+  return host.date_slot(start, finish, year)
+end
+-- relais.date.span(first_day, last_day [, {year=false}]): "du 17 au 27 novembre 2020".
+function relais.date.span(first, last, options)
+  check("relais.date.span", 1, first, "string")
+  check("relais.date.span", 2, last, "string")
+  check("relais.date.span", 3, options, "table", true)
+  local year = true
+  if options and options.year == false then year = false end
+  return host.date_span(first, last, year)
 end
 function relais.date.week(time)
   check("relais.date.week", 1, time, "string")
@@ -494,12 +616,35 @@ local function invoke(action, name, event, extra, before)
     return nil
   elseif action == "digest" then
     local spec = digests[name]
-    local result = spec.build(extra)
-    if type(result) ~= "string" and type(result) ~= "table" then
-      error(format("digest '%s': build must return a string or a table, got %s", name, type(result)), 0)
+    local result = spec.build(make_week(extra))
+    local place = digest_places[name] or ""
+    local function bad(message) error(format("%sdigest '%s': %s", place, name, message), 0) end
+    if result == nil then return nil end
+    if type(result) ~= "table" then bad("build must return a table {subject=, markdown= or text=, to=} or nil, got " .. type(result)) end
+    local out = {}
+    for key, value in pairs(result) do
+      if key ~= "subject" and key ~= "text" and key ~= "markdown" and key ~= "html" and key ~= "to" and key ~= "channel" then
+        bad(format("build returned an unknown field '%s' (expected subject, text, markdown, html, to, channel)", tostring(key)))
+      end
+      if key ~= "to" and type(value) ~= "string" then bad(format("field '%s' must be a string, got %s", key, type(value))) end
+      out[key] = value
     end
-    if type(result) == "table" then return json.encode(result) end
-    return result
+    if out.subject == nil then bad("build returned no subject") end
+    if out.text == nil and out.markdown == nil then bad("build returned neither text nor markdown") end
+    local to = result.to
+    if type(to) == "string" then
+      out.to = { to }
+    elseif type(to) == "table" then
+      local list = {}
+      for index, item in ipairs(to) do
+        if type(item) ~= "string" then bad(format("field 'to' must be a list of strings (item %d is a %s)", index, type(item))) end
+        list[index] = item
+      end
+      out.to = json.array(list)
+    elseif to ~= nil then
+      bad("field 'to' must be a string or a list of strings, got " .. type(to))
+    end
+    return json.encode(out)
   elseif action == "manifest" then
     local chunk, message = load(extra, name, "t", {})
     if not chunk then error(message, 0) end

@@ -1,5 +1,6 @@
 import Foundation
 import RelaisCore
+import RelaisFormats
 
 /// Where a script's text comes from: a plugin folder or a `relais run` file. Decides how
 /// errors name files and where `require` may look.
@@ -42,12 +43,36 @@ public struct ScriptRegistrations: Sendable, Equatable {
 public protocol ScriptEventSource: AnyObject {
     /// At most `limit` events that match `query` (which carries the position to start after).
     func page(_ query: EventQuery, limit: Int) throws -> [Event]
+
+    /// Changes recorded from `start` (included) to `end` (excluded), after `sequence`,
+    /// oldest first, at most `limit` (for `week:changes`).
+    func changes(recordedFrom start: Date, before end: Date, after sequence: Int64, limit: Int) throws -> [EventChange]
+}
+
+extension ScriptEventSource {
+    /// A source without a change log has no changes to give.
+    public func changes(recordedFrom start: Date, before end: Date, after sequence: Int64, limit: Int) throws
+        -> [EventChange]
+    { [] }
+}
+
+/// Renders a plugin's Mustache templates for `relais.template` (implemented in
+/// `RelaisDigests`, so the host does not depend on a template engine).
+public protocol TemplateRendering: AnyObject {
+    /// Renders template `name` (`templates/<name>.mustache` in `folder`) with `context`.
+    /// Errors name the template file (as `shownAs`) and the line.
+    func render(template name: String, in folder: URL, shownAs prefix: String, context: InterchangeValue) throws -> String
 }
 
 /// Any catalogue can serve `relais.events`.
 public final class CatalogueEventSource: ScriptEventSource {
     private let store: any CatalogueStore
     public init(store: any CatalogueStore) { self.store = store }
+    public func changes(recordedFrom start: Date, before end: Date, after sequence: Int64, limit: Int) throws
+        -> [EventChange]
+    {
+        try store.changes(recordedFrom: start, before: end, after: sequence, limit: limit)
+    }
     public func page(_ query: EventQuery, limit: Int) throws -> [Event] {
         var page: [Event] = []
         var bounded = query
@@ -79,6 +104,11 @@ final class ScriptRuntime {
     var queueDeliveries: (([DeliveryRequest]) throws -> Void)?
     /// Finds this plugin's (or script's) secret by name.
     var secret: ((String) -> String?)?
+    /// Renders `relais.template`; nil where no template engine is wired.
+    var templates: (any TemplateRendering)?
+    /// The current time (`relais.now`), pinned by `--now` / `$RELAIS_NOW`.
+    var clock: () -> Date = { Date() }
+    private var changeCursors: [Int: ChangeCursor] = [:]
 
     /// The deliveries the handlers of one change asked for.
     final class HandledChange {
@@ -86,6 +116,18 @@ final class ScriptRuntime {
         var deliveries: [DeliveryRequest] = []
         var perChannel: [String: Int] = [:]
         init(sequence: Int64) { self.sequence = sequence }
+    }
+
+    /// A `week:changes` listing in progress.
+    private struct ChangeCursor {
+        var start: Date
+        var end: Date
+        var query: EventQuery
+        var kinds: Set<ChangeKind>
+        var after: Int64 = 0
+        var buffered: [EventChange] = []
+        var position = 0
+        var finished = false
     }
 
     /// A `relais.events` iteration in progress.
@@ -113,6 +155,7 @@ final class ScriptRuntime {
         // An iteration lives within one call into Lua; what a script abandons is dropped.
         lua.afterCall = { [unowned self] in
             if !self.cursors.isEmpty { self.cursors.removeAll() }
+            if !self.changeCursors.isEmpty { self.changeCursors.removeAll() }
             if !self.abandoned.isEmpty { self.abandoned.removeAll() }
         }
     }
@@ -199,7 +242,20 @@ final class ScriptRuntime {
                 }
                 end = parsed
             }
-            return [.string(FrenchDates.slot(Slot(start: start, end: end)))]
+            var year = true
+            if args.count > 2, case .boolean(let wanted) = args[2] { year = wanted }
+            return [.string(FrenchDates.slot(Slot(start: start, end: end), year: year))]
+        }
+        try lua.register("__host.date_span") { args in
+            let firstText = try Self.string(args, 0, "relais.date.span")
+            let lastText = try Self.string(args, 1, "relais.date.span")
+            guard let first = CivilDate(parsing: firstText), let last = CivilDate(parsing: lastText) else {
+                throw LuaFunctionError("relais.date.span: days are written 2020-11-17")
+            }
+            var year = true
+            if args.count > 2, case .boolean(let wanted) = args[2] { year = wanted }
+            if first == last { return [.string("le " + FrenchDates.day(first, weekday: false, year: year))] }
+            return [.string(FrenchDates.span(from: min(first, last), to: max(first, last), year: year))]
         }
         try lua.register("__host.date_week") { args in
             let text = try Self.string(args, 0, "relais.date.week")
@@ -225,6 +281,30 @@ final class ScriptRuntime {
             let (source, chunkname) = try self.moduleSource(name)
             return [.string(source), .string(chunkname)]
         }
+        try lua.register("__host.now") { [unowned self] _ in [.string(EventTime.instant(self.clock()).description)] }
+        try lua.register("__host.week_info") { args in
+            let text = try Self.string(args, 0, "week")
+            guard let week = ISOWeek(parsing: text) else {
+                throw LuaFunctionError("week: '\(text.prefix(40))' is not an ISO week (2020-W47)")
+            }
+            return [
+                .string(week.description), .string(week.monday.description), .string(week.sunday.description),
+                .string(FrenchDates.weekTitle(week)), .string(week.adding(weeks: -1).description),
+                .string(week.adding(weeks: 1).description), .integer(Int64(week.year)), .integer(Int64(week.week)),
+            ]
+        }
+        try lua.register("__host.date_add") { args in
+            let text = try Self.string(args, 0, "date")
+            guard let day = CivilDate(parsing: text), args.count > 1, case .integer(let days) = args[1],
+                abs(days) < 100_000
+            else {
+                throw LuaFunctionError("date: cannot add days to '\(text.prefix(40))'")
+            }
+            return [.string(day.adding(days: Int(days)).description)]
+        }
+        try lua.register("__host.changes_open") { [unowned self] args in try self.openChanges(args) }
+        try lua.register("__host.changes_next") { [unowned self] args in try self.nextChange(args) }
+        try lua.register("__host.template") { [unowned self] args in try self.renderTemplate(args) }
         try lua.register("__host.events_open") { [unowned self] args in try self.openEvents(args) }
         try lua.register("__host.events_next") { [unowned self] args in try self.nextEvent(args) }
         try lua.registerExit("__host.exit")
@@ -285,29 +365,136 @@ final class ScriptRuntime {
         }
     }
 
-    private func openEvents(_ args: [LuaArgument]) throws -> [LuaResult] {
-        guard events != nil else { throw LuaFunctionError("relais.events: no catalogue is open") }
-        var query = EventQuery()
-        func list(_ index: Int) -> [String] {
-            guard let text = Self.optionalString(args, index) else { return [] }
-            return text.split(separator: "\u{1F}", omittingEmptySubsequences: true).map(String.init)
-        }
-        for name in list(0) {
+    private static func list(_ args: [LuaArgument], _ index: Int) -> [String] {
+        guard let text = Self.optionalString(args, index) else { return [] }
+        return text.split(separator: "\u{1F}", omittingEmptySubsequences: true).map(String.init)
+    }
+
+    /// Reads the region, kind and lab lists at `index`, `index + 1`, `index + 2`.
+    private static func addAttributes(_ args: [LuaArgument], from index: Int, to query: inout EventQuery, _ function: String)
+        throws
+    {
+        for name in list(args, index) {
             if TextFolding.nameKey(name) == "national" {
                 query.regions.append(.national)
             } else if let region = Region.lookup(name) {
                 query.regions.append(.region(region))
             } else {
-                throw LuaFunctionError("relais.events: unknown region '\(name)'")
+                throw LuaFunctionError("\(function): unknown region '\(name)'")
             }
         }
-        for name in list(1) {
+        for name in list(args, index + 1) {
             guard let kind = EventKind(rawValue: name) else {
-                throw LuaFunctionError("relais.events: unknown kind '\(name)' (expected one of \(EventKind.allNames))")
+                throw LuaFunctionError("\(function): unknown kind '\(name)' (expected one of \(EventKind.allNames))")
             }
             query.kinds.append(kind)
         }
-        query.labs = list(2)
+        query.labs = list(args, index + 2)
+    }
+
+    private static func addStatuses(_ args: [LuaArgument], at index: Int, to query: inout EventQuery, _ function: String)
+        throws
+    {
+        for name in list(args, index) {
+            guard let status = EventStatus(rawValue: name) else {
+                throw LuaFunctionError("\(function): unknown status '\(name)' (expected one of \(EventStatus.allNames))")
+            }
+            query.statuses.append(status)
+        }
+    }
+
+    /// `week:changes`: args are the week id, region, kind, lab, status, online, text, change kinds.
+    private func openChanges(_ args: [LuaArgument]) throws -> [LuaResult] {
+        guard events != nil else { throw LuaFunctionError("week:changes: no catalogue is open") }
+        let weekText = try Self.string(args, 0, "week:changes")
+        guard let week = ISOWeek(parsing: weekText) else { throw LuaFunctionError("week:changes: '\(weekText)' is not a week") }
+        var query = EventQuery()
+        try Self.addAttributes(args, from: 1, to: &query, "week:changes")
+        try Self.addStatuses(args, at: 4, to: &query, "week:changes")
+        if args.count > 5, case .boolean(let online) = args[5] { query.online = online }
+        if let text = Self.optionalString(args, 6), !TextFolding.words(text).isEmpty { query.text = text }
+        var kinds: Set<ChangeKind> = [.added, .updated, .rescheduled, .cancelled]
+        let named = Self.list(args, 7)
+        if !named.isEmpty {
+            kinds = []
+            for name in named {
+                guard let kind = ChangeKind(rawValue: name), kind != .unchanged else {
+                    throw LuaFunctionError(
+                        "week:changes: unknown change '\(name)' (expected added, updated, rescheduled or cancelled)")
+                }
+                kinds.insert(kind)
+            }
+        }
+        let handle = nextCursor
+        nextCursor += 1
+        if changeCursors.count >= Self.maximumOpenIterations, let oldest = changeCursors.keys.min() {
+            changeCursors[oldest] = nil
+        }
+        changeCursors[handle] = ChangeCursor(
+            start: ParisTime.startOfDay(week.monday), end: ParisTime.startOfDay(week.adding(weeks: 1).monday),
+            query: query, kinds: kinds)
+        return [.integer(Int64(handle))]
+    }
+
+    /// The next change of a `week:changes` listing: kind, sequence, time, the event after
+    /// and before (nil when added); nothing at the end.
+    private func nextChange(_ args: [LuaArgument]) throws -> [LuaResult] {
+        guard case .integer(let raw)? = args.first, var cursor = changeCursors[Int(raw)], let events else { return [.none] }
+        let handle = Int(raw)
+        while true {
+            if cursor.position >= cursor.buffered.count {
+                if cursor.finished {
+                    changeCursors[handle] = nil
+                    return [.none]
+                }
+                let page = try events.changes(
+                    recordedFrom: cursor.start, before: cursor.end, after: cursor.after, limit: Self.pageSize)
+                cursor.finished = page.count < Self.pageSize
+                cursor.buffered = page
+                cursor.position = 0
+                if let last = page.last { cursor.after = last.sequence }
+                if page.isEmpty {
+                    changeCursors[handle] = nil
+                    return [.none]
+                }
+            }
+            let change = cursor.buffered[cursor.position]
+            cursor.position += 1
+            guard cursor.kinds.contains(change.kind), cursor.query.matches(change.after) else { continue }
+            changeCursors[handle] = cursor
+            return [
+                .string(change.kind.rawValue), .integer(change.sequence),
+                .string(EventTime.instant(change.recordedAt).description), .event(change.after),
+                change.before.map { .event($0) } ?? .none,
+            ]
+        }
+    }
+
+    /// `relais.template(name, context)`: the context arrives as JSON text.
+    private func renderTemplate(_ args: [LuaArgument]) throws -> [LuaResult] {
+        let name = try Self.string(args, 0, "relais.template")
+        let contextText = try Self.string(args, 1, "relais.template")
+        guard let templates else { throw LuaFunctionError("relais.template: templates are not available here") }
+        let context: InterchangeValue
+        do {
+            context = try JSONText.parse(contextText)
+        } catch {
+            throw LuaFunctionError("relais.template: the context cannot be read (\(error))")
+        }
+        let prefix = origin.pluginID.map { "\($0)/" } ?? ""
+        do {
+            return [.string(try templates.render(template: name, in: origin.folder, shownAs: prefix, context: context))]
+        } catch let error as LuaFunctionError {
+            throw error
+        } catch {
+            throw LuaFunctionError("relais.template: \(error)")
+        }
+    }
+
+    private func openEvents(_ args: [LuaArgument]) throws -> [LuaResult] {
+        guard events != nil else { throw LuaFunctionError("relais.events: no catalogue is open") }
+        var query = EventQuery()
+        try Self.addAttributes(args, from: 0, to: &query, "relais.events")
         if let from = Self.optionalString(args, 3) {
             guard let day = CivilDate(parsing: from) else { throw LuaFunctionError("relais.events: from '\(from)' is not a date (YYYY-MM-DD)") }
             query.from = day
@@ -316,12 +503,7 @@ final class ScriptRuntime {
             guard let day = CivilDate(parsing: to) else { throw LuaFunctionError("relais.events: to '\(to)' is not a date (YYYY-MM-DD)") }
             query.to = day
         }
-        for name in list(5) {
-            guard let status = EventStatus(rawValue: name) else {
-                throw LuaFunctionError("relais.events: unknown status '\(name)' (expected one of \(EventStatus.allNames))")
-            }
-            query.statuses.append(status)
-        }
+        try Self.addStatuses(args, at: 5, to: &query, "relais.events")
         if args.count > 6, case .boolean(let online) = args[6] { query.online = online }
         if let text = Self.optionalString(args, 7), !TextFolding.words(text).isEmpty { query.text = text }
         var remaining: Int?

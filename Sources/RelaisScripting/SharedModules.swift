@@ -6,7 +6,7 @@
 /// the public `relais` API.
 enum SharedModules {
     /// The module names, without the `relais.` prefix.
-    static let names = ["agenda", "calendrier", "changements", "filtres", "jours", "json-ordonne"]
+    static let names = ["agenda", "calendrier", "changements", "filtres", "hebdo", "jours", "json-ordonne"]
 
     /// The source of module `name`, or nil.
     static func source(named name: String) -> String? {
@@ -16,6 +16,7 @@ enum SharedModules {
         case "calendrier": bytes = PackageResources.calendrier_lua
         case "changements": bytes = PackageResources.changements_lua
         case "filtres": bytes = PackageResources.filtres_lua
+        case "hebdo": bytes = PackageResources.hebdo_lua
         case "jours": bytes = PackageResources.jours_lua
         case "json-ordonne": bytes = PackageResources.json_ordonne_lua
         default: return nil

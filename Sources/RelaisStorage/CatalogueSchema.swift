@@ -161,6 +161,15 @@ enum CatalogueSchema {
                     );
                     """)
         }
+        // v3: digests read the changes recorded during a week: imports by commit time, then
+        // their changes.
+        migrator.registerMigration("v3") { db in
+            try db.execute(
+                sql: """
+                    CREATE INDEX imports_finished ON imports(finished_at);
+                    CREATE INDEX changes_import ON changes(import_id);
+                    """)
+        }
         return migrator
     }()
 

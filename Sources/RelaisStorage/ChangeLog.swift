@@ -30,6 +30,27 @@ enum ChangeLog {
         return result
     }
 
+    /// Changes of the imports committed from `start` (included) to `end` (excluded), with a
+    /// sequence above `after`, oldest first, at most `limit`.
+    static func changes(_ db: Database, recordedFrom start: Date, before end: Date, after: Int64, limit: Int) throws
+        -> [EventChange]
+    {
+        let sql = """
+            SELECT c.sequence, c.kind, c.event_id, c.before_json, c.after_json, i.finished_at, c.origin
+            FROM imports i JOIN changes c ON c.import_id = i.id
+            WHERE i.finished_at >= ? AND i.finished_at < ? AND c.sequence > ?
+            ORDER BY c.sequence LIMIT ?
+            """
+        let rows = try Row.fetchCursor(
+            db.cachedStatement(sql: sql),
+            arguments: [start.timeIntervalSince1970, end.timeIntervalSince1970, after, Int64(clamping: limit)])
+        var result: [EventChange] = []
+        while let row = try rows.next() {
+            result.append(try change(row))
+        }
+        return result
+    }
+
     private static func change(_ row: Row) throws -> EventChange {
         let sequence = try row.decode(Int64?.self, atIndex: 0) ?? 0
         guard let kindName = try row.decode(String?.self, atIndex: 1), let kind = ChangeKind(rawValue: kindName),

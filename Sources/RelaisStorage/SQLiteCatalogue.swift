@@ -35,6 +35,10 @@ public final class SQLiteCatalogue: CatalogueStore {
     /// Where each committed import's changes are published, in change-log order.
     public let bus: EventBus
 
+    /// The time imports record as their commit time: the real clock, unless pinned
+    /// (`--now`, `$RELAIS_NOW`) to replay a past programme.
+    public var clock: @Sendable () -> Date = { Date() }
+
     /// How long a writer waits for another process's import before giving up.
     public static let busyTimeout: TimeInterval = 30
 
@@ -230,6 +234,17 @@ public final class SQLiteCatalogue: CatalogueStore {
         }
     }
 
+    /// Changes of the imports committed from `start` (included) to `end` (excluded), with a
+    /// sequence above `sequence`, oldest first, at most `limit`.
+    public func changes(recordedFrom start: Date, before end: Date, after sequence: Int64, limit: Int) throws
+        -> [EventChange]
+    {
+        guard limit > 0, start < end else { return [] }
+        return try reading { db in
+            try ChangeLog.changes(db, recordedFrom: start, before: end, after: sequence, limit: limit)
+        }
+    }
+
     // MARK: - Writing
 
     /// Runs `work` inside one IMMEDIATE write transaction: everything it puts is committed
@@ -264,7 +279,7 @@ public final class SQLiteCatalogue: CatalogueStore {
         do {
             try writer.writeWithoutTransaction { db in
                 try db.inTransaction(.immediate) {
-                    let session = try SQLiteImportSession(db, origin: origin)
+                    let session = try SQLiteImportSession(db, origin: origin, clock: clock)
                     defer { session.close() }
                     try work(session)
                     try session.finish()

@@ -23,6 +23,7 @@ final class SQLiteImportSession: ImportSession {
     private let importID: Int64
     private let origin: String
     private let recordedAt: Double
+    private let clock: @Sendable () -> Date
     private let largestKeyBefore: Int64
     private var firstSequence: Int64?
     private var lastSequence: Int64?
@@ -44,10 +45,11 @@ final class SQLiteImportSession: ImportSession {
     private let insertChange: Statement
 
     /// Starts the batch in `db`, which must be inside a write transaction.
-    init(_ db: Database, origin: String) throws {
+    init(_ db: Database, origin: String, clock: @escaping @Sendable () -> Date) throws {
         self.db = db
         self.origin = origin
-        let now = Date()
+        self.clock = clock
+        let now = clock()
         recordedAt = now.timeIntervalSince1970
         try db.execute(sql: "INSERT INTO imports (origin, started_at) VALUES (?, ?)", arguments: [origin, recordedAt])
         importID = db.lastInsertedRowID
@@ -153,7 +155,7 @@ final class SQLiteImportSession: ImportSession {
                     unchanged = ? WHERE id = ?
                 """,
             arguments: [
-                Date().timeIntervalSince1970, report.added, report.updated, report.rescheduled, report.cancelled,
+                clock().timeIntervalSince1970, report.added, report.updated, report.rescheduled, report.cancelled,
                 report.unchanged, importID,
             ])
         try db.execute(sql: "DELETE FROM temp.relais_import_seen")

@@ -27,6 +27,36 @@ struct GlobalOptions: ParsableArguments {
             valueName: "path"))
     var configPath: String?
 
+    @Option(
+        name: .customLong("now"),
+        help: ArgumentHelp(
+            "Pin the clock (Europe/Paris: 2020-11-16T08:00, or a day) to replay a past programme "
+                + "(also $RELAIS_NOW). Imports record it as their time; digests' current week follows it.",
+            valueName: "time"))
+    var now: String?
+
+    /// The pinned time (--now, else $RELAIS_NOW), or nil for the real clock.
+    func pinnedNow() throws -> Date? {
+        var text = now
+        if text == nil, let fromEnvironment = ProcessInfo.processInfo.environment["RELAIS_NOW"], !fromEnvironment.isEmpty {
+            text = fromEnvironment
+        }
+        guard let text else { return nil }
+        let source = now != nil ? "--now" : "$RELAIS_NOW"
+        switch EventTime(parsing: text.trimmingCharacters(in: .whitespaces)) {
+        case .instant(let instant)?: return instant
+        case .allDay(let day)?: return ParisTime.startOfDay(day)
+        case nil:
+            throw UserError("\(source): '\(text.prefix(40))' is not a time (2020-11-16T08:00, 2020-11-16 or with an offset)")
+        }
+    }
+
+    /// The clock commands read: pinned, or the real one.
+    func clock() throws -> @Sendable () -> Date {
+        if let pinned = try pinnedNow() { return { pinned } }
+        return { Date() }
+    }
+
     /// The delivery configuration and secrets: --config, $RELAIS_CONFIG, else `relais.conf`
     /// beside the catalogue when there is one, else the defaults.
     func deliveryConfiguration() throws -> DeliveryConfiguration {
@@ -91,7 +121,10 @@ struct GlobalOptions: ParsableArguments {
     }
 
     func openCatalogue() throws -> SQLiteCatalogue {
-        try SQLiteCatalogue(path: cataloguePath)
+        let clock = try clock()
+        let catalogue = try SQLiteCatalogue(path: cataloguePath)
+        catalogue.clock = clock
+        return catalogue
     }
 
     /// Options that people naturally write before the subcommand
@@ -101,10 +134,10 @@ struct GlobalOptions: ParsableArguments {
         var index = 0
         while index < arguments.count {
             let argument = arguments[index]
-            if argument == "--catalogue" || argument == "--plugins" || argument == "--config", index + 1 < arguments.count {
+            if ["--catalogue", "--plugins", "--config", "--now"].contains(argument), index + 1 < arguments.count {
                 hoisted += [argument, arguments[index + 1]]
                 index += 2
-            } else if argument.hasPrefix("--catalogue=") || argument.hasPrefix("--plugins=") || argument.hasPrefix("--config=") {
+            } else if ["--catalogue=", "--plugins=", "--config=", "--now="].contains(where: { argument.hasPrefix($0) }) {
                 hoisted.append(argument)
                 index += 1
             } else {

@@ -36,9 +36,31 @@ public protocol CatalogueStore: AnyObject {
 
     /// Changes recorded after `sequence`, oldest first, at most `limit`.
     func changes(after sequence: Int64, limit: Int) throws -> [EventChange]
+
+    /// Changes recorded (their import committed) from `start` (included) to `end`
+    /// (excluded), with a sequence above `sequence`, oldest first, at most `limit`. The
+    /// default walks the whole change log; a store with an index on commit times overrides it.
+    func changes(recordedFrom start: Date, before end: Date, after sequence: Int64, limit: Int) throws -> [EventChange]
 }
 
 extension CatalogueStore {
+    public func changes(recordedFrom start: Date, before end: Date, after sequence: Int64, limit: Int) throws
+        -> [EventChange]
+    {
+        var found: [EventChange] = []
+        var position = sequence
+        while found.count < limit {
+            let page = try changes(after: position, limit: 512)
+            guard let last = page.last else { break }
+            position = last.sequence
+            for change in page where change.recordedAt >= start && change.recordedAt < end {
+                found.append(change)
+                if found.count == limit { break }
+            }
+        }
+        return found
+    }
+
     public func forEachEvent(
         matching query: EventQuery, passing prefilter: any EventPrefilter, _ body: (Event) throws -> Bool
     ) throws {

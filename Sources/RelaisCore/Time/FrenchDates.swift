@@ -37,39 +37,60 @@ public enum FrenchDates {
     /// - `le 24 novembre 2020` (one day);
     /// - `du 17 au 27 novembre 2020`, `du 30 novembre au 2 décembre 2020`,
     ///   `du 28 décembre 2020 au 3 janvier 2021` (a span of days).
-    public static func slot(_ slot: Slot) -> String {
+    ///
+    /// With `year: false` (digests, where the week gives the year) years are left out,
+    /// except where the slot runs into another year: `mardi 17 novembre, 9h30–11h30`.
+    public static func slot(_ slot: Slot, year: Bool = true) -> String {
+        let crossesYears: Bool
+        switch (slot.start, slot.end) {
+        case (_, nil): crossesYears = false
+        case (let start, let end?): crossesYears = start.parisDay.year != end.parisDay.year
+        }
+        let withYear = year || crossesYears
+        func dayText(_ date: CivilDate, weekday: Bool = true) -> String { day(date, weekday: weekday, year: withYear) }
+        func instantText(_ instant: Date) -> String {
+            let local = ParisTime.local(instant)
+            return "\(dayText(local.date)), \(time(local))"
+        }
         switch (slot.start, slot.end) {
         case (.allDay(let start), nil):
-            return "le " + day(start, weekday: false)
+            return "le " + dayText(start, weekday: false)
         case (.allDay(let start), .allDay(let end)?):
-            if start == end { return "le " + day(start, weekday: false) }
-            return span(from: start, to: end)
+            if start == end { return "le " + dayText(start, weekday: false) }
+            return span(from: start, to: end, year: withYear)
         case (.instant(let start), nil):
-            return instant(start)
+            return instantText(start)
         case (.instant(let start), .instant(let end)?):
             let startLocal = ParisTime.local(start)
             let endLocal = ParisTime.local(end)
             if startLocal.date == endLocal.date {
-                if start == end { return instant(start) }
-                return "\(day(startLocal.date)), \(time(startLocal))–\(time(endLocal))"
+                if start == end { return instantText(start) }
+                return "\(dayText(startLocal.date)), \(time(startLocal))–\(time(endLocal))"
             }
-            return "du \(instant(start)) au \(instant(end))"
+            return "du \(instantText(start)) au \(instantText(end))"
         case (.allDay(let start), .instant(let end)?):
-            return "du \(day(start)) au \(instant(end))"
+            return "du \(dayText(start)) au \(instantText(end))"
         case (.instant(let start), .allDay(let end)?):
-            return "du \(instant(start)) au \(day(end))"
+            return "du \(instantText(start)) au \(dayText(end))"
         }
     }
 
-    /// `du 17 au 27 novembre 2020`, sharing month and year where the two days share them.
-    public static func span(from start: CivilDate, to end: CivilDate) -> String {
+    /// `du 17 au 27 novembre 2020`, sharing month and year where the two days share them
+    /// (`du 17 au 27 novembre` without the year).
+    public static func span(from start: CivilDate, to end: CivilDate, year: Bool = true) -> String {
         if start.year != end.year {
             return "du \(day(start, weekday: false)) au \(day(end, weekday: false))"
         }
         if start.month != end.month {
-            return "du \(dayNumber(start.day)) \(months[start.month - 1]) au \(day(end, weekday: false))"
+            return "du \(dayNumber(start.day)) \(months[start.month - 1]) au \(day(end, weekday: false, year: year))"
         }
-        return "du \(dayNumber(start.day)) au \(day(end, weekday: false))"
+        return "du \(dayNumber(start.day)) au \(day(end, weekday: false, year: year))"
+    }
+
+    /// A week's title: `Semaine du 16 au 22 novembre 2020`, `Semaine du 30 novembre au
+    /// 6 décembre 2020`, `Semaine du 28 décembre 2020 au 3 janvier 2021`.
+    public static func weekTitle(_ week: ISOWeek) -> String {
+        "Semaine " + span(from: week.monday, to: week.sunday)
     }
 
     /// Formats with a pattern: `%A` weekday, `%d` day number (`1er`), `%e` plain day number,

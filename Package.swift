@@ -104,6 +104,10 @@ let package = Package(
             name: "RelaisScriptingTests",
             dependencies: ["RelaisScripting", "RelaisCore", "RelaisFormats", "RelaisStorage", "RelaisTesting"],
             swiftSettings: strictSwift),
+        .testTarget(
+            name: "RelaisDigestsTests",
+            dependencies: ["RelaisDigests", "RelaisScripting", "RelaisCore", "RelaisStorage", "RelaisTesting"],
+            swiftSettings: strictSwift),
         .testTarget(name: "RelaisShellTests", dependencies: ["RelaisShell", "RelaisTesting"], swiftSettings: strictSwift),
         .testTarget(
             name: "RelaisDeliveryTests",

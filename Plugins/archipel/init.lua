@@ -59,3 +59,26 @@ local formation = filtres.mots_cles({ "formation", "parcours didactique", "parco
 relais.filter("formation", function(evenement)
   return evenement.kind == "training" or filtres.a_un_tag(evenement, formation)
 end)
+
+-- Lettre hebdomadaire ------------------------------------------------------------------
+-- Chaque lundi à 8 h (voir docs/digests.md) : la semaine dans la région, la suivante, les
+-- nouveautés et les changements de la semaine passée, les webinaires nationaux.
+--
+--   relais digest --plugin archipel --week 2020-W47             aperçu
+--   relais digest --plugin archipel --send                      mise en file (une fois par semaine)
+
+local hebdo = require("relais.hebdo")
+
+relais.digest{
+  name = "hebdo",
+  description = "La lettre hebdomadaire d’Archipel aux agents publics d’Auvergne-Rhône-Alpes",
+  build = hebdo.lettre{
+    lab = "Archipel",
+    region = REGION,
+    a = { "agents-auvergne-rhone-alpes@listes.archipel.example" },
+    objet = "Archipel — l’innovation publique en Auvergne-Rhône-Alpes, ",
+    bonjour = "Bonjour à toutes et à tous,",
+    introduction = "Inclusion numérique, parcours « Numérique en Commun(s) », formations : voici la semaine de l’innovation publique en Auvergne-Rhône-Alpes, et les webinaires nationaux ouverts à tous les agents.",
+    signature = "Bonne semaine,\n\nL’équipe d’Archipel — laboratoire d’innovation publique de l’État en Auvergne-Rhône-Alpes",
+  },
+}

@@ -57,3 +57,26 @@ local participation = filtres.mots_cles({
   "participation citoyenne", "gouvernement ouvert", "concertation", "democratie", "avec les citoyens",
 })
 relais.filter("participation", function(evenement) return filtres.parle_de(evenement, participation) end)
+
+-- Lettre hebdomadaire ------------------------------------------------------------------
+-- Chaque lundi à 8 h (voir docs/digests.md) : la semaine dans la région, la suivante, les
+-- nouveautés et les changements de la semaine passée, les webinaires nationaux.
+--
+--   relais digest --plugin etatlin --week 2020-W47             aperçu
+--   relais digest --plugin etatlin --send                      mise en file (une fois par semaine)
+
+local hebdo = require("relais.hebdo")
+
+relais.digest{
+  name = "hebdo",
+  description = "La lettre du lundi d’ETAT’LIN aux agents publics des Pays de la Loire",
+  build = hebdo.lettre{
+    lab = "ETAT’LIN",
+    region = REGION,
+    a = { "agents-pays-de-la-loire@listes.etatlin.example" },
+    objet = "ETAT’LIN — la semaine de l’innovation publique en Pays de la Loire, ",
+    bonjour = "Bonjour à toutes et à tous,",
+    introduction = "Design des politiques publiques, santé, participation citoyenne : voici les rendez-vous ligériens de la semaine, avec ceux de nos partenaires nantais, et les webinaires nationaux ouverts à tous.",
+    signature = "Bonne semaine,\n\nL’équipe d’ETAT’LIN — laboratoire d’innovation publique de l’État en Pays de la Loire (Nantes)",
+  },
+}

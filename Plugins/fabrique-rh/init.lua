@@ -66,3 +66,27 @@ relais.filter("travail-a-distance", function(evenement) return filtres.a_un_tag(
 -- Données publiques et open data (l'appel à idées de la DINUM…).
 local donnees = filtres.mots_cles({ "donnees publiques", "open data", "donnees" })
 relais.filter("donnees", function(evenement) return filtres.a_un_tag(evenement, donnees) end)
+
+-- Lettre hebdomadaire ------------------------------------------------------------------
+-- Chaque lundi à 8 h (voir docs/digests.md) : la semaine dans la région, la suivante, les
+-- nouveautés et les changements de la semaine passée, les webinaires nationaux.
+--
+--   relais digest --plugin fabrique-rh --week 2020-W47             aperçu
+--   relais digest --plugin fabrique-rh --send                      mise en file (une fois par semaine)
+
+local hebdo = require("relais.hebdo")
+
+relais.digest{
+  name = "hebdo",
+  description = "La lettre RH du lundi aux professionnels RH et managers publics d’Île-de-France",
+  build = hebdo.lettre{
+    lab = "La Fabrique RH",
+    region = REGION,
+    a = { "rh-ile-de-france@listes.fabrique-rh.example" },
+    objet = "La Fabrique RH — ",
+    bonjour = "Bonjour à toutes et à tous,",
+    introduction = "Recrutement, management, parcours, nouveaux modes de travail : voici ce que le Mois de l’innovation publique propose cette semaine aux professionnels RH et aux managers publics franciliens, et les webinaires nationaux à ne pas manquer.",
+    signature = "Bonne semaine,\n\nLa Fabrique RH — laboratoire d’innovation RH de la fonction publique en Île-de-France",
+    message_vide = "Semaine calme côté innovation RH en Île-de-France : aucun événement n’est annoncé. Si vous préparez un atelier pour vos équipes, écrivez-nous : nous le relaierons dans la prochaine lettre.",
+  },
+}

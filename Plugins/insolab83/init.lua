@@ -59,3 +59,26 @@ local social = filtres.mots_cles({
   "economie sociale et solidaire", "handicap", "precarite",
 })
 relais.filter("innovation-sociale", function(evenement) return filtres.a_un_tag(evenement, social) end)
+
+-- Lettre hebdomadaire ------------------------------------------------------------------
+-- Chaque lundi à 8 h (voir docs/digests.md) : la semaine dans la région, la suivante, les
+-- nouveautés et les changements de la semaine passée, les webinaires nationaux.
+--
+--   relais digest --plugin insolab83 --week 2020-W47             aperçu
+--   relais digest --plugin insolab83 --send                      mise en file (une fois par semaine)
+
+local hebdo = require("relais.hebdo")
+
+relais.digest{
+  name = "hebdo",
+  description = "La lettre hebdomadaire d’InSo Lab 83 aux agents publics du Var et de la région",
+  build = hebdo.lettre{
+    lab = "InSo Lab 83",
+    region = REGION,
+    a = { "agents-var@listes.insolab83.example" },
+    objet = "InSo Lab 83 — ",
+    bonjour = "Bonjour à toutes et à tous,",
+    introduction = "Voici les rendez-vous de l’innovation publique de la semaine en Provence-Alpes-Côte d’Azur, pour les agents du Var et d’ailleurs. Innovation sociale, participation, nouveaux services : inscrivez-vous et faites circuler !",
+    signature = "À la semaine prochaine,\n\nL’équipe d’InSo Lab 83 — laboratoire d’innovation publique du Var",
+  },
+}

@@ -69,3 +69,26 @@ end)
 local rural = filtres.mots_cles({ "ruralite", "ruralites", "rural", "village du futur", "villages du futur",
   "petites communes" })
 relais.filter("ruralite", function(evenement) return filtres.parle_de(evenement, rural) end)
+
+-- Lettre hebdomadaire ------------------------------------------------------------------
+-- Chaque lundi à 8 h (voir docs/digests.md) : la semaine dans la région, la suivante, les
+-- nouveautés et les changements de la semaine passée, les webinaires nationaux.
+--
+--   relais digest --plugin lab-bfc --week 2020-W47             aperçu
+--   relais digest --plugin lab-bfc --send                      mise en file (une fois par semaine)
+
+local hebdo = require("relais.hebdo")
+
+relais.digest{
+  name = "hebdo",
+  description = "La lettre du lundi du laboratoire d’innovation et de coopération aux facilitateurs de Bourgogne-Franche-Comté",
+  build = hebdo.lettre{
+    lab = "Le Lab BFC",
+    region = REGION,
+    a = { "reseau-innovation@listes.lab-bfc.example" },
+    objet = "Lab BFC — Réseau de l’innovation publique, ",
+    bonjour = "Bonjour à toutes et à tous, chers facilitateurs et facilitatrices,",
+    introduction = "Voici les e-conférences, ateliers et formations de la semaine en Bourgogne-Franche-Comté, proposés avec le CNFPT et le Réseau de l’innovation publique, ainsi que les webinaires nationaux ouverts à tous.",
+    signature = "Belle semaine d’intelligence collective,\n\nLe laboratoire d’innovation et de coopération — Délégation à la Modernisation, Région Bourgogne-Franche-Comté",
+  },
+}

@@ -58,3 +58,26 @@ relais.filter("participation", function(evenement) return filtres.parle_de(evene
 -- Transition écologique.
 local ecologie = filtres.mots_cles({ "transition ecologique", "ecologie", "environnement", "climat", "low tech" })
 relais.filter("transition-ecologique", function(evenement) return filtres.a_un_tag(evenement, ecologie) end)
+
+-- Lettre hebdomadaire ------------------------------------------------------------------
+-- Chaque lundi à 8 h (voir docs/digests.md) : la semaine dans la région, la suivante, les
+-- nouveautés et les changements de la semaine passée, les webinaires nationaux.
+--
+--   relais digest --plugin labo-occitanie --week 2020-W47             aperçu
+--   relais digest --plugin labo-occitanie --send                      mise en file (une fois par semaine)
+
+local hebdo = require("relais.hebdo")
+
+relais.digest{
+  name = "hebdo",
+  description = "La lettre du lundi du LabO aux agents publics d’Occitanie",
+  build = hebdo.lettre{
+    lab = "Le LabO",
+    region = REGION,
+    a = { "agents-occitanie@listes.labo-occitanie.example" },
+    objet = "Le LabO — innovation publique en Occitanie, ",
+    bonjour = "Bonjour à toutes et à tous,",
+    introduction = "Le LabO, laboratoire d’innovation publique de l’État en Occitanie, vous propose le programme de la semaine : les événements de la région (dont les Ateliers du Lab’ de la Région Occitanie) et les webinaires nationaux ouverts à tous.",
+    signature = "Bonne semaine, à Toulouse, à Montpellier et partout en Occitanie,\n\nL’équipe du LabO",
+  },
+}

@@ -78,3 +78,26 @@ local function deposer(change)
 end
 relais.on("event.cancelled", deposer)
 relais.on("event.rescheduled", deposer)
+
+-- Lettre hebdomadaire ------------------------------------------------------------------
+-- Chaque lundi à 8 h (voir docs/digests.md) : la semaine dans la région, la suivante, les
+-- nouveautés et les changements de la semaine passée, les webinaires nationaux.
+--
+--   relais digest --plugin siilab --week 2020-W47             aperçu
+--   relais digest --plugin siilab --send                      mise en file (une fois par semaine)
+
+local hebdo = require("relais.hebdo")
+
+relais.digest{
+  name = "hebdo",
+  description = "La lettre hebdomadaire du SIILAB aux agents et partenaires de l’État des Hauts-de-France",
+  build = hebdo.lettre{
+    lab = "SIILAB",
+    region = REGION,
+    a = { "agents-hauts-de-france@listes.siilab.example", "partenaires@listes.siilab.example" },
+    objet = "SIILAB — l’innovation publique dans les Hauts-de-France, ",
+    bonjour = "Bonjour à toutes et à tous,",
+    introduction = "Voici les rendez-vous de la semaine pour les agents et les partenaires de l’État dans les Hauts-de-France. Inclusion numérique, économie sociale et solidaire, simplification : le SIILAB vous attend, à Lille comme en ligne.",
+    signature = "Belle semaine à toutes et à tous,\n\nL’équipe du SIILAB — laboratoire d’innovation publique des Hauts-de-France",
+  },
+}

@@ -77,3 +77,27 @@ local function ecrire_aux_agents(change)
 end
 relais.on("event.cancelled", ecrire_aux_agents)
 relais.on("event.rescheduled", ecrire_aux_agents)
+
+-- Lettre hebdomadaire ------------------------------------------------------------------
+-- Chaque lundi à 8 h (voir docs/digests.md) : la semaine dans la région, la suivante, les
+-- nouveautés et les changements de la semaine passée, les webinaires nationaux.
+--
+--   relais digest --plugin ti-lab --week 2020-W47             aperçu
+--   relais digest --plugin ti-lab --send                      mise en file (une fois par semaine)
+
+local hebdo = require("relais.hebdo")
+
+relais.digest{
+  name = "hebdo",
+  description = "La lettre du lundi du Ti-Lab aux agents publics bretons",
+  build = hebdo.lettre{
+    lab = "Ti-Lab",
+    region = REGION,
+    a = LISTE,
+    objet = "Ti-Lab — la semaine de l’innovation publique en Bretagne, ",
+    bonjour = "Demat, bonjour à toutes et à tous,",
+    introduction = "Chaque lundi, le Ti-Lab vous donne rendez-vous avec les temps forts de l’innovation publique en Bretagne : webinaires, ateliers et rencontres ouverts aux agents de l’État et des collectivités bretonnes. N’hésitez pas à faire suivre à vos équipes.",
+    signature = "Kenavo et bonne semaine,\n\nL’équipe du Ti-Lab — laboratoire régional d’innovation publique de Bretagne (Rennes)",
+    message_vide = "Pas de rendez-vous breton au programme cette semaine, ni de webinaire national : c’est le moment de nous écrire si vous portez un projet que le Ti-Lab peut accompagner. À lundi prochain !",
+  },
+}

@@ -609,7 +609,8 @@ import Testing
                 try db.execute(
                     sql: """
                         DROP TABLE outbox; DROP TABLE outbox_attempts; DROP TABLE handler_cursors;
-                        DELETE FROM grdb_migrations WHERE identifier = 'v2';
+                        DROP INDEX imports_finished; DROP INDEX changes_import;
+                        DELETE FROM grdb_migrations WHERE identifier IN ('v2', 'v3');
                         """)
             }
             #expect(try tables(queue).isEmpty)

@@ -78,9 +78,6 @@ local function fiche(evenement, debut, fin)
   elseif evenement.place then
     details[#details + 1] = evenement.place
   end
-  if evenement.region and relais.regions[evenement.region] and not debut then
-    details[#details + 1] = relais.regions[evenement.region]
-  end
   local statut
   if evenement.status == "cancelled" then statut = "annulé"
   elseif evenement.status == "postponed" then statut = "reporté" end

@@ -232,8 +232,8 @@ function relais.now() return host.now() end
 -- week.next, week:events{}, week:changes{}, week:upcoming{}.
 local week_keys = { region = true, kind = true, lab = true, status = true, online = true, text = true, limit = true }
 local week_keys_text = "region, kind, lab, status, online, text, limit"
-local change_keys = { region = true, kind = true, lab = true, status = true, online = true, text = true, change = true }
-local change_keys_text = "region, kind, lab, status, online, text, change"
+local change_keys = { region = true, kind = true, lab = true, status = true, online = true, text = true, change = true, limit = true }
+local change_keys_text = "region, kind, lab, status, online, text, change, limit"
 local upcoming_keys = { region = true, kind = true, lab = true, status = true, online = true, text = true, limit = true, days = true }
 local upcoming_keys_text = "region, kind, lab, status, online, text, limit, days"
 local week_methods = {}
@@ -289,7 +289,7 @@ function week_methods.changes(week, options)
   local handle = host.changes_open(week.id,
     string_list("week:changes", "region", options.region), string_list("week:changes", "kind", options.kind),
     string_list("week:changes", "lab", options.lab), string_list("week:changes", "status", options.status),
-    options.online, options.text, string_list("week:changes", "change", options.change))
+    options.online, options.text, string_list("week:changes", "change", options.change), options.limit)
   local changes_next = host.changes_next
   local list = {}
   while true do

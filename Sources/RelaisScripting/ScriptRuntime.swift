@@ -124,6 +124,7 @@ final class ScriptRuntime {
         var end: Date
         var query: EventQuery
         var kinds: Set<ChangeKind>
+        var remaining: Int?
         var after: Int64 = 0
         var buffered: [EventChange] = []
         var position = 0
@@ -413,6 +414,15 @@ final class ScriptRuntime {
         try Self.addStatuses(args, at: 4, to: &query, "week:changes")
         if args.count > 5, case .boolean(let online) = args[5] { query.online = online }
         if let text = Self.optionalString(args, 6), !TextFolding.words(text).isEmpty { query.text = text }
+        var remaining: Int?
+        if args.count > 8 {
+            switch args[8] {
+            case .integer(let value) where value > 0: remaining = Int(value)
+            case .number(let value) where value >= 1 && value < 1e12: remaining = Int(value)
+            case .none: break
+            default: throw LuaFunctionError("week:changes: limit must be a positive integer")
+            }
+        }
         var kinds: Set<ChangeKind> = [.added, .updated, .rescheduled, .cancelled]
         let named = Self.list(args, 7)
         if !named.isEmpty {
@@ -432,7 +442,7 @@ final class ScriptRuntime {
         }
         changeCursors[handle] = ChangeCursor(
             start: ParisTime.startOfDay(week.monday), end: ParisTime.startOfDay(week.adding(weeks: 1).monday),
-            query: query, kinds: kinds)
+            query: query, kinds: kinds, remaining: remaining)
         return [.integer(Int64(handle))]
     }
 
@@ -441,6 +451,10 @@ final class ScriptRuntime {
     private func nextChange(_ args: [LuaArgument]) throws -> [LuaResult] {
         guard case .integer(let raw)? = args.first, var cursor = changeCursors[Int(raw)], let events else { return [.none] }
         let handle = Int(raw)
+        if cursor.remaining == 0 {
+            changeCursors[handle] = nil
+            return [.none]
+        }
         while true {
             if cursor.position >= cursor.buffered.count {
                 if cursor.finished {
@@ -461,6 +475,7 @@ final class ScriptRuntime {
             let change = cursor.buffered[cursor.position]
             cursor.position += 1
             guard cursor.kinds.contains(change.kind), cursor.query.matches(change.after) else { continue }
+            if let remaining = cursor.remaining { cursor.remaining = remaining - 1 }
             changeCursors[handle] = cursor
             return [
                 .string(change.kind.rawValue), .integer(change.sequence),

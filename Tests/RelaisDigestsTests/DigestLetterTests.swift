@@ -88,6 +88,35 @@ struct DigestLetterTests {
         #expect(markdown.contains("- **Mercredi 18 novembre** — Nouveau venu (précisé)"))
     }
 
+    @Test func longSectionsStopAtTheMaximumAndPointToTheProgramme() throws {
+        let fixture = try DigestFixture()
+        var events: [Event] = []
+        for day in 16...20 {
+            events.append(try event("atelier-\(day)", "2020-11-\(day)T10:00:00+01:00", title: "Atelier du \(day)"))
+        }
+        try fixture.importEvents(events, at: "2020-11-10T10:00:00+01:00")  // W46: five new events
+        let plugin = try fixture.plugin(
+            "lab",
+            """
+            local hebdo = require("relais.hebdo")
+            relais.digest{ name = "hebdo", build = hebdo.lettre{ lab = "Le Lab", region = "75", a = "a@b.fr", maximum = 3 } }
+            relais.digest{ name = "deux", build = function(week)
+              return { subject = "s", text = tostring(#week.previous:changes{ limit = 2 }) }
+            end }
+            """)
+        let week = try isoWeek("2020-W47")
+        let markdown = try #require(try plugin.buildDigest("hebdo", week: week)?.markdown)
+        let thisWeek = try #require(markdown.components(separatedBy: "## Cette semaine").last?
+            .components(separatedBy: "## ").first)
+        #expect(thisWeek.contains("Atelier du 18"))
+        #expect(!thisWeek.contains("Atelier du 19"))
+        #expect(thisWeek.contains("- … et d’autres encore"))
+        let news = try #require(markdown.components(separatedBy: "## Nouveautés").last?.components(separatedBy: "## ").first)
+        #expect(news.components(separatedBy: "\n- **").count - 1 == 3, "\(news)")
+        #expect(news.contains("- … et d’autres encore"))
+        #expect(try plugin.buildDigest("deux", week: week)?.text == "2")
+    }
+
     @Test func buildResultsAreChecked() throws {
         let fixture = try DigestFixture()
         let plugin = try fixture.plugin(

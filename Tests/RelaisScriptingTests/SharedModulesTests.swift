@@ -39,7 +39,7 @@ struct SharedModulesTests {
     @Test func anUnknownModuleNamesTheShippedOnes() throws {
         let outcome = try runScript("local x = 1\nlocal m = require(\"relais.nope\")\n")
         #expect(outcome.message.contains("script.lua:2: require: Relais ships no module 'relais.nope'"))
-        #expect(outcome.message.contains("relais.agenda, relais.calendrier, relais.changements, relais.filtres, relais.jours, relais.json-ordonne"))
+        #expect(outcome.message.contains("relais.agenda, relais.calendrier, relais.changements, relais.filtres, relais.hebdo, relais.jours, relais.json-ordonne"))
     }
 
     @Test func aPluginFileCannotStandInForAShippedModule() throws {

@@ -105,23 +105,35 @@ local function trier(fiches)
   return fiches
 end
 
-local function agenda(week_or_nil, evenements, garder)
+-- Une lettre se lit : au-delà de `maximum` lignes par section, elle renvoie au programme.
+local MAXIMUM = 60
+
+local function agenda(week_or_nil, evenements, garder, maximum)
   local debut = week_or_nil and week_or_nil.start
   local fin = week_or_nil and week_or_nil["end"]
   local fiches = {}
+  local en_plus = 0
   for _, evenement in ipairs(evenements) do
     if evenement.status ~= "cancelled" and (not garder or garder(evenement)) then
-      fiches[#fiches + 1] = fiche(evenement, debut, fin)
+      if #fiches < maximum then
+        fiches[#fiches + 1] = fiche(evenement, debut, fin)
+      else
+        en_plus = en_plus + 1
+      end
     end
   end
-  return trier(fiches)
+  return trier(fiches), en_plus
 end
 
 -- Les changements d'une semaine, un par événement : le dernier, sauf qu'un événement ajouté
 -- puis modifié reste une nouveauté (et une nouveauté annulée aussitôt n'est qu'une annulation).
-local function changements(week, filtres, garder)
+local function changements(week, filtres, garder, maximum)
   local dernier, ajoute, ordre = {}, {}, {}
-  for _, change in ipairs(week:changes(filtres)) do
+  local options = {}
+  for cle, valeur in pairs(filtres) do options[cle] = valeur end
+  -- Au plus tant de changements lus : une semaine d'import massif ne remplit pas la mémoire.
+  options.limit = maximum * 20
+  for _, change in ipairs(week:changes(options)) do
     local id = change.event.id
     if not dernier[id] then ordre[#ordre + 1] = id end
     if change.kind == "added" then ajoute[id] = true end
@@ -147,7 +159,18 @@ local function changements(week, filtres, garder)
       end
     end
   end
-  return trier(nouveautes), trier(modifications)
+  local function borner(liste)
+    trier(liste)
+    local en_plus = 0
+    while #liste > maximum do
+      liste[#liste] = nil
+      en_plus = en_plus + 1
+    end
+    return liste, en_plus
+  end
+  local n, n_plus = borner(nouveautes)
+  local m, m_plus = borner(modifications)
+  return n, m, n_plus, m_plus
 end
 
 -- Toutes les données de la lettre d'une semaine, pour le rendu par défaut ou un gabarit.
@@ -155,19 +178,29 @@ function M.contexte(week, options)
   local region = options.region
   local filtres = { region = region }
   local garder = options.garder
-  local cette_semaine = agenda(week, week:events(filtres), garder)
+  local maximum = options.maximum or MAXIMUM
+  -- Un de plus que ce qui s'affiche, pour savoir s'il en reste (les filtres Lua en gardent moins).
+  local lus = { region = region, limit = garder and maximum * 20 or maximum + 1 }
+  local cette_semaine, cette_semaine_plus = agenda(week, week:events(lus), garder, maximum)
   -- La semaine prochaine : ce qui commence ensuite (ce qui dure déjà figure plus haut).
   local deja = {}
   for _, item in ipairs(cette_semaine) do deja[item.id] = true end
-  local semaine_prochaine = agenda(week.next, week.next:events(filtres), function(evenement)
+  lus.limit = lus.limit + #cette_semaine
+  local semaine_prochaine, semaine_prochaine_plus = agenda(week.next, week.next:events(lus), function(evenement)
     return not deja[evenement.id] and (not garder or garder(evenement))
-  end)
-  local nouveautes, modifications = changements(week.previous, filtres, garder)
-  local nationaux = agenda(week, week:events{ region = "national", kind = "webinar" })
+  end, maximum)
+  local nouveautes, modifications, nouveautes_plus, modifications_plus = changements(week.previous, filtres, garder, maximum)
+  local nationaux, nationaux_plus = agenda(week, week:events{ region = "national", kind = "webinar", limit = maximum + 1 }, nil, maximum)
   local vide = #cette_semaine + #semaine_prochaine + #nouveautes + #modifications + #nationaux == 0
   local nom_region = relais.regions[region] or region
-  local function section(titre, fiches, vide_texte)
-    return { titre = titre, evenements = fiches, nombre = #fiches, vide = #fiches == 0, vide_texte = vide_texte }
+  local function section(titre, fiches, vide_texte, en_plus)
+    local suite
+    if en_plus and en_plus > 0 then
+      suite = "… et d’autres encore : retrouvez tout le programme sur le site du Mois de l’innovation publique."
+    end
+    return {
+      titre = titre, evenements = fiches, nombre = #fiches, vide = #fiches == 0, vide_texte = vide_texte, suite = suite,
+    }
   end
   return {
     lab = options.lab,
@@ -184,11 +217,12 @@ function M.contexte(week, options)
       or ("Rien n’est prévu cette semaine " .. (de_la_region[region] or ("en " .. nom_region))
         .. " ni dans les webinaires nationaux : profitez-en pour préparer vos projets, et rendez-vous la semaine prochaine !"),
     cette_semaine = section("Cette semaine " .. (de_la_region[region] or ""), cette_semaine,
-      "Pas d’événement cette semaine dans la région."),
-    semaine_prochaine = section("La semaine prochaine", semaine_prochaine, "Rien d’annoncé pour l’instant."),
-    nouveautes = section("Nouveautés", nouveautes),
-    modifications = section("Reports et annulations", modifications),
-    nationaux = section("Webinaires nationaux ouverts à tous", nationaux),
+      "Pas d’événement cette semaine dans la région.", cette_semaine_plus),
+    semaine_prochaine = section("La semaine prochaine", semaine_prochaine, "Rien d’annoncé pour l’instant.",
+      semaine_prochaine_plus),
+    nouveautes = section("Nouveautés", nouveautes, nil, nouveautes_plus),
+    modifications = section("Reports et annulations", modifications, nil, modifications_plus),
+    nationaux = section("Webinaires nationaux ouverts à tous", nationaux, nil, nationaux_plus),
   }
 end
 
@@ -229,6 +263,7 @@ function M.markdown(contexte)
           sortie[#sortie + 1] = section.vide_texte
         else
           lignes_de(section, sortie)
+          if section.suite then sortie[#sortie + 1] = "- " .. section.suite end
         end
         sortie[#sortie + 1] = ""
       end
@@ -239,7 +274,8 @@ function M.markdown(contexte)
 end
 
 -- La fonction build d'un relais.digest : options lab, region, a (destinataires), objet,
--- bonjour, introduction, signature, message_vide, gabarit, garder(evenement).
+-- bonjour, introduction, signature, message_vide, gabarit, garder(evenement), maximum (de
+-- lignes par section, 60 par défaut).
 function M.lettre(options)
   assert(type(options) == "table" and options.region and options.lab, "relais.hebdo.lettre : lab et region sont requis")
   return function(week)

@@ -3,6 +3,7 @@ import Foundation
 import RelaisCore
 import RelaisDelivery
 import RelaisDigests
+import RelaisFormats
 import RelaisScripting
 import RelaisShell
 
@@ -45,6 +46,7 @@ struct DigestCommand: ParsableCommand {
 
     func validate() throws {
         if all == (plugin != nil) { throw ValidationError("give either --plugin ID or --all") }
+        if send && format != .text { throw ValidationError("--format is for printing; --send queues the e-mail") }
         if all && name != nil { throw ValidationError("--name goes with --plugin, not --all") }
     }
 
@@ -68,6 +70,8 @@ struct DigestCommand: ParsableCommand {
 
         var failed = 0
         var printed = 0
+        let output = StandardOutputTextOutput()
+        defer { try? output.flush() }
         for target in targets {
             let loaded: LoadedPlugin
             do {
@@ -77,7 +81,7 @@ struct DigestCommand: ParsableCommand {
                 Terminal.writeError("relais: \(target.plugin): \(error)\n")
                 continue
             }
-            var names = target.digests ?? loaded.registrations.digests
+            let names = target.digests ?? loaded.registrations.digests
             if plugin != nil && names.isEmpty {
                 throw UserError("\(target.plugin) has no digest (it declares none with relais.digest)")
             }
@@ -89,7 +93,6 @@ struct DigestCommand: ParsableCommand {
                 let known = loaded.registrations.digests.joined(separator: ", ")
                 throw UserError("\(target.plugin) has no digest named '\(name)' (its digests: \(known.isEmpty ? "none" : known))")
             }
-            names = names.filter { !$0.isEmpty }
             for digestName in names {
                 let label = "\(target.plugin)/\(digestName) \(week)"
                 do {
@@ -102,20 +105,24 @@ struct DigestCommand: ParsableCommand {
                     if send {
                         print(try queue(content, rendered, plugin: target.plugin, digest: digestName, week: week, store: store))
                     } else {
-                        if printed > 0 { print("") }
-                        print(
-                            try Self.printed(
-                                rendered, content: content, format: format, key: "\(target.plugin)/\(digestName)/\(week)",
-                                origin: target.plugin, from: configuration.mailFrom, date: now),
-                            terminator: "")
+                        let text = try Self.printed(
+                            rendered, content: content, format: format, key: "\(target.plugin)/\(digestName)/\(week)",
+                            origin: target.plugin, from: configuration.mailFrom, date: now)
+                        // Through the checked output: a full disk is an error, a closed pipe ends quietly.
+                        try output.write((printed > 0 ? "\n" : "") + text)
                         printed += 1
                     }
+                } catch is OutputClosed {
+                    return
+                } catch let error as OutputError {
+                    throw error
                 } catch {
                     failed += 1
                     Terminal.writeError("relais: \(label): \(error)\n")
                 }
             }
         }
+        do { try output.flush() } catch is OutputClosed {}
         if failed > 0 {
             if all { Terminal.writeError("relais: \(failed) digest\(failed == 1 ? "" : "s") failed\n") }
             throw ExitCode(1)

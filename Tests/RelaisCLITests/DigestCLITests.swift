@@ -190,6 +190,53 @@ struct DigestCLITests {
         #expect(list.standardOutput.split(separator: "\n").filter { $0.contains("/hebdo/2020-W47]") }.count == labs.count)
     }
 
+    @Test func aDigestCanGoToAFolderOrAWebhookInstead() throws {
+        let directory = try TemporaryDirectory()
+        let base = try sampleCatalogue(directory)
+        let extra = directory.path("extra")
+        try FileManager.default.createDirectory(atPath: extra + "/archives", withIntermediateDirectories: true)
+        try Data(
+            """
+            relais.digest{ name = "dossier", build = function(week)
+              return { subject = "Archive " .. week.id, markdown = "# " .. week.title, channel = "file", to = "lettres" }
+            end }
+            relais.digest{ name = "site", build = function(week)
+              return { subject = "Site " .. week.id, text = "Bonjour", channel = "webhook", to = "http://127.0.0.1:9/lettre" }
+            end }
+            relais.digest{ name = "mauvais", build = function(week)
+              return { subject = "x", text = "y", channel = "pigeon", to = "a@b.fr" }
+            end }
+
+            """.utf8
+        ).write(to: URL(fileURLWithPath: extra + "/archives/init.lua"))
+        try Data("return { name = \"archives\", version = \"1.0.0\" }\n".utf8)
+            .write(to: URL(fileURLWithPath: extra + "/archives/manifest.lua"))
+        let configuration = try directory.write("relais.conf", "[file]\nfolder = \(directory.path("spool"))\n")
+        let run = base + ["--plugins", extra, "--config", configuration]
+
+        let sent = try RelaisProcess.run(run + ["digest", "--plugin", "archives", "--send", "--week", "2020-W47"])
+        #expect(sent.status == 1, "\(sent)")
+        #expect(sent.standardOutput.contains("archives/dossier 2020-W47: queued for lettres"), "\(sent)")
+        #expect(sent.standardOutput.contains("archives/site 2020-W47: queued for http://127.0.0.1:9/lettre"), "\(sent)")
+        #expect(sent.standardError.contains("unknown channel 'pigeon' (expected sendmail, file or webhook)"), "\(sent)")
+
+        let list = try RelaisProcess.run(run + ["outbox", "list"])
+        let webhookLine = try #require(list.standardOutput.split(separator: "\n").first { $0.contains("[archives/site/2020-W47]") })
+        let id = String(webhookLine.prefix { $0 != " " })
+        let shown = try RelaisProcess.run(run + ["outbox", "show", id])
+        let body = try #require(shown.standardOutput.components(separatedBy: "\nbody:\n").last)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: String], "\(shown)")
+        #expect(object == ["subject": "Site 2020-W47", "text": "Bonjour\n", "week": "2020-W47"])
+
+        let delivered = try RelaisProcess.run(run + ["outbox", "deliver"])
+        #expect(delivered.status == 0 || delivered.status == 1, "\(delivered)")
+        let folder = directory.path("spool") + "/lettres"
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder)
+        #expect(files.count == 1, "\(files)")
+        let written = try String(contentsOfFile: folder + "/" + (files.first ?? ""), encoding: .utf8)
+        #expect(written.contains("Semaine du 16 au 22 novembre 2020"), "\(written)")
+    }
+
     @Test func theClockIsPinnedByNowAndTheEnvironmentAndBadValuesAreRefused() throws {
         let directory = try TemporaryDirectory()
         let base = try sampleCatalogue(directory)

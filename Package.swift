@@ -39,7 +39,9 @@ let package = Package(
         // Built-in readers and writers: JSON, JSON Lines, CSV, iCalendar.
         .target(name: "RelaisFormats", dependencies: ["RelaisCore"], swiftSettings: strictSwift),
         // Terminal concerns: aligned tables, progress bar, terminal detection (later the REPL).
-        .target(name: "RelaisShell", dependencies: ["RelaisCore"], swiftSettings: strictSwift),
+        // Debian's libedit-dev through pkg-config: the REPL's line editing and history.
+        .systemLibrary(name: "CLibedit", pkgConfig: "libedit", providers: [.apt(["libedit-dev"])]),
+        .target(name: "RelaisShell", dependencies: ["RelaisCore", "CLibedit"], swiftSettings: strictSwift),
         // Debian's liblua5.4-dev through pkg-config.
         .systemLibrary(
             name: "CLua", pkgConfig: "lua5.4", providers: [.apt(["liblua5.4-dev"])]),

@@ -170,6 +170,19 @@ enum CatalogueSchema {
                     CREATE INDEX changes_import ON changes(import_id);
                     """)
         }
+        // v4: the REPL's saved queries, shared by everyone using the catalogue, and an
+        // event's history (`:show ID`) read without walking the change log.
+        migrator.registerMigration("v4") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE saved_queries (
+                        name TEXT PRIMARY KEY,
+                        text TEXT NOT NULL,
+                        saved_at REAL NOT NULL
+                    );
+                    CREATE INDEX changes_event ON changes(event_id);
+                    """)
+        }
         return migrator
     }()
 

@@ -51,6 +51,22 @@ enum ChangeLog {
         return result
     }
 
+    /// The changes of event `id`, oldest first.
+    static func changes(_ db: Database, ofEvent id: String) throws -> [EventChange] {
+        let sql = """
+            SELECT c.sequence, c.kind, c.event_id, c.before_json, c.after_json,
+                COALESCE(i.finished_at, c.recorded_at), c.origin
+            FROM changes c LEFT JOIN imports i ON i.id = c.import_id
+            WHERE c.event_id = ? ORDER BY c.sequence
+            """
+        let rows = try Row.fetchCursor(db.cachedStatement(sql: sql), arguments: [id])
+        var result: [EventChange] = []
+        while let row = try rows.next() {
+            result.append(try change(row))
+        }
+        return result
+    }
+
     private static func change(_ row: Row) throws -> EventChange {
         let sequence = try row.decode(Int64?.self, atIndex: 0) ?? 0
         guard let kindName = try row.decode(String?.self, atIndex: 1), let kind = ChangeKind(rawValue: kindName),

@@ -10,6 +10,6 @@ struct RelaisCommand: ParsableCommand {
             """,
         subcommands: [
             ImportCommand.self, QueryCommand.self, ExportCommand.self, RunCommand.self, PluginsCommand.self,
-            DigestCommand.self, OutboxCommand.self, FormatsCommand.self,
+            DigestCommand.self, OutboxCommand.self, FormatsCommand.self, ReplCommand.self,
         ])
 }

@@ -7,7 +7,10 @@ import Foundation
 // A closed pipe (`relais query | head`) must end the output quietly, not kill the process.
 signal(SIGPIPE, SIG_IGN)
 
-let arguments = GlobalOptions.hoistingGlobalOptions(Array(CommandLine.arguments.dropFirst()))
+var given = Array(CommandLine.arguments.dropFirst())
+// `relais` alone on a terminal opens the REPL.
+if given.isEmpty && isatty(STDIN_FILENO) == 1 && isatty(STDOUT_FILENO) == 1 { given = ["repl"] }
+let arguments = GlobalOptions.hoistingGlobalOptions(given)
 let command: any ParsableCommand
 do {
     command = try RelaisCommand.parseAsRoot(arguments)

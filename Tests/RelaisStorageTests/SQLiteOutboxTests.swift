@@ -610,7 +610,8 @@ import Testing
                     sql: """
                         DROP TABLE outbox; DROP TABLE outbox_attempts; DROP TABLE handler_cursors;
                         DROP INDEX imports_finished; DROP INDEX changes_import;
-                        DELETE FROM grdb_migrations WHERE identifier IN ('v2', 'v3');
+                        DROP TABLE saved_queries; DROP INDEX changes_event;
+                        DELETE FROM grdb_migrations WHERE identifier IN ('v2', 'v3', 'v4');
                         """)
             }
             #expect(try tables(queue).isEmpty)

@@ -41,9 +41,25 @@ public protocol CatalogueStore: AnyObject {
     /// (excluded), with a sequence above `sequence`, oldest first, at most `limit`. The
     /// default walks the whole change log; a store with an index on commit times overrides it.
     func changes(recordedFrom start: Date, before end: Date, after sequence: Int64, limit: Int) throws -> [EventChange]
+
+    /// The changes recorded for the event `id`, oldest first (its history). The default
+    /// walks the whole change log; a store with an index on event ids overrides it.
+    func changes(ofEvent id: String) throws -> [EventChange]
 }
 
 extension CatalogueStore {
+    public func changes(ofEvent id: String) throws -> [EventChange] {
+        var found: [EventChange] = []
+        var position: Int64 = 0
+        while true {
+            let page = try changes(after: position, limit: 512)
+            guard let last = page.last else { break }
+            position = last.sequence
+            found += page.filter { $0.eventID == id }
+        }
+        return found
+    }
+
     public func changes(recordedFrom start: Date, before end: Date, after sequence: Int64, limit: Int) throws
         -> [EventChange]
     {

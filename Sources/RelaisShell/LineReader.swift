@@ -1,0 +1,189 @@
+@preconcurrency import CLibedit
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// What reading a line gave.
+public enum LineInput: Equatable, Sendable {
+    case line(String)
+    /// Ctrl-C at the prompt: the line is dropped, the shell goes on.
+    case interrupted
+    /// The terminal was resized while waiting; what was typed is kept for the next read.
+    case resized
+    /// End of input (Ctrl-D, or the end of a piped file).
+    case end
+}
+
+/// Where the REPL's lines come from.
+public protocol LineReader: AnyObject {
+    func readLine(prompt: String) -> LineInput
+    /// Remembers a line in the history (a terminal's; nothing for a pipe).
+    func remember(_ line: String)
+}
+
+/// Standard input read line by line, with no prompt: `relais repl < questions.txt`.
+public final class PipedLineReader: LineReader {
+    public init() {}
+
+    public func readLine(prompt: String) -> LineInput {
+        guard let line = Swift.readLine(strippingNewline: true) else { return .end }
+        return .line(line.hasSuffix("\r") ? String(line.dropLast()) : line)
+    }
+
+    public func remember(_ line: String) {}
+}
+
+/// Signals the REPL handles itself: Ctrl-C (interrupt the running query, or drop the line
+/// being typed) and terminal resizes. The handlers only set flags; the REPL reads them.
+public enum ShellSignals {
+    nonisolated(unsafe) private static var interruptFlag: sig_atomic_t = 0
+    nonisolated(unsafe) private static var resizeFlag: sig_atomic_t = 0
+
+    /// Installs the handlers, without SA_RESTART so that a read waiting for a key returns.
+    public static func install() {
+        var interrupt = sigaction()
+        interrupt.__sigaction_handler.sa_handler = { _ in ShellSignals.interruptFlag = 1 }
+        sigemptyset(&interrupt.sa_mask)
+        interrupt.sa_flags = 0
+        sigaction(SIGINT, &interrupt, nil)
+        var resize = sigaction()
+        resize.__sigaction_handler.sa_handler = { _ in ShellSignals.resizeFlag = 1 }
+        sigemptyset(&resize.sa_mask)
+        resize.sa_flags = 0
+        sigaction(SIGWINCH, &resize, nil)
+    }
+
+    /// Whether Ctrl-C was pressed since the last call (and forgets it).
+    public static func takeInterrupt() -> Bool {
+        guard interruptFlag != 0 else { return false }
+        interruptFlag = 0
+        return true
+    }
+
+    /// Whether Ctrl-C was pressed, without forgetting it (for long loops).
+    public static var interruptPending: Bool { interruptFlag != 0 }
+
+    /// Whether the terminal was resized since the last call (and forgets it).
+    public static func takeResize() -> Bool {
+        guard resizeFlag != 0 else { return false }
+        resizeFlag = 0
+        return true
+    }
+}
+
+/// Offers completions for the word being typed, given the whole line before it.
+public protocol CompletionSource: AnyObject {
+    /// Candidates that complete `word`; `line` is the text before the word.
+    func completions(for word: String, after line: String) -> [String]
+}
+
+/// A terminal: libedit (Debian's libedit-dev) through its readline interface — emacs
+/// editing keys, Ctrl-R reverse search, history kept in a file between sessions, tab
+/// completion.
+public final class EditLineReader: LineReader {
+    private let historyFile: URL?
+    private let historyLimit: Int
+    /// A line kept across a resize, typed again for the user at the next prompt.
+    nonisolated(unsafe) private static var pendingText: String?
+    nonisolated(unsafe) private static var completionSource: (any CompletionSource)?
+    nonisolated(unsafe) private static var candidates: [String] = []
+    nonisolated(unsafe) private static var candidateIndex = 0
+
+    /// - Parameters:
+    ///   - historyFile: where history is read from and written to (nil: none kept).
+    ///   - historyLimit: the most lines kept, in memory and in the file.
+    public init(historyFile: URL?, historyLimit: Int = 1000, completion: (any CompletionSource)?) {
+        self.historyFile = historyFile
+        self.historyLimit = historyLimit
+        Self.completionSource = completion
+        rl_readline_name = UnsafePointer(strdup("relais"))
+        // Relais handles Ctrl-C and resizes itself (ShellSignals).
+        rl_catch_signals = 0
+        rl_catch_sigwinch = 0
+        rl_initialize()
+        using_history()
+        stifle_history(Int32(historyLimit))
+        if let historyFile {
+            try? FileManager.default.createDirectory(
+                at: historyFile.deletingLastPathComponent(), withIntermediateDirectories: true,
+                attributes: [.posixPermissions: 0o700])
+            _ = read_history(historyFile.path)
+        }
+        rl_attempted_completion_function = { text, start, _ in
+            guard let source = EditLineReader.completionSource, let text else { return nil }
+            let word = String(cString: text)
+            var before = ""
+            if let buffer = rl_line_buffer, start > 0 {
+                let line = Array(String(cString: buffer).utf8)
+                before = String(decoding: line.prefix(Int(start)), as: UTF8.self)
+            }
+            // After `to` in `:export FORMAT to …`: file names, which libedit completes itself.
+            let words = before.split(separator: " ")
+            if words.first == ":export", words.count >= 3, words.last == "to" { return nil }
+            EditLineReader.candidates = source.completions(for: word, after: before)
+            EditLineReader.candidateIndex = 0
+            rl_attempted_completion_over = 1
+            if EditLineReader.candidates.isEmpty { return nil }
+            return rl_completion_matches(text) { _, state in
+                if state == 0 { EditLineReader.candidateIndex = 0 }
+                guard EditLineReader.candidateIndex < EditLineReader.candidates.count else { return nil }
+                let candidate = EditLineReader.candidates[EditLineReader.candidateIndex]
+                EditLineReader.candidateIndex += 1
+                return strdup(candidate)
+            }
+        }
+        rl_pre_input_hook = {
+            if let text = EditLineReader.pendingText {
+                EditLineReader.pendingText = nil
+                _ = rl_insert_text(text)
+                rl_redisplay()
+            }
+            return 0
+        }
+    }
+
+    public func readLine(prompt: String) -> LineInput {
+        do {
+            _ = ShellSignals.takeResize()
+            guard let raw = CLibedit.readline(prompt) else {
+                if ShellSignals.takeInterrupt() {
+                    // Ctrl-C: the line is dropped; a fresh prompt on the next line.
+                    FileHandle.standardOutput.write(Data("^C\n".utf8))
+                    return .interrupted
+                }
+                if ShellSignals.takeResize() {
+                    // A resize interrupted the read: keep what was typed, redraw at the new width.
+                    if let buffer = rl_line_buffer { Self.pendingText = String(cString: buffer) }
+                    rl_resize_terminal()
+                    FileHandle.standardOutput.write(Data("\n".utf8))
+                    return .resized
+                }
+                return .end
+            }
+            defer { free(raw) }
+            return .line(String(cString: raw))
+        }
+    }
+
+    public func remember(_ line: String) {
+        guard !line.trimmingCharacters(in: .whitespaces).isEmpty else { return }
+        _ = add_history(line)
+        guard let historyFile else { return }
+        // Written after every line, so a killed shell loses nothing; capped at the limit.
+        _ = write_history(historyFile.path)
+        _ = history_truncate_file(historyFile.path, Int32(historyLimit))
+        chmod(historyFile.path, 0o600)
+    }
+
+    /// `$XDG_STATE_HOME/relais/history`, else `~/.local/state/relais/history`.
+    public static var defaultHistoryFile: URL? {
+        let environment = ProcessInfo.processInfo.environment
+        if let state = environment["XDG_STATE_HOME"], state.hasPrefix("/") {
+            return URL(fileURLWithPath: state).appendingPathComponent("relais/history")
+        }
+        guard let home = environment["HOME"], !home.isEmpty else { return nil }
+        return URL(fileURLWithPath: home).appendingPathComponent(".local/state/relais/history")
+    }
+}

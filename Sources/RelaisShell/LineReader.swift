@@ -27,6 +27,38 @@ public protocol LineReader: AnyObject {
 public final class PipedLineReader: LineReader {
     public init() {}
 
+    /// One key as a Unicode scalar value, or EOF (-1) for Ctrl-C, a resize or the end.
+    private static func readKey() -> Int32 {
+        var bytes: [UInt8] = []
+        var needed = 1
+        while bytes.count < needed {
+            var byte: UInt8 = 0
+            let count = Glibc.read(STDIN_FILENO, &byte, 1)
+            if count < 0 && errno == EINTR {
+                if ShellSignals.interruptPending || ShellSignals.resizePending { return -1 }
+                continue
+            }
+            guard count == 1 else { return -1 }
+            if bytes.isEmpty {
+                if byte == 0x03 {
+                    ShellSignals.raiseInterrupt()
+                    return -1
+                }
+                switch byte {
+                case 0xC0...0xDF: needed = 2
+                case 0xE0...0xEF: needed = 3
+                case 0xF0...0xF7: needed = 4
+                default: needed = 1
+                }
+            } else if byte & 0xC0 != 0x80 {
+                return 0xFFFD
+            }
+            bytes.append(byte)
+        }
+        if bytes.count == 1 { return Int32(bytes[0]) }
+        return String(decoding: bytes, as: UTF8.self).unicodeScalars.first.map { Int32($0.value) } ?? 0xFFFD
+    }
+
     public func readLine(prompt: String) -> LineInput {
         guard let line = Swift.readLine(strippingNewline: true) else { return .end }
         return .line(line.hasSuffix("\r") ? String(line.dropLast()) : line)
@@ -53,6 +85,12 @@ public enum ShellSignals {
         sigemptyset(&resize.sa_mask)
         resize.sa_flags = 0
         sigaction(SIGWINCH, &resize, nil)
+        // A parent may have started us with them blocked (test runners do): Ctrl-C must reach us.
+        var unblocked = sigset_t()
+        sigemptyset(&unblocked)
+        sigaddset(&unblocked, SIGINT)
+        sigaddset(&unblocked, SIGWINCH)
+        pthread_sigmask(SIG_UNBLOCK, &unblocked, nil)
     }
 
     /// Whether Ctrl-C was pressed since the last call (and forgets it).
@@ -64,6 +102,12 @@ public enum ShellSignals {
 
     /// Whether Ctrl-C was pressed, without forgetting it (for long loops).
     public static var interruptPending: Bool { interruptFlag != 0 }
+
+    /// Whether the terminal was resized, without forgetting it.
+    public static var resizePending: Bool { resizeFlag != 0 }
+
+    /// Records a Ctrl-C read as a key (when the terminal sends no signal for it).
+    static func raiseInterrupt() { interruptFlag = 1 }
 
     /// Whether the terminal was resized since the last call (and forgets it).
     public static func takeResize() -> Bool {
@@ -98,10 +142,19 @@ public final class EditLineReader: LineReader {
         self.historyFile = historyFile
         self.historyLimit = historyLimit
         Self.completionSource = completion
+        // libedit reads keys as wide characters of the locale: accents need a UTF-8 one.
+        if setlocale(LC_CTYPE, "") == nil || String(cString: nl_langinfo(nl_item(CODESET))) != "UTF-8" {
+            _ = setlocale(LC_CTYPE, "C.UTF-8")
+        }
         rl_readline_name = UnsafePointer(strdup("relais"))
         // Relais handles Ctrl-C and resizes itself (ShellSignals).
         rl_catch_signals = 0
         rl_catch_sigwinch = 0
+        // Keys are read here rather than by libedit: Ctrl-C (a key when libedit has turned
+        // ISIG off, a signal otherwise) and a resize must end the read, and libedit's own
+        // reader retries a read interrupted by a signal. UTF-8 is decoded here too: libedit
+        // takes each value returned as one character. (Set before rl_initialize, which reads it.)
+        rl_getc_function = { _ in EditLineReader.readKey() }
         rl_initialize()
         using_history()
         stifle_history(Int32(historyLimit))
@@ -142,6 +195,38 @@ public final class EditLineReader: LineReader {
             }
             return 0
         }
+    }
+
+    /// One key as a Unicode scalar value, or EOF (-1) for Ctrl-C, a resize or the end.
+    private static func readKey() -> Int32 {
+        var bytes: [UInt8] = []
+        var needed = 1
+        while bytes.count < needed {
+            var byte: UInt8 = 0
+            let count = Glibc.read(STDIN_FILENO, &byte, 1)
+            if count < 0 && errno == EINTR {
+                if ShellSignals.interruptPending || ShellSignals.resizePending { return -1 }
+                continue
+            }
+            guard count == 1 else { return -1 }
+            if bytes.isEmpty {
+                if byte == 0x03 {
+                    ShellSignals.raiseInterrupt()
+                    return -1
+                }
+                switch byte {
+                case 0xC0...0xDF: needed = 2
+                case 0xE0...0xEF: needed = 3
+                case 0xF0...0xF7: needed = 4
+                default: needed = 1
+                }
+            } else if byte & 0xC0 != 0x80 {
+                return 0xFFFD
+            }
+            bytes.append(byte)
+        }
+        if bytes.count == 1 { return Int32(bytes[0]) }
+        return String(decoding: bytes, as: UTF8.self).unicodeScalars.first.map { Int32($0.value) } ?? 0xFFFD
     }
 
     public func readLine(prompt: String) -> LineInput {

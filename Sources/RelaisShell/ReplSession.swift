@@ -89,7 +89,7 @@ public final class ReplSession {
         pending = ""
         let trimmed = text.trimmingCharacters(in: .whitespaces)
         if trimmed.isEmpty || trimmed.hasPrefix("#") || trimmed.hasPrefix("--") { return true }
-        reader.remember(trimmed)
+        if ![":quit", ":q", ":exit", ".quit"].contains(trimmed) { reader.remember(trimmed) }
         sessionLines.append(trimmed)
         _ = ShellSignals.takeInterrupt()
         do {

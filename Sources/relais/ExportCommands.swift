@@ -22,10 +22,25 @@ struct QueryCommand: ParsableCommand {
     @Option(name: .shortAndLong, help: ArgumentHelp("Write to this file instead of standard output.", valueName: "file"))
     var output: String?
 
+    @Option(help: ArgumentHelp("A question saved in the REPL (:save NAME); its $1, $2… are the arguments after it.", valueName: "name"))
+    var saved: String?
+
+    @Argument(help: ArgumentHelp("With --saved: the saved question's parameters.", valueName: "parameter"))
+    var parameters: [String] = []
+
+    func validate() throws {
+        if saved == nil && !parameters.isEmpty {
+            throw ValidationError("unexpected argument '\(parameters[0])' (parameters go with --saved NAME)")
+        }
+    }
+
     func run() throws {
-        let query = try filters.query()
+        var query = try filters.query()
         let store = try global.openCatalogue()
         let plugins = try scripts.pluginHost(global: global, store: store)
+        if let saved {
+            query = try savedQuestion(saved, store: store, plugins: plugins, options: query)
+        }
         let filters = try query.scriptFilters.map { try plugins.filter(named: $0) }
         let wantsTable = format?.lowercased() == "table" || (format == nil && output == nil && Terminal.standardOutputIsTerminal)
         if wantsTable {
@@ -40,6 +55,41 @@ struct QueryCommand: ParsableCommand {
             store: store, plugins: plugins, query: query, filters: filters, formatName: format, outputPath: output,
             showProgress: false
         ).run()
+    }
+}
+
+extension QueryCommand {
+    /// The saved question `name` with its parameters filled, read like the REPL reads it;
+    /// the command line's filters narrow it further.
+    func savedQuestion(_ name: String, store: SQLiteCatalogue, plugins: PluginHost, options: EventQuery) throws
+        -> EventQuery
+    {
+        guard let saved = try store.savedQuery(named: name) else {
+            let names = try store.savedQueries().map(\.name)
+            throw UserError(
+                "no saved query '\(name)'" + QuestionParser.suggestion(name, among: names)
+                    + (names.isEmpty ? " (save one in the REPL with :save NAME)" : " (saved: \(names.joined(separator: ", ")))"))
+        }
+        let backend = try CatalogueReplBackend(store: store, host: plugins)
+        let parser = QuestionParser(
+            now: try global.pinnedNow() ?? Date(), labs: backend.labs, scriptFilters: Set(backend.scriptFilters))
+        var query: EventQuery
+        do {
+            query = try parser.parse(try saved.filled(with: parameters)).query
+        } catch let problem as QuestionProblem {
+            throw UserError("saved query '\(name)': \(problem.message)")
+        }
+        query.regions += options.regions
+        query.kinds += options.kinds
+        query.labs += options.labs
+        query.statuses += options.statuses
+        query.from = options.from ?? query.from
+        query.to = options.to ?? query.to
+        query.online = options.online ?? query.online
+        if let text = options.text { query.text = [query.text, text].compactMap { $0 }.joined(separator: " ") }
+        query.scriptFilters += options.scriptFilters
+        query.limit = options.limit ?? query.limit
+        return query
     }
 }
 

@@ -51,7 +51,7 @@ public struct SavedQuery: Hashable, Sendable {
         let needed = parameterCount
         guard arguments.count >= needed else {
             throw CatalogueError(
-                "saved query '\(name)' needs \(needed) parameter\(needed == 1 ? "" : "s") ($1…$\(needed)), got \(arguments.count)")
+                "saved query '\(name)' needs \(needed) parameter\(needed == 1 ? " ($1)" : "s ($1…$\(needed))"), got \(arguments.count)")
         }
         var text = self.text
         // Highest first, so $1 does not eat the start of $10.

@@ -1,0 +1,302 @@
+import Foundation
+import RelaisTesting
+import Testing
+
+// `relais repl` on the sample programme with the clock pinned to Tuesday 10 November 2020:
+// scripted sessions through a pipe (every command, every error, the exit status), and
+// sessions on a real pseudo-terminal under util-linux `script` (prompt, tab completion,
+// history across two sessions, Ctrl-C at the prompt and during a long query).
+
+@Suite("relais repl", .serialized)
+struct ReplCLITests {
+    private static let plugins = ProjectFiles.root.appendingPathComponent("Plugins").path
+    private static let pinned = ["RELAIS_NOW": "2020-11-10T10:00", "COLUMNS": "160"]
+
+    private func sampleCatalogue(_ directory: TemporaryDirectory) throws -> [String] {
+        let base = ["--catalogue", directory.path("c.sqlite"), "--plugins", Self.plugins]
+        let imported = try RelaisProcess.run(
+            base + ["import", ProjectFiles.sampleJSONLines], environment: ["RELAIS_NOW": "2020-11-02T10:00"])
+        try #require(imported.status == 0, "\(imported)")
+        return base
+    }
+
+    @Test func aScriptedSessionAnswersQuestionsAndCommands() throws {
+        let directory = try TemporaryDirectory()
+        let base = try sampleCatalogue(directory)
+        let ics = directory.path("agenda.ics")
+        let session = """
+            # a comment, then questions
+            webinaires nationaux la semaine prochaine
+            :count
+            :facets kind
+            rencontres en Hauts-de-France \\
+              en novembre
+            :show mip2020-siilab-rencontre-ditp-lille
+            :mode json
+            hackathons
+            :mode csv
+            hackathons
+            :mode table
+            :export ics to \(ics)
+            :save hack hackathons region:$1
+            :saved
+            :run hack hauts-de-france
+            :plugins
+            :digest la-base 2020-W47
+            :lua
+            function double(x)
+              return x * 2
+            end
+            = double(21)
+            for e in relais.events{ region = "32", kind = "meeting" } do print(e.id) end
+            :back
+            :now 2020-11-16
+            webinaires cette semaine
+            :history
+            :help dates
+            :quit
+            this line is never read
+            """
+        let result = try RelaisProcess.run(base + ["repl"], input: session + "\n", environment: Self.pinned)
+        #expect(result.status == 0, "\(result)")
+        #expect(result.standardError.isEmpty, "\(result.standardError)")
+        let out = result.standardOutput
+        #expect(!out.contains("relais>"), "no prompt on a pipe")
+        #expect(!out.contains("\u{1B}["), "no colours on a pipe")
+        #expect(out.contains("→ region:national kind:webinar from:2020-11-16 to:2020-11-22\n"))
+        #expect(out.contains("L’innovation au service de la transition écologique"))
+        #expect(out.contains("2 événements\n"))
+        #expect(out.contains("\nkind\n  webinaire"))
+        #expect(out.contains("→ region:32 kind:meeting from:2020-11-01 to:2020-11-30\n"))
+        #expect(out.contains("Rencontre de la DITP avec le laboratoire d’innovation territoriale à Lille"))
+        #expect(out.contains("Historique\n  - lundi 2 novembre 2020, 10h : ajouté — "))
+        #expect(out.contains("  - le 20 novembre 2020"))
+        // json mode: JSON Lines; csv mode: a header.
+        #expect(out.contains("{\"id\":\"mip2020-hauts-de-france-simplificathon-nord\""))
+        #expect(out.contains("id,title,kind,status,start,end,region"))
+        #expect(out.contains("wrote 2 événements to \(ics)"))
+        #expect(try String(contentsOfFile: ics, encoding: .utf8).components(separatedBy: "BEGIN:VEVENT").count == 3)
+        #expect(out.contains("saved hack: hackathons region:$1\n"))
+        #expect(out.contains("hack: hackathons region:$1\n"))
+        #expect(out.contains("→ region:32 kind:hackathon\n"))
+        #expect(out.contains("la-base 1.0.0 — filters region, region-ou-national"))
+        #expect(out.contains("Objet : La Base — Mois de l’innovation publique, semaine du 16 au 22 novembre 2020"))
+        #expect(out.contains("\n42\n"))
+        #expect(out.contains("mip2020-siilab-rencontre-ditp-lille\n"))
+        #expect(out.contains("now: lundi 16 novembre 2020, 10h (pinned)"))
+        #expect(out.contains("→ kind:webinar from:2020-11-16 to:2020-11-22\n"))
+        #expect(out.contains("   1  webinaires nationaux la semaine prochaine\n"))
+        #expect(out.contains("du 9 au 15 novembre"))
+        #expect(!out.contains("never read"))
+
+        // The saved question, from the command line.
+        let saved = try RelaisProcess.run(base + ["query", "--saved", "hack", "32", "--format", "jsonl"])
+        #expect(saved.status == 0, "\(saved)")
+        #expect(saved.standardOutput.split(separator: "\n").count == 1)
+        #expect(saved.standardOutput.contains("simplificathon-nord"))
+        let missing = try RelaisProcess.run(base + ["query", "--saved", "hack"])
+        #expect(missing.status == 1)
+        #expect(missing.standardError.contains("saved query 'hack' needs 1 parameter ($1), got 0"))
+    }
+
+    @Test func errorsAreReportedTheSessionGoesOnAndTheExitStatusIsOne() throws {
+        let directory = try TemporaryDirectory()
+        let base = try sampleCatalogue(directory)
+        let session = """
+            regoin:bretagne
+            region:bretange
+            from:2020-13-45
+            31 février
+            :mode tableau
+            :show mip2020-inconnu
+            :frobnicate
+            :run absent
+            :export pdf
+            :lua
+            print(1 +)
+            error("boum")
+            :back
+            ateliers en Bretagne
+            """
+        let result = try RelaisProcess.run(base + ["repl"], input: session + "\n", environment: Self.pinned)
+        #expect(result.status == 1, "\(result)")
+        let errors = result.standardError
+        for expected in [
+            "error: unknown key 'regoin:' (did you mean region?)",
+            "error: unknown region 'bretange' (did you mean Bretagne?)",
+            "error: from: '2020-13-45' is not a date",
+            "error: 31/2/2021 is not a date",
+            "error: unknown mode 'tableau' (table, json, csv or line) (did you mean table?)",
+            "error: no event 'mip2020-inconnu'",
+            "error: unknown command ':frobnicate'",
+            "error: no saved query 'absent'",
+            "error: unknown format 'pdf'",
+            "error: lua:1: unexpected symbol near ')'",
+            "error: lua:1: boum",
+        ] {
+            #expect(errors.contains(expected), "\(expected)\n\(errors)")
+        }
+        // The question after the errors is still answered.
+        #expect(result.standardOutput.contains("→ region:53 kind:workshop\n"), "\(result)")
+    }
+
+    @Test func anUnfinishedLineAtTheEndIsAnError() throws {
+        let directory = try TemporaryDirectory()
+        let base = try sampleCatalogue(directory)
+        let result = try RelaisProcess.run(base + ["repl"], input: "webinaires \\\n", environment: Self.pinned)
+        #expect(result.status == 1)
+        #expect(result.standardError.contains("the last question is not finished"))
+    }
+
+    // MARK: - A real terminal
+
+    @Test func onATerminalItPromptsCompletesAndKeepsHistoryAcrossSessions() throws {
+        let directory = try TemporaryDirectory()
+        let base = try sampleCatalogue(directory)
+        let state = directory.path("state")
+        var environment = Self.pinned
+        environment["XDG_STATE_HOME"] = state
+
+        let first = try TerminalSession(base + ["repl"], environment: environment)
+        try first.waitFor("relais> ")
+        // Tab completes the region name: region:bret → region:bretagne.
+        first.send("ateliers region:bret\t\r")
+        try first.waitFor("→ region:53 kind:workshop")
+        first.send(":quit\r")
+        let firstOutput = try first.finish()
+        #expect(firstOutput.status == 0, "\(firstOutput.text)")
+        #expect(firstOutput.text.contains("\u{1B}["), "colours on a terminal")
+        // libedit's history file writes spaces as \040.
+        let history = try String(contentsOfFile: state + "/relais/history", encoding: .utf8)
+            .replacingOccurrences(of: "\\040", with: " ")
+        #expect(history.contains("ateliers region:bretagne"), "\(history)")
+        #expect(!history.contains(":quit"))
+
+        // A second session recalls the question with the up arrow.
+        let second = try TerminalSession(base + ["repl"], environment: environment)
+        try second.waitFor("relais> ")
+        second.send("\u{1B}[A")
+        try second.waitFor("ateliers region:bretagne")
+        second.send("\r")
+        try second.waitFor("→ region:53 kind:workshop")
+        second.send(":quit\r")
+        #expect(try second.finish().status == 0)
+    }
+
+    @Test func ctrlCClearsTheLineOrStopsTheQueryButNeverTheShell() throws {
+        let directory = try TemporaryDirectory()
+        let base = try sampleCatalogue(directory)
+        // A plugin whose filter takes a third of a second per event: a query over the 31
+        // events of the sample takes ten seconds unless interrupted.
+        let extra = directory.path("extra")
+        try FileManager.default.createDirectory(atPath: extra + "/lent", withIntermediateDirectories: true)
+        try Data(
+            "relais.filter(\"tout\", function(e) local t = os.clock() while os.clock() - t < 0.3 do end return true end)\n".utf8
+        ).write(to: URL(fileURLWithPath: extra + "/lent/init.lua"))
+        try Data("return { name = \"lent\", version = \"1.0.0\", limits = { instructions = 100000000000 } }\n".utf8)
+            .write(to: URL(fileURLWithPath: extra + "/lent/manifest.lua"))
+        var environment = Self.pinned
+        environment["XDG_STATE_HOME"] = directory.path("state")
+
+        let session = try TerminalSession(base + ["--plugins", extra, "repl"], environment: environment)
+        try session.waitFor("relais> ")
+        // Ctrl-C at the prompt drops the line.
+        session.send("ateliers en Bretagne")
+        Thread.sleep(forTimeInterval: 0.3)
+        session.send("\u{03}")
+        try session.waitFor("^C")
+        session.send("webinaires nationaux\r")
+        try session.waitFor("→ region:national kind:webinar")
+        #expect(!session.text.contains("→ region:53 kind:workshop"))
+        // Ctrl-C during a long query stops it; the shell answers the next question.
+        let started = Date()
+        session.send("filter:lent.tout\r")
+        try session.waitFor("→ filter:lent.tout")
+        Thread.sleep(forTimeInterval: 1.0)
+        session.send("\u{03}")
+        try session.waitFor("interrupted")
+        #expect(Date().timeIntervalSince(started) < 8)
+        session.send(":count\r")
+        try session.waitFor("31 événements")
+        session.send(":quit\r")
+        #expect(try session.finish().status == 0)
+    }
+}
+
+/// `relais` on a pseudo-terminal, through util-linux `script`: keys go in, the screen comes out.
+final class TerminalSession: @unchecked Sendable {
+    private let process = Process()
+    private let input = Pipe()
+    private let lock = NSLock()
+    private var collected = Data()
+    private let done = DispatchSemaphore(value: 0)
+
+    init(_ arguments: [String], environment: [String: String]) throws {
+        let command = ([RelaisProcess.executable.path] + arguments).map { "'" + $0 + "'" }.joined(separator: " ")
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/script")
+        process.arguments = ["-qfec", command, "/dev/null"]
+        var env = ProcessInfo.processInfo.environment
+        env.removeValue(forKey: "RELAIS_CATALOGUE")
+        env.removeValue(forKey: "RELAIS_PLUGINS")
+        env["TERM"] = "xterm"
+        env["PAGER"] = "cat"
+        for (key, value) in environment { env[key] = value }
+        process.environment = env
+        let output = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        let handle = output.fileHandleForReading
+        DispatchQueue.global().async { [self] in
+            while true {
+                let data = handle.availableData
+                if data.isEmpty { break }
+                lock.lock()
+                collected.append(data)
+                lock.unlock()
+            }
+            done.signal()
+        }
+    }
+
+    var text: String {
+        lock.lock()
+        defer { lock.unlock() }
+        return String(decoding: collected, as: UTF8.self)
+    }
+
+    func send(_ keys: String) {
+        input.fileHandleForWriting.write(Data(keys.utf8))
+    }
+
+    /// Waits until the screen shows `expected`; throws after `timeout` seconds.
+    func waitFor(_ expected: String, timeout: TimeInterval = 15) throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        while !text.contains(expected) {
+            if Date() > deadline {
+                process.terminate()
+                kill(process.processIdentifier, SIGKILL)
+                throw TerminalTimeout(expected: expected, screen: text)
+            }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+    }
+
+    /// Waits for the end (killing the session after `timeout` seconds).
+    func finish(timeout: TimeInterval = 15) throws -> (status: Int32, text: String) {
+        try? input.fileHandleForWriting.close()
+        if done.wait(timeout: .now() + timeout) == .timedOut {
+            kill(process.processIdentifier, SIGKILL)
+            throw TerminalTimeout(expected: "the end of the session", screen: text)
+        }
+        process.waitUntilExit()
+        return (process.terminationStatus, text)
+    }
+}
+
+struct TerminalTimeout: Error, CustomStringConvertible {
+    var expected: String
+    var screen: String
+    var description: String { "timed out waiting for \(expected); the screen:\n\(screen)" }
+}

@@ -27,38 +27,6 @@ public protocol LineReader: AnyObject {
 public final class PipedLineReader: LineReader {
     public init() {}
 
-    /// One key as a Unicode scalar value, or EOF (-1) for Ctrl-C, a resize or the end.
-    private static func readKey() -> Int32 {
-        var bytes: [UInt8] = []
-        var needed = 1
-        while bytes.count < needed {
-            var byte: UInt8 = 0
-            let count = Glibc.read(STDIN_FILENO, &byte, 1)
-            if count < 0 && errno == EINTR {
-                if ShellSignals.interruptPending || ShellSignals.resizePending { return -1 }
-                continue
-            }
-            guard count == 1 else { return -1 }
-            if bytes.isEmpty {
-                if byte == 0x03 {
-                    ShellSignals.raiseInterrupt()
-                    return -1
-                }
-                switch byte {
-                case 0xC0...0xDF: needed = 2
-                case 0xE0...0xEF: needed = 3
-                case 0xF0...0xF7: needed = 4
-                default: needed = 1
-                }
-            } else if byte & 0xC0 != 0x80 {
-                return 0xFFFD
-            }
-            bytes.append(byte)
-        }
-        if bytes.count == 1 { return Int32(bytes[0]) }
-        return String(decoding: bytes, as: UTF8.self).unicodeScalars.first.map { Int32($0.value) } ?? 0xFFFD
-    }
-
     public func readLine(prompt: String) -> LineInput {
         guard let line = Swift.readLine(strippingNewline: true) else { return .end }
         return .line(line.hasSuffix("\r") ? String(line.dropLast()) : line)
@@ -129,11 +97,10 @@ public protocol CompletionSource: AnyObject {
 public final class EditLineReader: LineReader {
     private let historyFile: URL?
     private let historyLimit: Int
-    /// A line kept across a resize, typed again for the user at the next prompt.
-    nonisolated(unsafe) private static var pendingText: String?
     nonisolated(unsafe) private static var completionSource: (any CompletionSource)?
     nonisolated(unsafe) private static var candidates: [String] = []
     nonisolated(unsafe) private static var candidateIndex = 0
+    nonisolated(unsafe) private static var keysSincePrompt = 0
 
     /// - Parameters:
     ///   - historyFile: where history is read from and written to (nil: none kept).
@@ -187,14 +154,6 @@ public final class EditLineReader: LineReader {
                 return strdup(candidate)
             }
         }
-        rl_pre_input_hook = {
-            if let text = EditLineReader.pendingText {
-                EditLineReader.pendingText = nil
-                _ = rl_insert_text(text)
-                rl_redisplay()
-            }
-            return 0
-        }
     }
 
     /// One key as a Unicode scalar value, or EOF (-1) for Ctrl-C, a resize or the end.
@@ -205,7 +164,14 @@ public final class EditLineReader: LineReader {
             var byte: UInt8 = 0
             let count = Glibc.read(STDIN_FILENO, &byte, 1)
             if count < 0 && errno == EINTR {
-                if ShellSignals.interruptPending || ShellSignals.resizePending { return -1 }
+                if ShellSignals.interruptPending { return -1 }
+                if ShellSignals.resizePending {
+                    // Nothing typed yet: end the read, so the last table is drawn again at
+                    // the new width. Something typed: keep it, redrawn at the new width.
+                    if Self.keysSincePrompt == 0 { return -1 }
+                    _ = ShellSignals.takeResize()
+                    rl_resize_terminal()
+                }
                 continue
             }
             guard count == 1 else { return -1 }
@@ -225,6 +191,7 @@ public final class EditLineReader: LineReader {
             }
             bytes.append(byte)
         }
+        Self.keysSincePrompt += 1
         if bytes.count == 1 { return Int32(bytes[0]) }
         return String(decoding: bytes, as: UTF8.self).unicodeScalars.first.map { Int32($0.value) } ?? 0xFFFD
     }
@@ -232,6 +199,7 @@ public final class EditLineReader: LineReader {
     public func readLine(prompt: String) -> LineInput {
         do {
             _ = ShellSignals.takeResize()
+            Self.keysSincePrompt = 0
             guard let raw = CLibedit.readline(prompt) else {
                 if ShellSignals.takeInterrupt() {
                     // Ctrl-C: the line is dropped; a fresh prompt on the next line.
@@ -239,8 +207,7 @@ public final class EditLineReader: LineReader {
                     return .interrupted
                 }
                 if ShellSignals.takeResize() {
-                    // A resize interrupted the read: keep what was typed, redraw at the new width.
-                    if let buffer = rl_line_buffer { Self.pendingText = String(cString: buffer) }
+                    // A resize at an empty prompt: the session redraws its last answer.
                     rl_resize_terminal()
                     FileHandle.standardOutput.write(Data("\n".utf8))
                     return .resized

@@ -174,6 +174,7 @@ public final class ReplSession {
     }
 
     private func renderTable(_ events: [Event], more: Int) -> String {
+        if events.isEmpty { return "Aucun événement ne correspond.\n" }
         var table = EventTable(width: Terminal.width)
         for event in events { table.append(event) }
         var text = table.render()

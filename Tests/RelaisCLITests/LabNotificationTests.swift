@@ -135,6 +135,8 @@ extension RelaisProcess {
         process.arguments = ["python3", "-c", script] + arguments
         let output = Pipe()
         process.standardOutput = output
+        // Python's errors go to the test's own standard error, where a failure shows them.
+        process.standardError = FileHandle.standardError
         try process.run()
         let data = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()

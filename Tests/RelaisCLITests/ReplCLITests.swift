@@ -223,6 +223,59 @@ struct ReplCLITests {
     }
 }
 
+extension ReplCLITests {
+    /// A pseudo-terminal whose size changes: Python's `pty` (util-linux `script` cannot resize).
+    @Test func aResizeDrawsTheLastTableAgainAtTheNewWidth() throws {
+        let directory = try TemporaryDirectory()
+        let base = try sampleCatalogue(directory)
+        let driver = """
+            import os, pty, sys, time, select, fcntl, termios, struct, signal, json
+            pid, fd = pty.fork()
+            if pid == 0:
+                os.environ.update({"TERM": "xterm", "RELAIS_NOW": "2020-11-10T10:00", "XDG_STATE_HOME": sys.argv[1]})
+                os.environ.pop("COLUMNS", None)
+                os.execv(sys.argv[2], sys.argv[2:])
+            fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+            def read(until, limit=10.0):
+                out = b""; end = time.time() + limit
+                while time.time() < end and until.encode() not in out:
+                    r, _, _ = select.select([fd], [], [], 0.1)
+                    if r:
+                        try: out += os.read(fd, 65536)
+                        except OSError: break
+                return out.decode("utf-8", "replace")
+            read("relais> ")
+            os.write(fd, b"webinaires nationaux\\r")
+            wide = read("relais> ")
+            fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 70, 0, 0)); os.kill(pid, signal.SIGWINCH)
+            narrow = read("relais> ")
+            os.write(fd, b"ab")
+            time.sleep(0.3)
+            os.kill(pid, signal.SIGWINCH)
+            time.sleep(0.3)
+            os.write(fd, b"c\\r")
+            typed = read("relais> ")
+            os.write(fd, b":quit\\r")
+            _, status = os.waitpid(pid, 0)
+            print(json.dumps({"wide": wide, "narrow": narrow, "typed": typed, "status": status}))
+            """
+        let output = try RelaisProcess.python(
+            driver, arguments: [directory.path("state"), RelaisProcess.executable.path] + base + ["repl"])
+        let result = try #require(try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any], "\(output)")
+        let wide = try #require(result["wide"] as? String)
+        let narrow = try #require(result["narrow"] as? String)
+        #expect(wide.contains("L’innovation au service de la transition écologique"), "\(wide)")
+        #expect(narrow.contains("6 événements"), "\(narrow)")
+        #expect(!narrow.contains("L’innovation au service de la transition écologique"), "\(narrow)")
+        let rows = narrow.replacingOccurrences(of: "\r", with: "").split(separator: "\n").filter { $0.hasPrefix("mar. ") }
+        let widest = rows.map { $0.count }.max() ?? 0
+        #expect(widest > 0 && widest <= 72, "\(narrow)")
+        // What was typed before the resize is kept: "ab" + "c".
+        #expect((result["typed"] as? String)?.contains("→ text:\"abc\"") == true, "\(result)")
+        #expect(result["status"] as? Int == 0)
+    }
+}
+
 /// `relais` on a pseudo-terminal, through util-linux `script`: keys go in, the screen comes out.
 final class TerminalSession: @unchecked Sendable {
     private let process = Process()

@@ -132,6 +132,8 @@ public final class EditLineReader: LineReader {
             _ = read_history(historyFile.path)
         }
         rl_attempted_completion_function = { text, start, _ in
+            // 0: when nothing is returned, libedit completes file names (after `:export … to`).
+            rl_attempted_completion_over = 0
             guard let source = EditLineReader.completionSource, let text else { return nil }
             let word = String(cString: text)
             var before = ""

@@ -162,6 +162,12 @@ struct ReplCLITests {
         // Tab completes the region name: region:bret → region:bretagne.
         first.send("ateliers region:bret\t\r")
         try first.waitFor("→ region:53 kind:workshop")
+        // Event ids after :show, file names after :export FORMAT to.
+        first.send(":show mip2020-siilab-renc\t\r")
+        try first.waitFor("Rencontre de la DITP avec le laboratoire d’innovation territoriale à Lille")
+        try Data().write(to: URL(fileURLWithPath: directory.path("agenda-unique.ics")))
+        first.send(":export ics to \(directory.path("agenda-un"))\t\r")
+        try first.waitFor("wrote 0 événements to \(directory.path("agenda-unique.ics"))")
         first.send(":quit\r")
         let firstOutput = try first.finish()
         #expect(firstOutput.status == 0, "\(firstOutput.text)")
@@ -172,13 +178,16 @@ struct ReplCLITests {
         #expect(history.contains("ateliers region:bretagne"), "\(history)")
         #expect(!history.contains(":quit"))
 
-        // A second session recalls the question with the up arrow.
+        // A second session finds the question by reverse search (Ctrl-R), and walks the
+        // history with the up arrow.
         let second = try TerminalSession(base + ["repl"], environment: environment)
         try second.waitFor("relais> ")
-        second.send("\u{1B}[A")
+        second.send("\u{12}atel")
         try second.waitFor("ateliers region:bretagne")
         second.send("\r")
         try second.waitFor("→ region:53 kind:workshop")
+        second.send("\u{1B}[A\r")
+        try second.waitFor("→ region:53 kind:workshop", occurrences: 2)
         second.send(":quit\r")
         #expect(try second.finish().status == 0)
     }
@@ -324,9 +333,9 @@ final class TerminalSession: @unchecked Sendable {
     }
 
     /// Waits until the screen shows `expected`; throws after `timeout` seconds.
-    func waitFor(_ expected: String, timeout: TimeInterval = 15) throws {
+    func waitFor(_ expected: String, occurrences: Int = 1, timeout: TimeInterval = 15) throws {
         let deadline = Date().addingTimeInterval(timeout)
-        while !text.contains(expected) {
+        while text.components(separatedBy: expected).count - 1 < occurrences {
             if Date() > deadline {
                 process.terminate()
                 kill(process.processIdentifier, SIGKILL)

@@ -110,8 +110,11 @@ public final class ReplSession {
         writeError(color("error: " + message, "31") + "\n")
     }
 
+    /// Colours only for a person at a terminal (not when the answers are piped elsewhere).
+    private lazy var colours = interactive && Terminal.standardOutputIsTerminal
+
     private func color(_ text: String, _ code: String) -> String {
-        interactive ? "\u{1B}[\(code)m\(text)\u{1B}[0m" : text
+        colours ? "\u{1B}[\(code)m\(text)\u{1B}[0m" : text
     }
 
     struct Interrupted: Error, CustomStringConvertible {

@@ -642,7 +642,7 @@ public struct QuestionParser: Sendable {
         var best: (name: String, distance: Int)?
         for candidate in candidates {
             let distance = editDistance(key, TextFolding.nameKey(candidate))
-            if best == nil || distance < best!.distance { best = (candidate, distance) }
+            if distance < (best?.distance ?? Int.max) { best = (candidate, distance) }
         }
         guard let best, best.distance <= max(2, key.count / 3) else { return "" }
         return " (did you mean \(best.name)?)"

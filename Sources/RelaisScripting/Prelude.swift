@@ -194,8 +194,8 @@ local function string_list(fname, key, value)
   return concat(items, "\31")
 end
 
-local event_keys = { region = true, kind = true, lab = true, from = true, to = true, status = true, online = true, text = true, limit = true }
-local event_keys_text = "region, kind, lab, from, to, status, online, text, limit"
+local event_keys = { region = true, kind = true, lab = true, from = true, to = true, status = true, online = true, text = true, limit = true, starting = true }
+local event_keys_text = "region, kind, lab, from, to, status, online, text, limit, starting"
 -- Checks `options` for `fname` against `allowed` (a set, and its names for messages).
 local function check_options(fname, options, allowed, allowed_text)
   if options == nil then return {} end
@@ -213,10 +213,11 @@ local function check_options(fname, options, allowed, allowed_text)
   return options
 end
 local function open_events(fname, options, from, to)
+  check_field(fname, options, "starting", "boolean", true)
   local handle = host.events_open(
     string_list(fname, "region", options.region), string_list(fname, "kind", options.kind),
     string_list(fname, "lab", options.lab), from or options.from, to or options.to,
-    string_list(fname, "status", options.status), options.online, options.text, options.limit)
+    string_list(fname, "status", options.status), options.online, options.text, options.limit, options.starting)
   local events_next = host.events_next
   return function() return events_next(handle) end
 end
@@ -230,12 +231,12 @@ function relais.now() return host.now() end
 
 -- Weeks, for digests: week.id, week.start, week["end"], week.title, week.previous,
 -- week.next, week:events{}, week:changes{}, week:upcoming{}.
-local week_keys = { region = true, kind = true, lab = true, status = true, online = true, text = true, limit = true }
-local week_keys_text = "region, kind, lab, status, online, text, limit"
+local week_keys = { region = true, kind = true, lab = true, status = true, online = true, text = true, limit = true, starting = true }
+local week_keys_text = "region, kind, lab, status, online, text, limit, starting"
 local change_keys = { region = true, kind = true, lab = true, status = true, online = true, text = true, change = true, limit = true }
 local change_keys_text = "region, kind, lab, status, online, text, change, limit"
-local upcoming_keys = { region = true, kind = true, lab = true, status = true, online = true, text = true, limit = true, days = true }
-local upcoming_keys_text = "region, kind, lab, status, online, text, limit, days"
+local upcoming_keys = { region = true, kind = true, lab = true, status = true, online = true, text = true, limit = true, days = true, starting = true }
+local upcoming_keys_text = "region, kind, lab, status, online, text, limit, days, starting"
 local week_methods = {}
 local make_week
 local week_meta = {

@@ -530,6 +530,12 @@ final class ScriptRuntime {
             default: throw LuaFunctionError("relais.events: limit must be a positive integer")
             }
         }
+        if args.count > 9, case .boolean(let starting) = args[9] {
+            if starting && query.from == nil {
+                throw LuaFunctionError("relais.events: starting needs from (events that start from that day)")
+            }
+            query.startingInWindow = starting
+        }
         let handle = nextCursor
         nextCursor += 1
         // Iterations a script abandons are never finished: keep only the newest few, so

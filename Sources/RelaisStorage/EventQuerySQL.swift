@@ -68,6 +68,11 @@ struct EventQuerySQL {
             if let start = window.from?.timeIntervalSince1970 {
                 conditions.append("e.last_end >= ?")
                 values.append(start)
+                if query.startingInWindow {
+                    // A range of the listing index, not a scan from the first event.
+                    conditions.append("e.first_start >= ?")
+                    values.append(start)
+                }
                 slotConditions.append("s.covered_end >= ?")
                 slotValues.append(start)
             }

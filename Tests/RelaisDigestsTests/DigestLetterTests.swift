@@ -117,6 +117,34 @@ struct DigestLetterTests {
         #expect(try plugin.buildDigest("deux", week: week)?.text == "2")
     }
 
+    @Test func overTheMaximumEventsStartingThisWeekComeBeforeThoseStillRunning() throws {
+        let fixture = try DigestFixture()
+        try fixture.importEvents(
+            [
+                try event("consultation-longue", "2020-10-01", "2020-12-15", kind: .consultation, title: "Consultation longue"),
+                try event("lundi", "2020-11-16T10:00:00+01:00", title: "Webinaire du lundi"),
+                try event("mardi", "2020-11-17T10:00:00+01:00", title: "Webinaire du mardi"),
+                try event("jeudi", "2020-11-19T10:00:00+01:00", title: "Webinaire du jeudi"),
+            ], at: "2020-09-01T10:00:00+02:00")
+        let plugin = try fixture.plugin(
+            "lab",
+            """
+            local hebdo = require("relais.hebdo")
+            relais.digest{ name = "trois", build = hebdo.lettre{ lab = "L", region = "75", a = "a@b.fr", maximum = 3 } }
+            relais.digest{ name = "quatre", build = hebdo.lettre{ lab = "L", region = "75", a = "a@b.fr", maximum = 4 } }
+            """)
+        let week = try isoWeek("2020-W47")
+        let three = try #require(try plugin.buildDigest("trois", week: week)?.markdown)
+        #expect(!three.contains("Consultation longue"))
+        #expect(three.contains("- **Lundi 16 novembre, 10h** — Webinaire du lundi"))
+        #expect(three.contains("- … et d’autres encore"))
+        // With room for all, the order is the order of the dates: the long consultation first.
+        let four = try #require(try plugin.buildDigest("quatre", week: week)?.markdown)
+        let lines = four.split(separator: "\n").filter { $0.hasPrefix("- **") }.map(String.init)
+        #expect(lines.first?.contains("Consultation longue") == true, "\(lines)")
+        #expect(lines.count == 4)
+    }
+
     @Test func buildResultsAreChecked() throws {
         let fixture = try DigestFixture()
         let plugin = try fixture.plugin(

@@ -209,6 +209,42 @@ struct DigestWeekTests {
         #expect(w44["cancelled"] == "atelier")
     }
 
+    @Test func startingKeepsTheEventsThatStartInTheWeek() throws {
+        let fixture = try DigestFixture()
+        try fixture.importEvents(
+            [
+                try event("en-cours", "2020-11-02", "2020-11-30", kind: .consultation),
+                try event("dimanche-avant", "2020-11-15T23:30:00+01:00", "2020-11-16T01:00:00+01:00"),
+                try event("lundi-minuit", "2020-11-16T00:00:00+01:00"),
+                try event("dimanche-soir", "2020-11-22T23:00:00+01:00"),
+                try event("apres", "2020-11-23T00:00:00+01:00"),
+            ], at: "2020-10-01T10:00:00+02:00")
+        let plugin = try fixture.plugin(
+            "sonde",
+            """
+            relais.digest{ name = "d", build = function(week)
+              local ids = {}
+              for _, e in ipairs(week:events{ starting = true }) do ids[#ids + 1] = e.id end
+              local all = {}
+              for _, e in ipairs(week:events{}) do all[#all + 1] = e.id end
+              return { subject = "s", text = table.concat(ids, ",") .. "|" .. table.concat(all, ",") }
+            end }
+            relais.digest{ name = "sans-from", build = function() relais.events{ starting = true }() end }
+            relais.digest{ name = "type", build = function(week) week:events{ starting = "oui" } end }
+            """)
+        let week = try isoWeek("2020-W47")
+        #expect(
+            try plugin.buildDigest("d", week: week)?.text
+                == "lundi-minuit,dimanche-soir|en-cours,dimanche-avant,lundi-minuit,dimanche-soir")
+        #expect(throws: ScriptError.self) { try plugin.buildDigest("sans-from", week: week) }
+        do {
+            _ = try plugin.buildDigest("type", week: week)
+            Issue.record("starting = \"oui\" should be refused")
+        } catch let error as ScriptError {
+            #expect(error.message.contains("week:events: field 'starting' must be a boolean, got string"), "\(error.message)")
+        }
+    }
+
     @Test func weekMethodsCheckTheirOptions() throws {
         let fixture = try DigestFixture()
         let plugin = try fixture.plugin(

@@ -20,6 +20,9 @@ public struct EventQuery: Hashable, Sendable {
     public var from: CivilDate?
     /// Last day of the window (to 23:59:59 in Paris), or nil for no upper bound.
     public var to: CivilDate?
+    /// Only events whose first slot starts on or after ``from`` (a digest's "what starts
+    /// this week"), rather than every event with a slot overlapping the window.
+    public var startingInWindow = false
     /// Only online (true) or only on-site (false) events.
     public var online: Bool?
     /// Free text; every folded word must be a prefix of a word of the searchable text.
@@ -84,6 +87,7 @@ public struct EventQuery: Hashable, Sendable {
             let lower = start ?? .distantPast
             let upper = end ?? .distantFuture
             if !event.slots.contains(where: { $0.overlaps(from: lower, to: upper) }) { return false }
+            if startingInWindow, let start, event.firstStart < start { return false }
         }
         let words = textWords
         if !words.isEmpty && !TextFolding.matches(query: words, in: event.searchableText) { return false }

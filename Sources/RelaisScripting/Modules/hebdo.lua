@@ -93,7 +93,8 @@ local function fiche(evenement, debut, fin)
     organisateur_md = evenement.organizer and echapper(evenement.organizer) or nil,
     lien = evenement.url,
     statut = statut,
-    tri = premier and (jour(premier.start) < (debut or "") and debut or premier.start) or "",
+    tri = premier and premier.start or "",
+    commence = premier ~= nil and debut ~= nil and jour(premier.start) >= debut,
   }
 end
 
@@ -108,21 +109,31 @@ end
 -- Une lettre se lit : au-delà de `maximum` lignes par section, elle renvoie au programme.
 local MAXIMUM = 60
 
-local function agenda(week_or_nil, evenements, garder, maximum)
+-- Les événements d'une semaine, dans l'ordre de leurs dates. Au-delà de `maximum`, ceux qui
+-- commencent dans la semaine passent avant ceux qui durent depuis plus tôt.
+local function agenda(week_or_nil, evenements, garder, maximum, seulement_nouveaux)
   local debut = week_or_nil and week_or_nil.start
   local fin = week_or_nil and week_or_nil["end"]
-  local fiches = {}
-  local en_plus = 0
+  local nouveaux, en_cours = {}, {}
   for _, evenement in ipairs(evenements) do
     if evenement.status ~= "cancelled" and (not garder or garder(evenement)) then
-      if #fiches < maximum then
-        fiches[#fiches + 1] = fiche(evenement, debut, fin)
-      else
-        en_plus = en_plus + 1
+      local item = fiche(evenement, debut, fin)
+      if item.commence or not debut then
+        nouveaux[#nouveaux + 1] = item
+      elseif not seulement_nouveaux then
+        en_cours[#en_cours + 1] = item
       end
     end
   end
-  return trier(fiches), en_plus
+  trier(nouveaux)
+  trier(en_cours)
+  local fiches = {}
+  for _, liste in ipairs({ nouveaux, en_cours }) do
+    for _, item in ipairs(liste) do
+      if #fiches < maximum then fiches[#fiches + 1] = item end
+    end
+  end
+  return trier(fiches), #nouveaux + #en_cours - #fiches
 end
 
 -- Les changements d'une semaine, un par événement : le dernier, sauf qu'un événement ajouté
@@ -132,7 +143,7 @@ local function changements(week, filtres, garder, maximum)
   local options = {}
   for cle, valeur in pairs(filtres) do options[cle] = valeur end
   -- Au plus tant de changements lus : une semaine d'import massif ne remplit pas la mémoire.
-  options.limit = maximum * 20
+  options.limit = maximum * 4
   for _, change in ipairs(week:changes(options)) do
     local id = change.event.id
     if not dernier[id] then ordre[#ordre + 1] = id end
@@ -180,17 +191,32 @@ function M.contexte(week, options)
   local garder = options.garder
   local maximum = options.maximum or MAXIMUM
   -- Un de plus que ce qui s'affiche, pour savoir s'il en reste (les filtres Lua en gardent moins).
-  local lus = { region = region, limit = garder and maximum * 20 or maximum + 1 }
-  local cette_semaine, cette_semaine_plus = agenda(week, week:events(lus), garder, maximum)
-  -- La semaine prochaine : ce qui commence ensuite (ce qui dure déjà figure plus haut).
-  local deja = {}
-  for _, item in ipairs(cette_semaine) do deja[item.id] = true end
-  lus.limit = lus.limit + #cette_semaine
-  local semaine_prochaine, semaine_prochaine_plus = agenda(week.next, week.next:events(lus), function(evenement)
-    return not deja[evenement.id] and (not garder or garder(evenement))
-  end, maximum)
+  -- Assez pour choisir (voir agenda) sans tout lire d'une semaine chargée.
+  local lus = { limit = garder and maximum * 20 or maximum + 1 }
+  -- Ce qui commence dans la semaine d'abord (une lecture bornée à la semaine), puis, s'il
+  -- reste de la place, ce qui dure depuis plus tôt.
+  -- (Une semaine chargée remplit la lettre avec ce qui commence : la seconde lecture, qui
+  -- parcourt tout ce qui a commencé plus tôt, n'est faite que s'il reste de la place.)
+  local evenements, vus = {}, {}
+  local commencent = week:events{ region = region, starting = true, limit = lus.limit }
+  local lots = { commencent }
+  if garder or #commencent <= maximum then lots[2] = week:events{ region = region, limit = lus.limit } end
+  for _, lot in ipairs(lots) do
+    for _, evenement in ipairs(lot) do
+      if not vus[evenement.id] then
+        evenements[#evenements + 1] = evenement
+        vus[evenement.id] = true
+      end
+    end
+  end
+  local cette_semaine, cette_semaine_plus = agenda(week, evenements, garder, maximum)
+  -- La semaine prochaine : ce qui commence ensuite (ce qui dure déjà appartient à cette semaine).
+  local semaine_prochaine, semaine_prochaine_plus =
+    agenda(week.next, week.next:events{ region = region, starting = true, limit = lus.limit }, garder, maximum, true)
   local nouveautes, modifications, nouveautes_plus, modifications_plus = changements(week.previous, filtres, garder, maximum)
-  local nationaux, nationaux_plus = agenda(week, week:events{ region = "national", kind = "webinar", limit = maximum + 1 }, nil, maximum)
+  -- Un webinaire tient dans une journée : ceux qui commencent dans la semaine (lecture bornée).
+  local nationaux, nationaux_plus =
+    agenda(week, week:events{ region = "national", kind = "webinar", starting = true, limit = maximum + 1 }, nil, maximum)
   local vide = #cette_semaine + #semaine_prochaine + #nouveautes + #modifications + #nationaux == 0
   local nom_region = relais.regions[region] or region
   local function section(titre, fiches, vide_texte, en_plus)

@@ -192,6 +192,21 @@ struct ReplCLITests {
         #expect(try second.finish().status == 0)
     }
 
+    @Test func relaisAloneOnATerminalOpensTheREPL() throws {
+        let directory = try TemporaryDirectory()
+        _ = try sampleCatalogue(directory)
+        var environment = Self.pinned
+        environment["XDG_STATE_HOME"] = directory.path("state")
+        environment["RELAIS_CATALOGUE"] = directory.path("c.sqlite")
+        environment["RELAIS_PLUGINS"] = Self.plugins
+        let session = try TerminalSession([], environment: environment)
+        try session.waitFor("relais> ")
+        session.send("hackathons\r")
+        try session.waitFor("→ kind:hackathon")
+        session.send("\u{04}")
+        #expect(try session.finish().status == 0)
+    }
+
     @Test func ctrlCClearsTheLineOrStopsTheQueryButNeverTheShell() throws {
         let directory = try TemporaryDirectory()
         let base = try sampleCatalogue(directory)

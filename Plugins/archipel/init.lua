@@ -60,12 +60,7 @@ relais.filter("formation", function(evenement)
   return evenement.kind == "training" or filtres.a_un_tag(evenement, formation)
 end)
 
--- Lettre hebdomadaire ------------------------------------------------------------------
--- Chaque lundi à 8 h (voir docs/digests.md) : la semaine dans la région, la suivante, les
--- nouveautés et les changements de la semaine passée, les webinaires nationaux.
---
---   relais digest --plugin archipel --week 2020-W47             aperçu
---   relais digest --plugin archipel --send                      mise en file (une fois par semaine)
+-- Lettre hebdomadaire du lundi (docs/digests.md) : relais digest --plugin archipel --week 2020-W47
 
 local hebdo = require("relais.hebdo")
 

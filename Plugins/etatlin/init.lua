@@ -58,12 +58,7 @@ local participation = filtres.mots_cles({
 })
 relais.filter("participation", function(evenement) return filtres.parle_de(evenement, participation) end)
 
--- Lettre hebdomadaire ------------------------------------------------------------------
--- Chaque lundi à 8 h (voir docs/digests.md) : la semaine dans la région, la suivante, les
--- nouveautés et les changements de la semaine passée, les webinaires nationaux.
---
---   relais digest --plugin etatlin --week 2020-W47             aperçu
---   relais digest --plugin etatlin --send                      mise en file (une fois par semaine)
+-- Lettre hebdomadaire du lundi (docs/digests.md) : relais digest --plugin etatlin --week 2020-W47
 
 local hebdo = require("relais.hebdo")
 

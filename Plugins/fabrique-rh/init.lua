@@ -67,12 +67,7 @@ relais.filter("travail-a-distance", function(evenement) return filtres.a_un_tag(
 local donnees = filtres.mots_cles({ "donnees publiques", "open data", "donnees" })
 relais.filter("donnees", function(evenement) return filtres.a_un_tag(evenement, donnees) end)
 
--- Lettre hebdomadaire ------------------------------------------------------------------
--- Chaque lundi à 8 h (voir docs/digests.md) : la semaine dans la région, la suivante, les
--- nouveautés et les changements de la semaine passée, les webinaires nationaux.
---
---   relais digest --plugin fabrique-rh --week 2020-W47             aperçu
---   relais digest --plugin fabrique-rh --send                      mise en file (une fois par semaine)
+-- Lettre hebdomadaire du lundi (docs/digests.md) : relais digest --plugin fabrique-rh --week 2020-W47
 
 local hebdo = require("relais.hebdo")
 

@@ -70,12 +70,7 @@ local rural = filtres.mots_cles({ "ruralite", "ruralites", "rural", "village du 
   "petites communes" })
 relais.filter("ruralite", function(evenement) return filtres.parle_de(evenement, rural) end)
 
--- Lettre hebdomadaire ------------------------------------------------------------------
--- Chaque lundi à 8 h (voir docs/digests.md) : la semaine dans la région, la suivante, les
--- nouveautés et les changements de la semaine passée, les webinaires nationaux.
---
---   relais digest --plugin lab-bfc --week 2020-W47             aperçu
---   relais digest --plugin lab-bfc --send                      mise en file (une fois par semaine)
+-- Lettre hebdomadaire du lundi (docs/digests.md) : relais digest --plugin lab-bfc --week 2020-W47
 
 local hebdo = require("relais.hebdo")
 

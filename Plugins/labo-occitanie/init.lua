@@ -59,12 +59,7 @@ relais.filter("participation", function(evenement) return filtres.parle_de(evene
 local ecologie = filtres.mots_cles({ "transition ecologique", "ecologie", "environnement", "climat", "low tech" })
 relais.filter("transition-ecologique", function(evenement) return filtres.a_un_tag(evenement, ecologie) end)
 
--- Lettre hebdomadaire ------------------------------------------------------------------
--- Chaque lundi à 8 h (voir docs/digests.md) : la semaine dans la région, la suivante, les
--- nouveautés et les changements de la semaine passée, les webinaires nationaux.
---
---   relais digest --plugin labo-occitanie --week 2020-W47             aperçu
---   relais digest --plugin labo-occitanie --send                      mise en file (une fois par semaine)
+-- Lettre hebdomadaire du lundi (docs/digests.md) : relais digest --plugin labo-occitanie --week 2020-W47
 
 local hebdo = require("relais.hebdo")
 

@@ -78,12 +78,7 @@ end
 relais.on("event.cancelled", ecrire_aux_agents)
 relais.on("event.rescheduled", ecrire_aux_agents)
 
--- Lettre hebdomadaire ------------------------------------------------------------------
--- Chaque lundi à 8 h (voir docs/digests.md) : la semaine dans la région, la suivante, les
--- nouveautés et les changements de la semaine passée, les webinaires nationaux.
---
---   relais digest --plugin ti-lab --week 2020-W47             aperçu
---   relais digest --plugin ti-lab --send                      mise en file (une fois par semaine)
+-- Lettre hebdomadaire du lundi (docs/digests.md) : relais digest --plugin ti-lab --week 2020-W47
 
 local hebdo = require("relais.hebdo")
 

@@ -393,6 +393,17 @@ final class ScriptRuntime {
         query.labs = list(args, index + 2)
     }
 
+    /// The optional positive `limit` argument at `index`.
+    private static func limit(_ args: [LuaArgument], at index: Int, _ function: String) throws -> Int? {
+        guard args.count > index else { return nil }
+        switch args[index] {
+        case .integer(let value) where value > 0: return Int(value)
+        case .number(let value) where value >= 1 && value < 1e12: return Int(value)
+        case .none: return nil
+        default: throw LuaFunctionError("\(function): limit must be a positive integer")
+        }
+    }
+
     private static func addStatuses(_ args: [LuaArgument], at index: Int, to query: inout EventQuery, _ function: String)
         throws
     {
@@ -414,15 +425,7 @@ final class ScriptRuntime {
         try Self.addStatuses(args, at: 4, to: &query, "week:changes")
         if args.count > 5, case .boolean(let online) = args[5] { query.online = online }
         if let text = Self.optionalString(args, 6), !TextFolding.words(text).isEmpty { query.text = text }
-        var remaining: Int?
-        if args.count > 8 {
-            switch args[8] {
-            case .integer(let value) where value > 0: remaining = Int(value)
-            case .number(let value) where value >= 1 && value < 1e12: remaining = Int(value)
-            case .none: break
-            default: throw LuaFunctionError("week:changes: limit must be a positive integer")
-            }
-        }
+        let remaining = try Self.limit(args, at: 8, "week:changes")
         var kinds: Set<ChangeKind> = [.added, .updated, .rescheduled, .cancelled]
         let named = Self.list(args, 7)
         if !named.isEmpty {
@@ -521,15 +524,7 @@ final class ScriptRuntime {
         try Self.addStatuses(args, at: 5, to: &query, "relais.events")
         if args.count > 6, case .boolean(let online) = args[6] { query.online = online }
         if let text = Self.optionalString(args, 7), !TextFolding.words(text).isEmpty { query.text = text }
-        var remaining: Int?
-        if args.count > 8 {
-            switch args[8] {
-            case .integer(let value) where value > 0: remaining = Int(value)
-            case .number(let value) where value >= 1 && value < 1e12: remaining = Int(value)
-            case .none: break
-            default: throw LuaFunctionError("relais.events: limit must be a positive integer")
-            }
-        }
+        let remaining = try Self.limit(args, at: 8, "relais.events")
         if args.count > 9, case .boolean(let starting) = args[9] {
             if starting && query.from == nil {
                 throw LuaFunctionError("relais.events: starting needs from (events that start from that day)")

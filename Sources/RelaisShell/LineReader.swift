@@ -205,13 +205,13 @@ public final class EditLineReader: LineReader {
             guard let raw = CLibedit.readline(prompt) else {
                 if ShellSignals.takeInterrupt() {
                     // Ctrl-C: the line is dropped; a fresh prompt on the next line.
-                    FileHandle.standardOutput.write(Data("^C\n".utf8))
+                    Terminal.writeOutput("^C\n")
                     return .interrupted
                 }
                 if ShellSignals.takeResize() {
                     // A resize at an empty prompt: the session redraws its last answer.
                     rl_resize_terminal()
-                    FileHandle.standardOutput.write(Data("\n".utf8))
+                    Terminal.writeOutput("\n")
                     return .resized
                 }
                 return .end

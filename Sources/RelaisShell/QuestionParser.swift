@@ -288,19 +288,10 @@ public struct QuestionParser: Sendable {
                 return offset
             }
         }
-        // 10 novembre [2020], le 10 novembre, 1er décembre, november 10 [2020]
-        if let dayNumber = Self.dayOfMonth(first), let month = word(1).flatMap(Self.month) {
-            var consumed = 2
-            var year = nearestYear(month: month, day: dayNumber)
-            if let given = word(2).flatMap(Self.year) {
-                year = given
-                consumed = 3
-            }
-            let date = try Self.date(year, month, dayNumber)
-            set(date, date)
-            return consumed
-        }
-        if let month = Self.month(first), let dayNumber = word(1).flatMap(Self.dayOfMonth), Self.englishMonths[first] != nil {
+        // 10 novembre [2020], le 10 novembre, 1er décembre; november 10 [2020]
+        let dayThenMonth = Self.dayOfMonth(first).flatMap { day in word(1).flatMap(Self.month).map { (day, $0) } }
+        let englishMonthThenDay = Self.englishMonths[first].flatMap { month in word(1).flatMap(Self.dayOfMonth).map { ($0, month) } }
+        if let (dayNumber, month) = dayThenMonth ?? englishMonthThenDay {
             var consumed = 2
             var year = nearestYear(month: month, day: dayNumber)
             if let given = word(2).flatMap(Self.year) {

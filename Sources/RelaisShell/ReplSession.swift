@@ -132,12 +132,7 @@ public final class ReplSession {
     }
 
     private func ask(_ text: String) throws {
-        let question: Question
-        do {
-            question = try parser().parse(text)
-        } catch {
-            throw error
-        }
+        let question = try parser().parse(text)
         write(color("→ " + question.understood, "36") + "\n")
         current = (text, question.query)
         try list(question.query)
@@ -156,23 +151,22 @@ public final class ReplSession {
             lastTable = events
             page(renderTable(events, more: more))
         case .line:
-            var text = ""
-            var count = 0
-            try backend.forEachEvent(matching: query) { event in
-                try Self.checkInterrupt()
-                if count > 0 { text += "\n" }
-                text += Self.lineMode(event)
-                count += 1
-                return true
+            try streamed { out in
+                var count = 0
+                try backend.forEachEvent(matching: query) { event in
+                    try Self.checkInterrupt()
+                    try out((count > 0 ? "\n" : "") + Self.lineMode(event))
+                    count += 1
+                    return true
+                }
             }
-            page(text)
         case .json, .csv:
-            var text = ""
-            _ = try backend.export(format: mode == .json ? "jsonl" : "csv", query: query, to: nil) { chunk in
-                try Self.checkInterrupt()
-                text += chunk
+            try streamed { out in
+                _ = try backend.export(format: mode == .json ? "jsonl" : "csv", query: query, to: nil) { chunk in
+                    try Self.checkInterrupt()
+                    try out(chunk)
+                }
             }
-            page(text)
         }
     }
 
@@ -206,13 +200,24 @@ public final class ReplSession {
 
     /// Long answers on a terminal go through `$PAGER` (default `less -FRX`).
     private func page(_ text: String) {
-        guard interactive, Terminal.standardOutputIsTerminal else {
+        let lines = text.reduce(0) { $1 == "\n" ? $0 + 1 : $0 }
+        guard paging, lines + 2 > Terminal.height else {
             write(text)
             return
         }
-        let lines = text.reduce(0) { $1 == "\n" ? $0 + 1 : $0 }
-        guard lines + 2 > Terminal.height else {
-            write(text)
+        try? streamed { out in try out(text) }
+    }
+
+    /// Whether answers may go through the pager: a person at a terminal.
+    private var paging: Bool { interactive && Terminal.standardOutputIsTerminal }
+
+    /// Runs `produce` with a writer that streams its chunks out as they come: through the
+    /// pager on a terminal (`less -F` shows a short answer and returns), else straight out.
+    /// Nothing is collected, whatever the answer's size. A pager that is quit early ends
+    /// the answer quietly.
+    private func streamed(_ produce: (_ out: (String) throws -> Void) throws -> Void) throws {
+        guard paging else {
+            try produce { write($0) }
             return
         }
         let pager = ProcessInfo.processInfo.environment["PAGER"].flatMap { $0.isEmpty ? nil : $0 } ?? "less -FRX"
@@ -224,15 +229,27 @@ public final class ReplSession {
         do {
             try process.run()
         } catch {
-            write(text)
+            try produce { write($0) }
             return
         }
-        input.fileHandleForWriting.write(Data(text.utf8))
-        try? input.fileHandleForWriting.close()
-        process.waitUntilExit()
-        // Ctrl-C in the pager is the pager's.
-        _ = ShellSignals.takeInterrupt()
+        let handle = input.fileHandleForWriting
+        defer {
+            try? handle.close()
+            process.waitUntilExit()
+            // Ctrl-C in the pager is the pager's.
+            _ = ShellSignals.takeInterrupt()
+        }
+        do {
+            try produce { chunk in
+                // The throwing write: the pager may have been quit (EPIPE).
+                do { try handle.write(contentsOf: Data(chunk.utf8)) } catch { throw PagerClosed() }
+            }
+        } catch is PagerClosed {
+            return
+        }
     }
+
+    struct PagerClosed: Error {}
 
     // MARK: - Commands
 
@@ -492,12 +509,12 @@ public final class ReplSession {
             let count = try backend.export(format: format, query: query, to: path) { _ in }
             write("wrote \(count) événement\(count == 1 ? "" : "s") to \(path)\n")
         } else {
-            var text = ""
-            _ = try backend.export(format: format, query: query, to: nil) { chunk in
-                try Self.checkInterrupt()
-                text += chunk
+            try streamed { out in
+                _ = try backend.export(format: format, query: query, to: nil) { chunk in
+                    try Self.checkInterrupt()
+                    try out(chunk)
+                }
             }
-            page(text)
         }
     }
 

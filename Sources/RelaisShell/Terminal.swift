@@ -26,12 +26,17 @@ public enum Terminal {
     }
 
     /// Writes to standard error without buffering.
-    public static func writeError(_ text: String) {
+    public static func writeError(_ text: String) { write(text, to: STDERR_FILENO) }
+
+    /// Writes to standard output without buffering; a closed output is ignored.
+    public static func writeOutput(_ text: String) { write(text, to: STDOUT_FILENO) }
+
+    private static func write(_ text: String, to descriptor: Int32) {
         var copy = text
         copy.withUTF8 { buffer in
             var offset = 0
             while offset < buffer.count {
-                let written = Glibc.write(STDERR_FILENO, buffer.baseAddress.map { $0 + offset }, buffer.count - offset)
+                let written = Glibc.write(descriptor, buffer.baseAddress.map { $0 + offset }, buffer.count - offset)
                 if written <= 0 { return }
                 offset += written
             }

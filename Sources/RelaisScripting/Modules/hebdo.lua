@@ -20,12 +20,8 @@
 
 local M = {}
 
-local genres = {
-  webinar = "webinaire", workshop = "atelier", hackathon = "hackathon", training = "formation",
-  conference = "conférence", ["round-table"] = "table ronde", forum = "forum",
-  ["call-for-ideas"] = "appel à idées", consultation = "consultation", meeting = "rencontre",
-  podcast = "podcast", other = "rendez-vous",
-}
+-- Les noms de genres de relais.agenda, sauf « autre » : une lettre dit « rendez-vous ».
+local genres = setmetatable({ other = "rendez-vous" }, { __index = require("relais.agenda").genres })
 
 local de_la_region = {
   ["01"] = "en Guadeloupe", ["02"] = "en Martinique", ["03"] = "en Guyane", ["04"] = "à La Réunion",
@@ -35,7 +31,6 @@ local de_la_region = {
   ["75"] = "en Nouvelle-Aquitaine", ["76"] = "en Occitanie", ["84"] = "en Auvergne-Rhône-Alpes",
   ["93"] = "en Provence-Alpes-Côte d’Azur", ["94"] = "en Corse",
 }
-M.genres = genres
 
 -- Les caractères que Markdown lirait comme une mise en forme.
 function M.echapper(texte)

@@ -36,20 +36,39 @@ public final class PipedLineReader: LineReader {
 }
 
 /// Signals the REPL handles itself: Ctrl-C (interrupt the running query, or drop the line
-/// being typed) and terminal resizes. The handlers only set flags; the REPL reads them.
+/// being typed) and terminal resizes. The handlers set flags, which the REPL reads, and
+/// write a byte to a pipe, which wakes a wait for a key whenever the signal came: a flag
+/// alone would be missed when the signal lands just before the wait begins.
 public enum ShellSignals {
     nonisolated(unsafe) private static var interruptFlag: sig_atomic_t = 0
     nonisolated(unsafe) private static var resizeFlag: sig_atomic_t = 0
+    nonisolated(unsafe) private static var wakeUpPipe: (read: Int32, write: Int32) = (-1, -1)
 
     /// Installs the handlers, without SA_RESTART so that a read waiting for a key returns.
     public static func install() {
+        if wakeUpPipe.read < 0 {
+            var ends: [Int32] = [-1, -1]
+            if pipe(&ends) == 0 {
+                for end in ends {
+                    _ = fcntl(end, F_SETFL, fcntl(end, F_GETFL) | O_NONBLOCK)
+                    _ = fcntl(end, F_SETFD, FD_CLOEXEC)
+                }
+                wakeUpPipe = (ends[0], ends[1])
+            }
+        }
         var interrupt = sigaction()
-        interrupt.__sigaction_handler.sa_handler = { _ in ShellSignals.interruptFlag = 1 }
+        interrupt.__sigaction_handler.sa_handler = { _ in
+            ShellSignals.interruptFlag = 1
+            ShellSignals.wakeUp()
+        }
         sigemptyset(&interrupt.sa_mask)
         interrupt.sa_flags = 0
         sigaction(SIGINT, &interrupt, nil)
         var resize = sigaction()
-        resize.__sigaction_handler.sa_handler = { _ in ShellSignals.resizeFlag = 1 }
+        resize.__sigaction_handler.sa_handler = { _ in
+            ShellSignals.resizeFlag = 1
+            ShellSignals.wakeUp()
+        }
         sigemptyset(&resize.sa_mask)
         resize.sa_flags = 0
         sigaction(SIGWINCH, &resize, nil)
@@ -59,6 +78,35 @@ public enum ShellSignals {
         sigaddset(&unblocked, SIGINT)
         sigaddset(&unblocked, SIGWINCH)
         pthread_sigmask(SIG_UNBLOCK, &unblocked, nil)
+    }
+
+    /// Async-signal-safe: one write to a non-blocking pipe (a full pipe already wakes).
+    private static func wakeUp() {
+        var byte: UInt8 = 1
+        _ = Glibc.write(wakeUpPipe.write, &byte, 1)
+    }
+
+    /// Waits until standard input has a byte to read or a signal arrived. Returns false
+    /// for a signal (read the flags), true when a read will not block.
+    static func waitForInput() -> Bool {
+        guard wakeUpPipe.read >= 0 else { return true }
+        var fds = [pollfd(fd: STDIN_FILENO, events: Int16(POLLIN), revents: 0),
+                   pollfd(fd: wakeUpPipe.read, events: Int16(POLLIN), revents: 0)]
+        while true {
+            if interruptFlag != 0 || resizeFlag != 0 { return false }
+            let ready = poll(&fds, 2, -1)
+            if ready < 0 {
+                if errno == EINTR { continue }
+                return true  // let the read report the problem
+            }
+            if fds[1].revents != 0 {
+                var drained = [UInt8](repeating: 0, count: 64)
+                while Glibc.read(wakeUpPipe.read, &drained, drained.count) > 0 {}
+                fds[1].revents = 0
+                continue
+            }
+            return true
+        }
     }
 
     /// Whether Ctrl-C was pressed since the last call (and forgets it).
@@ -164,8 +212,8 @@ public final class EditLineReader: LineReader {
         var needed = 1
         while bytes.count < needed {
             var byte: UInt8 = 0
-            let count = Glibc.read(STDIN_FILENO, &byte, 1)
-            if count < 0 && errno == EINTR {
+            let count = ShellSignals.waitForInput() ? Glibc.read(STDIN_FILENO, &byte, 1) : -1
+            if count < 0 && (errno == EINTR || ShellSignals.interruptPending || ShellSignals.resizePending) {
                 if ShellSignals.interruptPending { return -1 }
                 if ShellSignals.resizePending {
                     // Nothing typed yet: end the read, so the last table is drawn again at

@@ -80,13 +80,7 @@ public final class SQLiteCatalogue: CatalogueStore {
         try Self.checkLocation(path)
         try Self.inspectExistingFile(path)
         do {
-            writer = try DatabaseQueue(path: path, configuration: Self.configuration(forWriter: true))
-        } catch {
-            throw Self.openingError(path, error)
-        }
-        do {
-            try Self.migrate(writer)
-            reader = try DatabaseQueue(path: path, configuration: Self.configuration(forWriter: false))
+            (writer, reader) = try Self.openConnections(path)
         } catch {
             throw Self.openingError(path, error)
         }
@@ -468,16 +462,56 @@ public final class SQLiteCatalogue: CatalogueStore {
         return names.contains("grdb_migrations") && names.allSatisfy { $0 == "grdb_migrations" || $0.hasPrefix("sqlite_") }
     }
 
-    /// Applies the migrations this build knows. Two processes creating one catalogue at
-    /// once may race: the loser fails on a table that already exists, and succeeds when
-    /// it finds the schema complete.
-    private static func migrate(_ pool: DatabaseQueue) throws {
-        do {
-            try CatalogueSchema.migrator.migrate(pool)
-        } catch {
-            if try pool.read({ try CatalogueSchema.migrator.hasCompletedMigrations($0) }) { return }
-            throw error
+    /// Opens the writer, applies the migrations this build knows, then opens the reader.
+    ///
+    /// Processes that open one catalogue as it is being created race, and SQLite does not
+    /// always make the loser wait: switching a new file to WAL and upgrading a read to a
+    /// write can fail at once with SQLITE_BUSY (where waiting could deadlock), and GRDB
+    /// reads the applied migrations before the transaction that applies the next one, so a
+    /// migration another process has just applied fails on a table that already exists.
+    /// Every step is idempotent and each migration is one transaction, so the loser starts
+    /// again, for up to ``busyTimeout``; an error while the schema stays as it was is a
+    /// real one and is thrown.
+    private static func openConnections(_ path: String) throws -> (writer: DatabaseQueue, reader: DatabaseQueue) {
+        let deadline = Date().addingTimeInterval(busyTimeout)
+        var pause: TimeInterval = 0.002
+        var unexplainedFailures = 0
+        while true {
+            let schemaBefore = schemaVersion(path)
+            do {
+                let writer = try DatabaseQueue(path: path, configuration: configuration(forWriter: true))
+                try CatalogueSchema.migrator.migrate(writer)
+                let reader = try DatabaseQueue(path: path, configuration: configuration(forWriter: false))
+                return (writer, reader)
+            } catch let error as DatabaseError where Date() < deadline {
+                switch error.resultCode {
+                case .SQLITE_BUSY, .SQLITE_LOCKED:
+                    break
+                default:
+                    let schemaAfter = schemaVersion(path)
+                    if schemaBefore == nil || schemaAfter == nil {
+                        unexplainedFailures += 1
+                        guard unexplainedFailures <= 5 else { throw error }
+                    } else if schemaAfter == schemaBefore {
+                        throw error
+                    }
+                }
+                Thread.sleep(forTimeInterval: pause)
+                pause = min(pause * 2, 0.1)
+            }
         }
+    }
+
+    /// The file's schema counter, which every CREATE and DROP increments, read on a
+    /// connection of its own; nil when the file cannot be read right now.
+    private static func schemaVersion(_ path: String) -> Int? {
+        guard FileManager.default.fileExists(atPath: path) else { return 0 }
+        var configuration = Configuration()
+        configuration.readonly = true
+        configuration.busyMode = .timeout(1)
+        guard let queue = try? DatabaseQueue(path: path, configuration: configuration) else { return nil }
+        defer { try? queue.close() }
+        return try? queue.read { try Int.fetchOne($0, sql: "PRAGMA schema_version") }
     }
 
     private static func openingError(_ path: String, _ error: any Error) -> CatalogueError {

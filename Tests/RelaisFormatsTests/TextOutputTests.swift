@@ -62,6 +62,45 @@ import Testing
         #expect((attributes[.posixPermissions] as? Int) == 0o640)
     }
 
+    @Test func aDeviceIsWrittenToNotReplaced() throws {
+        // `-o /dev/null` must leave the device node in place (renaming onto it, as root,
+        // would replace it with a regular file).
+        let output = try FileTextOutput(path: "/dev/null", bufferSize: 8)
+        for _ in 0..<100 { try output.write("nothing to keep\n") }
+        try output.commit()
+        var status = stat()
+        #expect(stat("/dev/null", &status) == 0)
+        #expect(status.st_mode & S_IFMT == S_IFCHR)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: "/dev").filter { $0.hasPrefix(".null.relais-") }.isEmpty)
+    }
+
+    @Test func aFIFOAndALinkToOneAreWrittenThrough() throws {
+        let directory = try TemporaryDirectory()
+        let fifo = directory.path("feed")
+        #expect(mkfifo(fifo, 0o600) == 0)
+        let link = directory.path("link")
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: fifo)
+        for target in [fifo, link] {
+            let received = ReceivedText()
+            let reader = Thread {
+                let data = FileHandle(forReadingAtPath: fifo).flatMap { try? $0.readToEnd() }
+                received.set(data.map { String(decoding: $0, as: UTF8.self) } ?? "unreadable")
+            }
+            reader.start()
+            let output = try FileTextOutput(path: target, bufferSize: 4)
+            try output.write("BEGIN:VCALENDAR\n")
+            try output.write("END:VCALENDAR\n")
+            try output.commit()
+            let deadline = Date().addingTimeInterval(10)
+            while received.current.isEmpty && Date() < deadline { Thread.sleep(forTimeInterval: 0.01) }
+            #expect(received.current == "BEGIN:VCALENDAR\nEND:VCALENDAR\n")
+        }
+        var status = stat()
+        #expect(lstat(fifo, &status) == 0 && status.st_mode & S_IFMT == S_IFIFO)
+        #expect(lstat(link, &status) == 0 && status.st_mode & S_IFMT == S_IFLNK)
+        #expect(try directory.listing() == ["feed", "link"])
+    }
+
     @Test func missingDirectoryIsAClearError() throws {
         let directory = try TemporaryDirectory()
         let path = directory.path("no/such/dir/out.csv")
@@ -141,4 +180,12 @@ import Testing
         output.discard()
         #expect(output.text == "c")
     }
+}
+
+/// What a reader thread got, handed over under a lock.
+private final class ReceivedText: @unchecked Sendable {
+    private let lock = NSLock()
+    private var text = ""
+    func set(_ value: String) { lock.withLock { text = value } }
+    var current: String { lock.withLock { text } }
 }

@@ -311,6 +311,27 @@ import Testing
         #expect(try catalogue.changes(after: 0, limit: 10_000).map(\.sequence) == Array(1...6_000))
     }
 
+    @Test func manyConnectionsCreatingOneCatalogueAtOnceAllOpenIt() throws {
+        // SQLite fails some of the losers of this race at once instead of making them wait
+        // (switching a new file to WAL, a migration another connection just applied): the
+        // opening starts again until the schema is complete.
+        for _ in 0..<10 {
+            let folder = try ScratchFolder()
+            let path = folder.path("catalogue.sqlite")
+            let outcomes = Locked<[String]>([])
+            DispatchQueue.concurrentPerform(iterations: 6) { _ in
+                do {
+                    let catalogue = try SQLiteCatalogue(path: path)
+                    _ = try catalogue.count(matching: EventQuery())
+                    outcomes.withValue { $0.append("ok") }
+                } catch {
+                    outcomes.withValue { $0.append("\(error)") }
+                }
+            }
+            #expect(outcomes.current == Array(repeating: "ok", count: 6))
+        }
+    }
+
     @Test func callsFromInsideClosures() throws {
         let folder = try ScratchFolder()
         let catalogue = try SQLiteCatalogue(path: folder.path("catalogue.sqlite"))

@@ -20,6 +20,11 @@ import RelaisCore
 /// the permissions of the file it replaces (or the usual ones, under the umask, for a new
 /// file). If the target is a symbolic link, the link itself is replaced by the file.
 ///
+/// A target that is not a file at all — a device, a FIFO, a socket, or a link to one, as
+/// `/dev/null` and `/dev/stdout` are — is written to directly: renaming a file onto it
+/// would replace the device node itself, and what was written to a pipe cannot be taken
+/// back anyway.
+///
 /// Errors are ``OutputError``s naming the target path: a missing directory, a directory
 /// that is not writable, a full disk.
 public final class FileTextOutput: CommittableTextOutput {
@@ -34,6 +39,8 @@ public final class FileTextOutput: CommittableTextOutput {
     private var buffer: [UInt8] = []
     private let bufferSize: Int
     private var state = State.open
+    /// Whether the text goes straight to ``path`` (a device, FIFO or socket).
+    private let writesDirectly: Bool
 
     /// Creates the temporary file next to `path`.
     /// - Parameter bufferSize: bytes gathered before each write(2); tests use small ones.
@@ -56,6 +63,19 @@ public final class FileTextOutput: CommittableTextOutput {
         if targetExists && (existing.st_mode & S_IFMT) == S_IFDIR {
             throw OutputError(path: path, message: "it is a directory")
         }
+        var followed = stat()
+        if targetExists, stat(path, &followed) == 0,
+            (followed.st_mode & S_IFMT) != S_IFREG, (followed.st_mode & S_IFMT) != S_IFDIR
+        {
+            let descriptor = open(path, O_WRONLY | O_CLOEXEC)
+            guard descriptor >= 0 else { throw OutputError(path: path, message: systemErrorText()) }
+            self.descriptor = descriptor
+            self.temporaryPath = ""
+            writesDirectly = true
+            buffer.reserveCapacity(self.bufferSize)
+            return
+        }
+        writesDirectly = false
         var descriptor: Int32 = -1
         var temporaryPath = ""
         for _ in 0..<16 {
@@ -102,13 +122,15 @@ public final class FileTextOutput: CommittableTextOutput {
         }
         do {
             try flush()
-            if fsync(descriptor) != 0 && errno != EINVAL {
+            if !writesDirectly, fsync(descriptor) != 0 && errno != EINVAL {
                 throw OutputError(path: path, message: systemErrorText())
             }
             let closed = close(descriptor)
             descriptor = -1
             if closed != 0 { throw OutputError(path: path, message: systemErrorText()) }
-            if rename(temporaryPath, path) != 0 { throw OutputError(path: path, message: systemErrorText()) }
+            if !writesDirectly, rename(temporaryPath, path) != 0 {
+                throw OutputError(path: path, message: systemErrorText())
+            }
         } catch {
             discard()
             throw error
@@ -125,7 +147,7 @@ public final class FileTextOutput: CommittableTextOutput {
             close(descriptor)
             descriptor = -1
         }
-        unlink(temporaryPath)
+        if !writesDirectly { unlink(temporaryPath) }
     }
 
     private func flush() throws {

@@ -19,7 +19,7 @@ import RelaisCore
 /// file is passed on. Every problem is an ``ImportError`` naming the file, the VEVENT (by
 /// UID and the line of its `BEGIN:VEVENT`, or by line) and the property. Events come in
 /// the order of their first VEVENT.
-public struct ICalendarReader: EventReader {
+public struct ICalendarReader: ReadAheadEventReader {
     public init() {}
 
     public func read(_ input: ImportInput, _ body: (Event) throws -> Void) throws {

@@ -29,8 +29,12 @@ public final class ChangeHandlerRunner {
     private let host: PluginHost
     private let catalogue: any CatalogueStore
     private let outbox: any OutboxStore
-    /// Changes read and committed at a time: one transaction per page.
+    /// Wanted changes read and committed at a time: one transaction per page.
     static let pageSize = 256
+    /// Sequences scanned per read, whatever their kinds.
+    static let windowSize: Int64 = 4096
+    /// How far the cursor may lag behind changes that asked for no delivery.
+    static let idleCommitSpan: Int64 = 65536
 
     public init(host: PluginHost, catalogue: any CatalogueStore, outbox: any OutboxStore) {
         self.host = host
@@ -75,33 +79,44 @@ public final class ChangeHandlerRunner {
 
     private func run(_ plugin: LoadedPlugin, into report: inout Report) throws {
         let id = plugin.location.id
+        // Only the kinds the plugin handles are read (and decoded): a plugin that waits for
+        // cancellations skips a million-event import's additions for the cost of a scan.
+        let kinds = Set(ChangeKind.allCases.filter(plugin.handles))
         var position = try outbox.handlerPosition(plugin: id).sequence
+        var committed = position
         var handled = 0
-        while true {
-            let page = try catalogue.changes(after: position, limit: Self.pageSize)
-            guard !page.isEmpty else { break }
+        var last = try outbox.lastChangeSequence()
+        while position < last {
+            let windowEnd = min(last, position + Self.windowSize)
+            let page = try catalogue.changes(after: position, through: windowEnd, kinds: kinds, limit: Self.pageSize)
             var deliveries: [DeliveryRequest] = []
             var through = position
             for change in page {
-                if plugin.handles(change.kind) {
-                    do {
-                        deliveries += try plugin.handle(change)
-                        handled += 1
-                    } catch let error as ScriptError {
-                        if through > position {
-                            report.queued += try outbox.commitHandled(plugin: id, through: through, deliveries: deliveries)
-                        }
-                        let message = "\(error.message) (while handling change \(change.sequence), \(change.kind.rawValue) \(change.eventID))"
-                        try outbox.recordHandlerFailure(plugin: id, sequence: change.sequence, message: message, at: Date())
-                        report.failures.append(Failure(plugin: id, sequence: change.sequence, message: message))
-                        report.handled[id] = handled
-                        return
+                do {
+                    deliveries += try plugin.handle(change)
+                    handled += 1
+                } catch let error as ScriptError {
+                    if through > committed || !deliveries.isEmpty {
+                        report.queued += try outbox.commitHandled(plugin: id, through: through, deliveries: deliveries)
                     }
+                    let message = "\(error.message) (while handling change \(change.sequence), \(change.kind.rawValue) \(change.eventID))"
+                    try outbox.recordHandlerFailure(plugin: id, sequence: change.sequence, message: message, at: Date())
+                    report.failures.append(Failure(plugin: id, sequence: change.sequence, message: message))
+                    report.handled[id] = handled
+                    return
                 }
                 through = change.sequence
             }
-            report.queued += try outbox.commitHandled(plugin: id, through: through, deliveries: deliveries)
+            // A page short of its limit holds every wanted change of its window.
+            if page.count < Self.pageSize { through = windowEnd }
             position = through
+            if position >= last { last = try outbox.lastChangeSequence() }
+            // The cursor moves with the deliveries; over changes that asked for none it
+            // moves now and then and at the end, rather than in a transaction per window.
+            if !deliveries.isEmpty || position >= last || position - committed >= Self.idleCommitSpan {
+                report.queued += try outbox.commitHandled(plugin: id, through: position, deliveries: deliveries)
+                committed = position
+            }
         }
         report.handled[id] = handled
     }

@@ -30,6 +30,31 @@ enum ChangeLog {
         return result
     }
 
+    /// Changes with a sequence in `after+1 ... through` and one of `kinds`, oldest first:
+    /// filtered before their events are decoded, which is most of the cost of reading one.
+    static func changes(_ db: Database, after: Int64, through: Int64, kinds: Set<ChangeKind>, limit: Int) throws
+        -> [EventChange]
+    {
+        guard !kinds.isEmpty, limit > 0, after < through else { return [] }
+        let names = kinds.map(\.rawValue).sorted()
+        let sql = """
+            SELECT c.sequence, c.kind, c.event_id, c.before_json, c.after_json,
+                COALESCE(i.finished_at, c.recorded_at), c.origin
+            FROM changes c LEFT JOIN imports i ON i.id = c.import_id
+            WHERE c.sequence > ? AND c.sequence <= ? AND c.kind IN (\(names.map { _ in "?" }.joined(separator: ", ")))
+            ORDER BY c.sequence LIMIT ?
+            """
+        var arguments: [any DatabaseValueConvertible] = [after, through]
+        arguments += names
+        arguments.append(Int64(clamping: limit))
+        let rows = try Row.fetchCursor(db.cachedStatement(sql: sql), arguments: StatementArguments(arguments))
+        var result: [EventChange] = []
+        while let row = try rows.next() {
+            result.append(try change(row))
+        }
+        return result
+    }
+
     /// Changes of the imports committed from `start` (included) to `end` (excluded), with a
     /// sequence above `after`, oldest first, at most `limit`.
     ///

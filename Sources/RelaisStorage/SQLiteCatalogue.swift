@@ -228,6 +228,16 @@ public final class SQLiteCatalogue: CatalogueStore {
         }
     }
 
+    /// Changes with a sequence above `sequence` and at most `last`, of one of `kinds`,
+    /// oldest first, at most `limit`; the kind is tested before anything is decoded.
+    public func changes(after sequence: Int64, through last: Int64, kinds: Set<ChangeKind>, limit: Int) throws
+        -> [EventChange]
+    {
+        try reading { db in
+            try ChangeLog.changes(db, after: sequence, through: last, kinds: kinds, limit: limit)
+        }
+    }
+
     /// Changes of the imports committed from `start` (included) to `end` (excluded), with a
     /// sequence above `sequence`, oldest first, at most `limit`.
     public func changes(recordedFrom start: Date, before end: Date, after sequence: Int64, limit: Int) throws

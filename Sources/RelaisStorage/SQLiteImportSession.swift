@@ -31,18 +31,20 @@ final class SQLiteImportSession: ImportSession {
     /// A failure of the database in the middle of a `put`: that event may be half
     /// written, so the batch must not commit even if `work` catches the error.
     private var failure: (any Error)?
+    /// The session's own preparer, for events `put` directly (not through a read-ahead
+    /// pipeline's preparer).
+    private let preparer: SQLiteImportPreparer
     private var searchWords = SearchWords()
-    private var timeTexts = TimeTextCache()
 
     private let selectStored: Statement
     private let markSeen: Statement
-    private let insertEvent: Statement
-    private let updateEvent: Statement
+    private let insertEvent: DirectStatement
+    private let updateEvent: DirectStatement
     private let deleteSlots: Statement
-    private let insertSlot: Statement
+    private let insertSlot: DirectStatement
     private let deleteWords: Statement
-    private let insertWords: Statement
-    private let insertChange: Statement
+    private let insertWords: DirectStatement
+    private let insertChange: DirectStatement
 
     /// Starts the batch in `db`, which must be inside a write transaction.
     init(_ db: Database, origin: String, clock: @escaping @Sendable () -> Date) throws {
@@ -54,39 +56,41 @@ final class SQLiteImportSession: ImportSession {
         try db.execute(sql: "INSERT INTO imports (origin, started_at) VALUES (?, ?)", arguments: [origin, recordedAt])
         importID = db.lastInsertedRowID
         largestKeyBefore = try Int64.fetchOne(db, sql: "SELECT MAX(event_key) FROM events") ?? 0
+        preparer = SQLiteImportPreparer(catalogueWasEmpty: largestKeyBefore == 0)
         try db.execute(sql: "CREATE TEMP TABLE IF NOT EXISTS relais_import_seen (event_key INTEGER PRIMARY KEY)")
         try db.execute(sql: "DELETE FROM temp.relais_import_seen")
 
         selectStored = try db.cachedStatement(
             sql: "SELECT event_key, \(StoredEvent.columns) FROM events WHERE id = ?")
         markSeen = try db.cachedStatement(sql: "INSERT OR IGNORE INTO temp.relais_import_seen (event_key) VALUES (?)")
-        insertEvent = try db.cachedStatement(
+        insertEvent = try DirectStatement(db.cachedStatement(
             sql: """
                 INSERT INTO events (id, title, kind, status, slots, region, online, lab, organizer, place, url,
                     contact, audience, tags, description, first_start, last_end, slot_count)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (id) DO NOTHING
-                """)
-        updateEvent = try db.cachedStatement(
+                """), in: db)
+        updateEvent = try DirectStatement(db.cachedStatement(
             sql: """
                 UPDATE events SET title = ?, kind = ?, status = ?, slots = ?, region = ?, online = ?, lab = ?,
                     organizer = ?, place = ?, url = ?, contact = ?, audience = ?, tags = ?, description = ?,
                     first_start = ?, last_end = ?, slot_count = ?
                 WHERE event_key = ?
-                """)
+                """), in: db)
         deleteSlots = try db.cachedStatement(sql: "DELETE FROM slots WHERE event_key = ?")
-        insertSlot = try db.cachedStatement(
+        insertSlot = try DirectStatement(db.cachedStatement(
             sql: """
                 INSERT INTO slots (event_key, position, start, "end", covered_start, covered_end)
                 VALUES (?, ?, ?, ?, ?, ?)
-                """)
+                """), in: db)
         deleteWords = try db.cachedStatement(sql: "DELETE FROM events_fts WHERE rowid = ?")
-        insertWords = try db.cachedStatement(sql: "INSERT INTO events_fts (rowid, words) VALUES (?, ?)")
-        insertChange = try db.cachedStatement(
+        insertWords = try DirectStatement(
+            db.cachedStatement(sql: "INSERT INTO events_fts (rowid, words) VALUES (?, ?)"), in: db)
+        insertChange = try DirectStatement(db.cachedStatement(
             sql: """
                 INSERT INTO changes (import_id, recorded_at, origin, kind, event_id, before_json, after_json)
                 VALUES (?, ?, ?, ?, ?, ?, ?)
-                """)
+                """), in: db)
     }
 
     /// Stores `event` in its normal form (`Event.normalized()`) and records the change.
@@ -96,9 +100,21 @@ final class SQLiteImportSession: ImportSession {
     @discardableResult
     func put(_ event: Event) throws -> ChangeKind {
         guard isOpen else { throw CatalogueError("the import session was used after its import ended") }
+        return try put(prepared: preparer.prepare(event))
+    }
+
+    /// A preparer for a reader's thread: each has its own buffers.
+    func makePreparer() -> (any ImportPreparer)? {
+        SQLiteImportPreparer(catalogueWasEmpty: largestKeyBefore == 0)
+    }
+
+    @discardableResult
+    func put(prepared: any PreparedEvent) throws -> ChangeKind {
+        guard isOpen else { throw CatalogueError("the import session was used after its import ended") }
+        guard let ready = prepared as? SQLitePreparedEvent else { return try put(prepared.event) }
         if let failure { throw failure }
         do {
-            return try store(event)
+            return try store(ready)
         } catch let problem as EventFieldProblem {
             throw problem  // found before anything of the event was written
         } catch {
@@ -107,19 +123,18 @@ final class SQLiteImportSession: ImportSession {
         }
     }
 
-    private func store(_ event: Event) throws -> ChangeKind {
-        let incoming = ImportFastPaths.isNormalized(event) ? event : event.normalized()
-        if let problem = incoming.validationProblem() { throw problem }
-        let encoded = StoredEvent(incoming, texts: &timeTexts)
+    private func store(_ ready: SQLitePreparedEvent) throws -> ChangeKind {
+        let incoming = ready.event
+        let encoded = ready.encoded
 
         if largestKeyBefore == 0 {
             // The catalogue was empty when the batch began: a row with this id can only
             // come from this batch, and inserting tells whether there is one.
-            guard try insert(incoming, encoded) else { throw duplicate(incoming.id) }
+            guard try insert(ready) else { throw duplicate(incoming.id) }
             return record(.added)
         }
         guard let found = try lookUp(incoming, encoded) else {
-            guard try insert(incoming, encoded) else { throw duplicate(incoming.id) }
+            guard try insert(ready) else { throw duplicate(incoming.id) }
             return record(.added)
         }
         if found.key > largestKeyBefore { throw duplicate(incoming.id) }
@@ -131,17 +146,18 @@ final class SQLiteImportSession: ImportSession {
         if kind == .unchanged { return record(.unchanged) }
 
         let ranges = Self.coveredRanges(incoming.slots)
-        let values = encoded.fieldArguments(then: ranges.first, ranges.last, incoming.slots.count, key)
-        try updateEvent.execute(arguments: StatementArguments(values))
+        try updateEvent.execute(
+            encoded.fieldValues(
+                then: .real(ranges.first), .real(ranges.last), .integer(Int64(incoming.slots.count)), .integer(key)))
         if !incoming.hasSameSlotsInOrder(as: stored) {
             try deleteSlots.execute(arguments: [key])
             try insertSlots(key, encoded, ranges.slots)
         }
         if incoming.searchableText != stored.searchableText {
             try deleteWords.execute(arguments: [key])
-            try insertWords.execute(arguments: [key, searchWords.joinedWords(of: incoming)])
+            try insertWords.execute([.integer(key), .text(ready.words ?? searchWords.joinedWords(of: incoming))])
         }
-        try appendChange(kind, incoming, encoded, before: CanonicalEventJSON.json(stored))
+        try appendChange(kind, ready, before: CanonicalEventJSON.json(stored))
         return record(kind)
     }
 
@@ -181,31 +197,37 @@ final class SQLiteImportSession: ImportSession {
 
     /// Inserts a new event with its slots, words and change; false (and nothing written)
     /// when an event with this id exists.
-    private func insert(_ event: Event, _ encoded: StoredEvent) throws -> Bool {
+    private func insert(_ ready: SQLitePreparedEvent) throws -> Bool {
+        let event = ready.event
+        let encoded = ready.encoded
         let ranges = Self.coveredRanges(event.slots)
-        let values = [event.id] + encoded.fieldArguments(then: ranges.first, ranges.last, event.slots.count)
-        try insertEvent.execute(arguments: StatementArguments(values))
+        try insertEvent.execute(
+            [.text(event.id)]
+                + encoded.fieldValues(then: .real(ranges.first), .real(ranges.last), .integer(Int64(event.slots.count))))
         guard db.changesCount == 1 else { return false }
         let key = db.lastInsertedRowID
         try insertSlots(key, encoded, ranges.slots)
-        try insertWords.execute(arguments: [key, searchWords.joinedWords(of: event)])
-        try appendChange(.added, event, encoded, before: nil)
+        try insertWords.execute([.integer(key), .text(ready.words ?? searchWords.joinedWords(of: event))])
+        try appendChange(.added, ready, before: nil)
         return true
     }
 
     private func insertSlots(_ key: Int64, _ encoded: StoredEvent, _ ranges: [(Double, Double)]) throws {
         for (position, (times, range)) in zip(encoded.slotTimes, ranges).enumerated() {
-            let values: [(any DatabaseValueConvertible)?] = [key, position, times.start, times.end, range.0, range.1]
-            try insertSlot.execute(arguments: StatementArguments(values))
+            try insertSlot.execute([
+                .integer(key), .integer(Int64(position)), .text(times.start), DirectValue(times.end), .real(range.0),
+                .real(range.1),
+            ])
         }
     }
 
-    private func appendChange(_ kind: ChangeKind, _ event: Event, _ encoded: StoredEvent, before: String?) throws {
-        let after = CanonicalEventJSON.json(event, times: encoded.slotDescriptions)
-        let values: [(any DatabaseValueConvertible)?] = [
-            importID, recordedAt, origin, kind.rawValue, event.id, before, after,
-        ]
-        try insertChange.execute(arguments: StatementArguments(values))
+    private func appendChange(_ kind: ChangeKind, _ ready: SQLitePreparedEvent, before: String?) throws {
+        let event = ready.event
+        let after = ready.afterJSON ?? CanonicalEventJSON.json(event, times: ready.encoded.slotDescriptions)
+        try insertChange.execute([
+            .integer(importID), .real(recordedAt), .text(origin), .text(kind.rawValue), .text(event.id), DirectValue(before),
+            .text(after),
+        ])
         let sequence = db.lastInsertedRowID
         if firstSequence == nil { firstSequence = sequence }
         lastSequence = sequence
@@ -240,4 +262,39 @@ final class SQLiteImportSession: ImportSession {
 extension Event {
     /// Whether the slots are the same, in the same order (the `slots` rows keep positions).
     fileprivate func hasSameSlotsInOrder(as other: Event) -> Bool { slots == other.slots }
+}
+
+/// An event normalised, checked and encoded for the catalogue's tables.
+struct SQLitePreparedEvent: PreparedEvent {
+    let event: Event
+    let encoded: StoredEvent
+    /// The full-text words and the change log's JSON, made ahead when the event will
+    /// almost surely be written (an import into an empty catalogue); nil otherwise, and
+    /// made by the session only for events that changed.
+    let words: String?
+    let afterJSON: String?
+}
+
+/// Prepares events for ``SQLiteImportSession``: everything of storing one that needs no
+/// database. Not for two threads at once (its buffers are reused).
+final class SQLiteImportPreparer: ImportPreparer, @unchecked Sendable {
+    private let catalogueWasEmpty: Bool
+    private var searchWords = SearchWords()
+    private var timeTexts = TimeTextCache()
+
+    init(catalogueWasEmpty: Bool) {
+        self.catalogueWasEmpty = catalogueWasEmpty
+    }
+
+    func prepare(_ event: Event) throws -> any PreparedEvent {
+        let incoming = ImportFastPaths.isNormalized(event) ? event : event.normalized()
+        if let problem = incoming.validationProblem() { throw problem }
+        let encoded = StoredEvent(incoming, texts: &timeTexts)
+        guard catalogueWasEmpty else {
+            return SQLitePreparedEvent(event: incoming, encoded: encoded, words: nil, afterJSON: nil)
+        }
+        return SQLitePreparedEvent(
+            event: incoming, encoded: encoded, words: searchWords.joinedWords(of: incoming),
+            afterJSON: CanonicalEventJSON.json(incoming, times: encoded.slotDescriptions))
+    }
 }

@@ -8,7 +8,7 @@ import RelaisCore
 /// the filters can be indexed. The three list fields are packed into one text column each
 /// (slots as `start/end;start/end`, audience and tags as JSON arrays), so that turning a
 /// row back into an ``Event`` never needs a second query: this is the streaming hot path.
-struct StoredEvent {
+struct StoredEvent: Sendable {
     /// The fields of ``columns``, in order.
     static let columnFields = EventFieldTexts.Field.allCases
     /// The columns of the `events_listing` index that hold fields, which a listing reads
@@ -87,19 +87,17 @@ struct StoredEvent {
     }
 
     /// The values to bind for the columns of ``columns`` after `id`, in order, then
-    /// `extra`. Built as one array of existentials because that is the form GRDB's
-    /// `StatementArguments` converts fastest (its generic initializer maps through a key
-    /// path, unspecialized across the module boundary).
-    func fieldArguments(then extra: (any DatabaseValueConvertible)?...) -> [(any DatabaseValueConvertible)?] {
-        var values: [(any DatabaseValueConvertible)?] = []
-        values.reserveCapacity(14 + extra.count)
-        values.append(title)
-        values.append(kind)
-        values.append(status)
-        values.append(slots)
-        values.append(region)
-        values.append(online)
-        for text in [lab, organizer, place, url, contact, audience, tags, description] { values.append(text) }
+    /// `extra`.
+    func fieldValues(then extra: DirectValue...) -> [DirectValue] {
+        var values: [DirectValue] = []
+        values.reserveCapacity(15 + extra.count)
+        values.append(.text(title))
+        values.append(.text(kind))
+        values.append(.text(status))
+        values.append(.text(slots))
+        values.append(DirectValue(region))
+        values.append(.integer(online ? 1 : 0))
+        for text in [lab, organizer, place, url, contact, audience, tags, description] { values.append(DirectValue(text)) }
         values.append(contentsOf: extra)
         return values
     }

@@ -134,6 +134,32 @@ import Testing
         #expect(query.standardOutput.isEmpty)
     }
 
+    @Test func aDuplicateIdIsNamedByItsLineFromAFileOrAPipe() throws {
+        // Files are read on a thread of their own while the store writes; the store finds
+        // the duplicate, and the message still names the line, as for standard input.
+        let record = { (id: String) in #"{"id":"\#(id)","title":"Atelier","kind":"workshop","slots":[{"start":"2020-11-10"}]}"# }
+        var lines = (1...600).map { record("dup-\($0)") }
+        lines.insert("", at: 3)  // a blank line: lines and records differ from here
+        lines.append(record("dup-42"))  // line 602
+        lines += (601...700).map { record("dup-\($0)") }
+        let file = try directory.write("dup.jsonl", lines.joined(separator: "\n") + "\n")
+        for catalogueFull in [false, true] {
+            if catalogueFull { _ = try relais(["import", ProjectFiles.sampleJSONLines]) }
+            let before = FileManager.default.contents(atPath: catalogue)
+            let fromFile = try relais(["import", file])
+            #expect(fromFile.status == 1)
+            #expect(fromFile.standardError.contains("dup.jsonl: line 602: field 'id': duplicate id 'dup-42' (already in this file)"), "\(fromFile)")
+            let piped = try relais(["import", "--format", "jsonl", "-"], input: lines.joined(separator: "\n") + "\n")
+            #expect(piped.status == 1)
+            #expect(piped.standardError.contains("line 602: field 'id': duplicate id 'dup-42'"), "\(piped)")
+            if catalogueFull {
+                #expect(FileManager.default.contents(atPath: catalogue) == before)
+            } else {
+                #expect(try relais(["query"]).standardOutput.isEmpty)
+            }
+        }
+    }
+
     @Test func usageErrorsExitTwo() throws {
         for arguments in [
             ["query", "--kind", "webinaire"], ["query", "--region", "atlantide"], ["query", "--from", "2020-13-01"],

@@ -311,6 +311,31 @@ import Testing
         #expect(try catalogue.changes(after: 0, limit: 10_000).map(\.sequence) == Array(1...6_000))
     }
 
+    @Test func changesOfSomeKindsInASequenceRange() throws {
+        let folder = try ScratchFolder()
+        let catalogue = try SQLiteCatalogue(path: folder.path("catalogue.sqlite"))
+        try importEvents((0..<6).map { try makeEvent("e\($0)") }, into: catalogue)  // 1...6 added
+        try importEvents(
+            [
+                try makeEvent("e1", status: .cancelled),  // 7
+                try makeEvent("e2", slots: [try slot("2020-11-12T14:00", "2020-11-12T16:00")]),  // 8
+                try makeEvent("e3", title: "Autre titre"),  // 9
+                try makeEvent("e4", status: .cancelled),  // 10
+            ], into: catalogue)
+        let wanted: Set<ChangeKind> = [.cancelled, .rescheduled]
+        func sequences(after: Int64, through: Int64, limit: Int = 100) throws -> [Int64] {
+            try catalogue.changes(after: after, through: through, kinds: wanted, limit: limit).map(\.sequence)
+        }
+        #expect(try sequences(after: 0, through: 10) == [7, 8, 10])
+        #expect(try sequences(after: 7, through: 9) == [8])
+        #expect(try sequences(after: 0, through: 10, limit: 2) == [7, 8])
+        #expect(try sequences(after: 10, through: 10).isEmpty)
+        #expect(try catalogue.changes(after: 0, through: 10, kinds: [], limit: 100).isEmpty)
+        let cancelled = try catalogue.changes(after: 0, through: 10, kinds: [.cancelled], limit: 100)
+        #expect(cancelled.map(\.eventID) == ["e1", "e4"])
+        #expect(cancelled.allSatisfy { $0.before?.status == .scheduled && $0.after.status == .cancelled })
+    }
+
     @Test func manyConnectionsCreatingOneCatalogueAtOnceAllOpenIt() throws {
         // SQLite fails some of the losers of this race at once instead of making them wait
         // (switching a new file to WAL, a migration another connection just applied): the

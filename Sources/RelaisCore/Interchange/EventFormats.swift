@@ -67,6 +67,11 @@ public protocol EventReader {
     func read(_ input: ImportInput, _ body: (Event) throws -> Void) throws
 }
 
+/// A reader that may run on a thread of its own while its events are stored on another:
+/// it holds no state shared with the rest of the process (the built-in readers; not a
+/// plugin's reader, whose Lua state belongs to its plugin).
+public protocol ReadAheadEventReader: EventReader, Sendable {}
+
 /// Where an exporter's text goes. Implementations buffer and may write atomically.
 public protocol TextOutput: AnyObject {
     func write(_ text: String) throws

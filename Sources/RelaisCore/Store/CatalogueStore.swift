@@ -37,6 +37,12 @@ public protocol CatalogueStore: AnyObject {
     /// Changes recorded after `sequence`, oldest first, at most `limit`.
     func changes(after sequence: Int64, limit: Int) throws -> [EventChange]
 
+    /// Changes with a sequence above `sequence` and at most `last`, of one of `kinds`,
+    /// oldest first, at most `limit`. The default reads every change of the range; a store
+    /// that can filter by kind before decoding overrides it (plugins' handlers mostly want
+    /// the rare cancellations and reschedulings out of a log of additions).
+    func changes(after sequence: Int64, through last: Int64, kinds: Set<ChangeKind>, limit: Int) throws -> [EventChange]
+
     /// Changes recorded (their import committed) from `start` (included) to `end`
     /// (excluded), with a sequence above `sequence`, oldest first, at most `limit`. The
     /// default walks the whole change log; a store with an index on commit times overrides it.
@@ -48,6 +54,23 @@ public protocol CatalogueStore: AnyObject {
 }
 
 extension CatalogueStore {
+    public func changes(after sequence: Int64, through last: Int64, kinds: Set<ChangeKind>, limit: Int) throws
+        -> [EventChange]
+    {
+        var found: [EventChange] = []
+        var position = sequence
+        while found.count < limit, position < last {
+            let page = try changes(after: position, limit: 512)
+            guard let lastOfPage = page.last else { break }
+            position = lastOfPage.sequence
+            for change in page where change.sequence <= last && kinds.contains(change.kind) {
+                found.append(change)
+                if found.count == limit { break }
+            }
+        }
+        return found
+    }
+
     public func changes(ofEvent id: String) throws -> [EventChange] {
         var found: [EventChange] = []
         var position: Int64 = 0
@@ -101,6 +124,34 @@ public protocol ImportSession: AnyObject {
     /// put in this batch.
     @discardableResult
     func put(_ event: Event) throws -> ChangeKind
+
+    /// A preparer for this session's events, which another thread may run ahead of
+    /// ``put(prepared:)``; nil when the store has nothing to prepare away from the database.
+    func makePreparer() -> (any ImportPreparer)?
+
+    /// Stores an event its preparer made ready, as ``put(_:)`` would store the event.
+    @discardableResult
+    func put(prepared: any PreparedEvent) throws -> ChangeKind
+}
+
+extension ImportSession {
+    public func makePreparer() -> (any ImportPreparer)? { nil }
+
+    public func put(prepared: any PreparedEvent) throws -> ChangeKind { try put(prepared.event) }
+}
+
+/// Makes events ready for a store away from its database — normalising, checking,
+/// encoding — on the thread that reads them, while the store writes earlier ones. Used by
+/// one thread at a time.
+public protocol ImportPreparer: AnyObject, Sendable {
+    /// Throws the event's ``EventFieldProblem`` when it cannot be stored.
+    func prepare(_ event: Event) throws -> any PreparedEvent
+}
+
+/// An event ready for ``ImportSession/put(prepared:)``.
+public protocol PreparedEvent: Sendable {
+    /// The event, in the form that will be stored.
+    var event: Event { get }
 }
 
 /// A failure of the store itself (not of the input), such as an unreadable file.

@@ -22,7 +22,7 @@ import RelaisCore
 /// `body` in order of their first row once the whole file is read. Errors are located at
 /// the row at fault: the event's first row, or the later row that disagrees or holds a
 /// bad slot.
-public struct CSVReader: EventReader {
+public struct CSVReader: ReadAheadEventReader {
     /// A header is a few hundred bytes; past this, the file is not CSV.
     static let maximumHeaderBytes = 1024 * 1024
 

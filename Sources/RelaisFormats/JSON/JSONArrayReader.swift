@@ -12,7 +12,7 @@ import RelaisCore
 /// (`record 3 (line 41)`), and syntax errors inside a record say where they are. Errors in
 /// the array's own punctuation (a missing comma, a missing `]`) name the line. An empty
 /// file is refused; `[]` is a valid file with no events.
-public struct JSONArrayReader: EventReader {
+public struct JSONArrayReader: ReadAheadEventReader {
     public init() {}
 
     public func read(_ input: ImportInput, _ body: (Event) throws -> Void) throws {

@@ -14,7 +14,7 @@ import RelaisCore
 ///
 /// Parsing uses ``InterchangeJSONParser``; its documentation records how it compares with
 /// `JSONDecoder` and `JSONSerialization`.
-public struct JSONLinesReader: EventReader {
+public struct JSONLinesReader: ReadAheadEventReader {
     public init() {}
 
     public func read(_ input: ImportInput, _ body: (Event) throws -> Void) throws {

@@ -40,7 +40,9 @@ public struct QuestionParser: Sendable {
     }
 
     /// The keys `key:value` accepts, for messages and completion.
-    public static let keys = ["region", "kind", "lab", "from", "to", "date", "week", "status", "online", "text", "filter"]
+    public static let keys = [
+        "region", "kind", "lab", "from", "to", "date", "week", "status", "online", "text", "filter", "limit",
+    ]
 
     // MARK: - Parsing
 
@@ -193,6 +195,11 @@ public struct QuestionParser: Sendable {
             }
         case "text", "texte", "q":
             query.text = ((query.text.map { [$0] } ?? []) + [value]).joined(separator: " ")
+        case "limit", "limite", "max":
+            guard let limit = Int(value), limit > 0 else {
+                throw QuestionProblem("limit: '\(value)' is not a positive number (limit:50)")
+            }
+            query.limit = limit
         case "filter", "filtre", "f":
             let parts = value.split(separator: ".", omittingEmptySubsequences: false)
             guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
@@ -677,6 +684,7 @@ public struct QuestionParser: Sendable {
         if let to = query.to { parts.append("to:\(to)") }
         for filter in query.scriptFilters { parts.append("filter:" + filter) }
         if let text = query.text { parts.append("text:\"\(text)\"") }
+        if let limit = query.limit { parts.append("limit:\(limit)") }
         return parts.isEmpty ? "(everything)" : parts.joined(separator: " ")
     }
 }

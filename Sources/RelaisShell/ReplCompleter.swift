@@ -71,6 +71,7 @@ public final class ReplCompleter: CompletionSource {
         case ":show": return backend.eventIDs(startingWith: word, limit: 200)
         case ":export": return matching(word, backend.exporterNames)
         case ":mode": return matching(word, ReplSession.Mode.allCases.map(\.rawValue))
+        case ":timer": return matching(word, ["on", "off"])
         case ":facets": return matching(word, ReplSession.facetNames)
         case ":digest": return matching(word, backend.digestPlugins)
         case ":run", ":forget":

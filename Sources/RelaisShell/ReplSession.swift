@@ -26,6 +26,8 @@ public final class ReplSession {
     private var lastTable: [Event] = []
     private var failures = 0
     private var luaMode = false
+    /// Whether each answer is followed by the time it took (`:timer on`, as sqlite3's `.timer`).
+    private var timing = false
     private var pending = ""
 
     /// Rows a table shows before it says how many more there are.
@@ -69,7 +71,7 @@ public final class ReplSession {
                 pending = ""
                 _ = ShellSignals.takeInterrupt()
             case .resized:
-                if !lastTable.isEmpty && mode == .table { write(renderTable(lastTable, more: 0)) }
+                if !lastTable.isEmpty && mode == .table { write(renderTable(lastTable, more: false)) }
             case .line(let line):
                 if !handle(line) { break loop }
             }
@@ -92,6 +94,12 @@ public final class ReplSession {
         if ![":quit", ":q", ":exit", ".quit"].contains(trimmed) { reader.remember(trimmed) }
         sessionLines.append(trimmed)
         _ = ShellSignals.takeInterrupt()
+        let started = ContinuousClock.now
+        defer {
+            if timing && !trimmed.lowercased().hasPrefix(":timer") && !trimmed.lowercased().hasPrefix(".timer") {
+                write(color("temps : " + Self.seconds(ContinuousClock.now - started) + "\n", "2"))
+            }
+        }
         do {
             if trimmed.hasPrefix(":") || trimmed.hasPrefix(".") {
                 return try command(trimmed)
@@ -121,6 +129,13 @@ public final class ReplSession {
         var description: String { "interrupted" }
     }
 
+    /// `0,0123 s`: French decimal comma, four decimals (answers take milliseconds).
+    static func seconds(_ duration: Duration) -> String {
+        let (whole, attoseconds) = duration.components
+        let value = Double(whole) + Double(attoseconds) / 1e18
+        return String(format: "%.4f s", value).replacingOccurrences(of: ".", with: ",")
+    }
+
     private static func checkInterrupt() throws {
         if ShellSignals.takeInterrupt() { throw Interrupted() }
     }
@@ -141,13 +156,18 @@ public final class ReplSession {
     private func list(_ query: EventQuery) throws {
         switch mode {
         case .table:
+            // One row past the table's limit says whether there are more, without reading
+            // (or counting) every match of a question over a million events.
+            var bounded = query
+            bounded.limit = min(query.limit ?? Int.max, Self.tableRowLimit + 1)
             var events: [Event] = []
-            var more = 0
-            try backend.forEachEvent(matching: query) { event in
+            try backend.forEachEvent(matching: bounded) { event in
                 try Self.checkInterrupt()
-                if events.count < Self.tableRowLimit { events.append(event) } else { more += 1 }
+                events.append(event)
                 return true
             }
+            let more = events.count > Self.tableRowLimit
+            if more { events.removeLast() }
             lastTable = events
             page(renderTable(events, more: more))
         case .line:
@@ -170,13 +190,13 @@ public final class ReplSession {
         }
     }
 
-    private func renderTable(_ events: [Event], more: Int) -> String {
+    private func renderTable(_ events: [Event], more: Bool) -> String {
         if events.isEmpty { return "Aucun événement ne correspond.\n" }
         var table = EventTable(width: Terminal.width)
         for event in events { table.append(event) }
         var text = table.render()
-        if more > 0 {
-            text += "… et \(more) de plus (affinez la question, ou :export, :count)\n"
+        if more {
+            text += "… et d’autres encore (affinez la question, ou :count, :export)\n"
         }
         return text
     }
@@ -256,7 +276,7 @@ public final class ReplSession {
     /// The commands, for `:help` and completion.
     public static let commands = [
         ":help", ":show", ":count", ":facets", ":export", ":mode", ":save", ":run", ":saved", ":forget", ":plugins",
-        ":digest", ":lua", ":history", ":now", ":quit",
+        ":digest", ":lua", ":history", ":now", ":timer", ":quit",
     ]
     public static let facetNames = ["region", "kind", "lab", "week", "status"]
 
@@ -274,6 +294,13 @@ public final class ReplSession {
         case ":show":
             guard let id = arguments.first else { throw QuestionProblem(":show needs an event id (:show mip2020-…)") }
             try show(id)
+        case ":timer":
+            switch arguments.first?.lowercased() {
+            case nil: write("timer: \(timing ? "on" : "off")\n")
+            case "on", "oui": timing = true
+            case "off", "non": timing = false
+            default: throw QuestionProblem(":timer takes on or off")
+            }
         case ":count":
             let query = current?.query ?? EventQuery()
             let count = try backend.count(matching: query)
@@ -593,6 +620,7 @@ public final class ReplSession {
                   :digest PLUGIN [W]  preview a plugin's weekly digest (current, next, 2020-W47)
                   :lua                a Lua prompt with the relais API (:back returns)
                   :now [TIME|off]     show or pin the clock (:now 2020-11-09)
+                  :timer on|off       the time each answer takes
                   :history            this session's lines
                   :help TOPIC         questions, keys, dates, saved, lua
                   :quit               leave (Ctrl-D too)
@@ -612,7 +640,8 @@ public final class ReplSession {
             return """
                 key:value words: region:hauts-de-france (or 32, national), kind:webinar, lab:siilab,
                 status:cancelled, online:yes|no, from:2020-11-09, to:2020-11-15, date:demain,
-                week:2020-W47, text:"tiers-lieux", filter:la-base.agents (a plugin's Lua filter).
+                week:2020-W47, text:"tiers-lieux", filter:la-base.agents (a plugin's Lua filter),
+                limit:50 (the first 50 only).
                 Several values: region:75,53 kind:webinar,workshop.
 
                 """

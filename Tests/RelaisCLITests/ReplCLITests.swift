@@ -140,6 +140,57 @@ struct ReplCLITests {
         #expect(result.standardOutput.contains("→ region:53 kind:workshop\n"), "\(result)")
     }
 
+    @Test func limitAndTimerBoundAndTimeTheAnswers() throws {
+        let directory = try TemporaryDirectory()
+        let base = try sampleCatalogue(directory)
+        let session = """
+            :timer on
+            :timer
+            ateliers limit:2
+            :mode line
+            ateliers limite:1
+            :timer off
+            webinaires max:3
+            ateliers limit:zero
+            :timer sometimes
+            """
+        let result = try RelaisProcess.run(base + ["repl"], input: session + "\n", environment: Self.pinned)
+        #expect(result.status == 1, "\(result)")
+        let out = result.standardOutput
+        #expect(out.contains("timer: on"))
+        #expect(out.contains("→ kind:workshop limit:2"))
+        #expect(out.contains("→ kind:workshop limit:1"))
+        #expect(out.contains("→ kind:webinar limit:3"))
+        #expect(out.contains("2 événements"), "\(out)")  // the table's count line
+        // Line mode, one event: one `id = …` line.
+        #expect(out.split(separator: "\n").filter { $0.hasSuffix("id = mip2020-occitanie-ateliers-du-lab") }.count == 1, "\(out)")
+        let times = out.split(separator: "\n").filter { $0.hasPrefix("temps : ") }
+        #expect(times.count == 3, "\(out)")  // two questions and :mode; not :timer itself, none after :timer off
+        #expect(times.allSatisfy { $0.range(of: #"^temps : \d+,\d{4} s$"#, options: .regularExpression) != nil }, "\(times)")
+        #expect(result.standardError.contains("limit: 'zero' is not a positive number (limit:50)"), "\(result.standardError)")
+        #expect(result.standardError.contains(":timer takes on or off"))
+    }
+
+    @Test func aLongAnswerEndsWithAHintInsteadOfCountingEveryMatch() throws {
+        let directory = try TemporaryDirectory()
+        let catalogue = directory.path("c.sqlite")
+        // 1,200 events: more than the table shows.
+        let lines = (1...1_200).map {
+            #"{"id":"e-\#($0)","title":"Atelier \#($0)","kind":"workshop","slots":[{"start":"2020-11-10T09:00"}]}"#
+        }
+        let file = directory.path("many.jsonl")
+        try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: file))
+        let imported = try RelaisProcess.run(["--catalogue", catalogue, "import", file])
+        try #require(imported.status == 0, "\(imported)")
+        let result = try RelaisProcess.run(
+            ["--catalogue", catalogue, "--plugins", Self.plugins, "repl"], input: "ateliers\nateliers limit:5\n",
+            environment: Self.pinned)
+        #expect(result.status == 0, "\(result)")
+        #expect(result.standardOutput.components(separatedBy: "… et d’autres encore").count == 2, "\(result.standardOutput)")
+        let rows = result.standardOutput.split(separator: "\n").filter { $0.hasPrefix("mar. 10 nov. 2020") }
+        #expect(rows.count == 1_000 + 5)
+    }
+
     @Test func anUnfinishedLineAtTheEndIsAnError() throws {
         let directory = try TemporaryDirectory()
         let base = try sampleCatalogue(directory)

@@ -103,7 +103,7 @@ public final class SQLiteCatalogue: CatalogueStore {
         try reading { db in
             // A fresh statement, not a cached one: `body` may run another query meanwhile.
             let statement = try db.makeStatement(
-                sql: "SELECT \(StoredEvent.columns) FROM events e\(sql.whereClause) ORDER BY e.first_start, e.id\(sql.limitClause)")
+                sql: "SELECT \(StoredEvent.columns) FROM \(sql.table)\(sql.whereClause) ORDER BY e.first_start, e.id\(sql.limitClause)")
             let rows = try Row.fetchCursor(statement, arguments: sql.arguments)
             while let row = try rows.next() {
                 let event = try StoredEvent.decode(row, at: 0)

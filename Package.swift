@@ -1,5 +1,7 @@
 // swift-tools-version:6.1
 import PackageDescription
+// Only to read RELAIS_BENCHMARKS below (the benchmark package's own manifest does the same).
+import class Foundation.ProcessInfo
 
 let strictSwift: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
@@ -124,3 +126,22 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// In-process micro-benchmarks of per-event costs (scripts/bench-micro), with
+// ordo-one/benchmark. Declared only when RELAIS_BENCHMARKS is set, so that CI and ordinary
+// builds neither resolve nor build that package and its dependencies. Its traits are
+// narrowed to MallocInterposer (what counts mallocs): the default traits also pull in its
+// ARC runtime interposer (swift-runtime-interposer), which does not resolve here.
+if ProcessInfo.processInfo.environment["RELAIS_BENCHMARKS"] != nil {
+    package.dependencies.append(
+        .package(url: "https://github.com/ordo-one/benchmark", exact: "1.38.1", traits: ["MallocInterposer"]))
+    package.targets.append(
+        .executableTarget(
+            name: "PerEventCosts",
+            dependencies: [
+                "RelaisCore", "RelaisFormats", "RelaisScripting", .product(name: "Benchmark", package: "benchmark"),
+            ],
+            path: "Benchmarks/PerEventCosts",
+            swiftSettings: strictSwift,
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]))
+}

@@ -98,9 +98,9 @@ public final class SQLiteCatalogue: CatalogueStore {
     /// so memory stays flat whatever the size of the catalogue. Every event comes from one
     /// snapshot: an import committed meanwhile is not seen half-way.
     public func forEachEvent(matching query: EventQuery, _ body: (Event) throws -> Bool) throws {
-        let sql = EventQuerySQL(query)
-        guard !sql.isEmpty else { return }
+        guard (query.limit ?? 1) > 0 else { return }
         try reading { db in
+            let sql = EventQuerySQL(query, in: db)
             // A fresh statement, not a cached one: `body` may run another query meanwhile.
             let statement = try db.makeStatement(
                 sql: "SELECT \(StoredEvent.columns) FROM \(sql.table)\(sql.whereClause) ORDER BY e.first_start, e.id\(sql.limitClause)")
@@ -152,7 +152,7 @@ public final class SQLiteCatalogue: CatalogueStore {
     private func listLendingIndexedFields(
         _ db: Database, _ query: EventQuery, _ prefilter: any EventPrefilter, _ give: (Event) throws -> Bool
     ) throws -> EventQuery.Position? {
-        let sql = EventQuerySQL(query)
+        let sql = EventQuerySQL(query, in: db)
         guard !sql.isEmpty else { return nil }
         let listing = try db.makeStatement(
             sql: """
@@ -186,7 +186,7 @@ public final class SQLiteCatalogue: CatalogueStore {
     private func listLendingRows(
         _ db: Database, _ query: EventQuery, _ prefilter: any EventPrefilter, _ give: (Event) throws -> Bool
     ) throws {
-        let sql = EventQuerySQL(query)
+        let sql = EventQuerySQL(query, in: db)
         guard !sql.isEmpty else { return }
         let statement = try db.makeStatement(
             sql: "SELECT \(StoredEvent.columns) FROM events e\(sql.whereClause) ORDER BY e.first_start, e.id")
@@ -202,9 +202,9 @@ public final class SQLiteCatalogue: CatalogueStore {
     /// How many events ``forEachEvent(matching:_:)`` would give for `query` (so at most
     /// `query.limit`).
     public func count(matching query: EventQuery) throws -> Int {
-        let sql = EventQuerySQL(query)
-        guard !sql.isEmpty else { return 0 }
+        guard (query.limit ?? 1) > 0 else { return 0 }
         return try reading { db in
+            let sql = EventQuerySQL(query, in: db)
             let inner = "SELECT 1 FROM events e\(sql.whereClause)\(sql.limitClause)"
             return try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM (\(inner))", arguments: sql.arguments) ?? 0
         }
@@ -404,6 +404,10 @@ public final class SQLiteCatalogue: CatalogueStore {
                 // of leaving a file as large as the import on disk.
                 try db.execute(sql: "PRAGMA journal_size_limit = 67108864")
                 if forWriter { try db.execute(sql: "PRAGMA cache_size = -16384") }
+                // The index's vocabulary, for text searches (EventQuerySQL.ftsQuery): in the
+                // connection's temp schema, so the catalogue file does not change.
+                try db.execute(
+                    sql: "CREATE VIRTUAL TABLE IF NOT EXISTS temp.events_fts_terms USING fts5vocab(main, 'events_fts', 'row')")
             }
         }
         return configuration

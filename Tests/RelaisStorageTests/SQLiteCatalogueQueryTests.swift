@@ -206,6 +206,30 @@ import Testing
         #expect(try catalogue.count(matching: EventQuery()) == 3)
     }
 
+    @Test func wordPrefixesMatchTheSameWhetherSpelledOutOrNot() throws {
+        // A word's prefix is replaced by the terms that start with it, up to a limit; past
+        // it, it stays a prefix term. Both must find what the in-memory reference finds.
+        let folder = try ScratchFolder()
+        let catalogue = try SQLiteCatalogue(path: folder.path("catalogue.sqlite"))
+        let count = 40  // more words with one prefix than a prefix is expanded into (32)
+        var events = try (0..<count).map { try makeEvent("e\($0)", title: "Prefixe\($0) numérique") }
+        events.append(try makeEvent("n1", title: "Numériques et innovations"))
+        events.append(try makeEvent("n2", title: "Innovation numérique", description: "\"quotes\" OR (signs)"))
+        try importEvents(events, into: catalogue)
+        for text in [
+            "prefixe", "prefixe1", "prefixe12", "PREFIXÉ3 numer", "numerique", "numeriques", "num innov", "innovations",
+            "zzz", "prefixe zzz", "n", "quotes or", "signs",
+        ] {
+            var query = EventQuery()
+            query.text = text
+            let expected = referenceIDs(events, query)
+            #expect(try listedIDs(catalogue, query) == expected, "\(text)")
+            #expect(try catalogue.count(matching: query) == expected.count, "\(text)")
+            query.limit = 3
+            #expect(try listedIDs(catalogue, query) == Array(expected.prefix(3)), "\(text), limit 3")
+        }
+    }
+
     @Test func labAndTextValuesAreBoundNotSpliced() throws {
         let folder = try ScratchFolder()
         let catalogue = try SQLiteCatalogue(path: folder.path("catalogue.sqlite"))

@@ -55,6 +55,8 @@ public final class SQLiteCatalogue: CatalogueStore {
     /// calls made from its body read through it, because GRDB forbids nested reads.
     private var currentReadDatabase: Database?
     private var importInProgress = false
+    /// How text searches find their first matches; tests force each plan.
+    var textPlan = EventQuerySQL.TextPlan.automatic
     /// The lender's statement and buffers on the reader connection, made on first use: a
     /// filter that reads a field the listing did not lend costs one row read per event,
     /// and a million such reads must not prepare a million statements.
@@ -100,7 +102,8 @@ public final class SQLiteCatalogue: CatalogueStore {
     public func forEachEvent(matching query: EventQuery, _ body: (Event) throws -> Bool) throws {
         guard (query.limit ?? 1) > 0 else { return }
         try reading { db in
-            let sql = EventQuerySQL(query, in: db)
+            let sql = EventQuerySQL(query, in: db, textPlan: textPlan)
+            guard !sql.isEmpty else { return }
             // A fresh statement, not a cached one: `body` may run another query meanwhile.
             let statement = try db.makeStatement(
                 sql: "SELECT \(StoredEvent.columns) FROM \(sql.table)\(sql.whereClause) ORDER BY e.first_start, e.id\(sql.limitClause)")
@@ -152,7 +155,7 @@ public final class SQLiteCatalogue: CatalogueStore {
     private func listLendingIndexedFields(
         _ db: Database, _ query: EventQuery, _ prefilter: any EventPrefilter, _ give: (Event) throws -> Bool
     ) throws -> EventQuery.Position? {
-        let sql = EventQuerySQL(query, in: db)
+        let sql = EventQuerySQL(query, in: db, textPlan: textPlan)
         guard !sql.isEmpty else { return nil }
         let listing = try db.makeStatement(
             sql: """
@@ -186,7 +189,7 @@ public final class SQLiteCatalogue: CatalogueStore {
     private func listLendingRows(
         _ db: Database, _ query: EventQuery, _ prefilter: any EventPrefilter, _ give: (Event) throws -> Bool
     ) throws {
-        let sql = EventQuerySQL(query, in: db)
+        let sql = EventQuerySQL(query, in: db, textPlan: textPlan)
         guard !sql.isEmpty else { return }
         let statement = try db.makeStatement(
             sql: "SELECT \(StoredEvent.columns) FROM events e\(sql.whereClause) ORDER BY e.first_start, e.id")
@@ -204,7 +207,8 @@ public final class SQLiteCatalogue: CatalogueStore {
     public func count(matching query: EventQuery) throws -> Int {
         guard (query.limit ?? 1) > 0 else { return 0 }
         return try reading { db in
-            let sql = EventQuerySQL(query, in: db)
+            let sql = EventQuerySQL(query, in: db, textPlan: textPlan)
+            guard !sql.isEmpty else { return 0 }
             let inner = "SELECT 1 FROM events e\(sql.whereClause)\(sql.limitClause)"
             return try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM (\(inner))", arguments: sql.arguments) ?? 0
         }

@@ -1,6 +1,6 @@
 import Foundation
 import RelaisCore
-import RelaisStorage
+@testable import RelaisStorage
 import Testing
 
 /// Queries: every built-in filter, checked against explicit answers and against
@@ -216,18 +216,33 @@ import Testing
         events.append(try makeEvent("n1", title: "Numériques et innovations"))
         events.append(try makeEvent("n2", title: "Innovation numérique", description: "\"quotes\" OR (signs)"))
         try importEvents(events, into: catalogue)
-        for text in [
-            "prefixe", "prefixe1", "prefixe12", "PREFIXÉ3 numer", "numerique", "numeriques", "num innov", "innovations",
-            "zzz", "prefixe zzz", "n", "quotes or", "signs",
-        ] {
+        for (plan, text) in [EventQuerySQL.TextPlan.automatic, .probe, .collect].flatMap({ plan in
+            [
+                "prefixe", "prefixe1", "prefixe12", "PREFIXÉ3 numer", "numerique", "numeriques", "num innov",
+                "innovations", "zzz", "prefixe zzz", "n", "quotes or", "signs",
+            ].map { (plan, $0) }
+        }) {
+            catalogue.textPlan = plan
             var query = EventQuery()
             query.text = text
             let expected = referenceIDs(events, query)
-            #expect(try listedIDs(catalogue, query) == expected, "\(text)")
-            #expect(try catalogue.count(matching: query) == expected.count, "\(text)")
+            #expect(try listedIDs(catalogue, query) == expected, "\(text), \(plan)")
+            #expect(try catalogue.count(matching: query) == expected.count, "\(text), \(plan)")
             query.limit = 3
-            #expect(try listedIDs(catalogue, query) == Array(expected.prefix(3)), "\(text), limit 3")
+            #expect(try listedIDs(catalogue, query) == Array(expected.prefix(3)), "\(text), limit 3, \(plan)")
+            #expect(try catalogue.count(matching: query) == min(3, expected.count), "\(text), limit 3, \(plan)")
         }
+    }
+
+    @Test func probingIsChosenForDenseSearchesWithFewRowsWanted() {
+        // 37% of a million events match, 50 wanted: probe. The same share for a table of
+        // 1,001 rows, a rare word, an unknown share, or a small catalogue: collect.
+        #expect(EventQuerySQL.probingIsCheaper(density: 0.37, of: 1_000_000, limit: 50))
+        #expect(!EventQuerySQL.probingIsCheaper(density: 0.37, of: 1_000_000, limit: 1_001))
+        #expect(!EventQuerySQL.probingIsCheaper(density: 0.001, of: 1_000_000, limit: 50))
+        #expect(!EventQuerySQL.probingIsCheaper(density: 0, of: 1_000_000, limit: 50))
+        #expect(!EventQuerySQL.probingIsCheaper(density: 0.9, of: 100, limit: 50))
+        #expect(!EventQuerySQL.probingIsCheaper(density: 0.9, of: 1_000_000, limit: 0))
     }
 
     @Test func labAndTextValuesAreBoundNotSpliced() throws {

@@ -105,22 +105,26 @@ struct PluginsCommand: ParsableCommand {
         func run() throws {
             let host = try scripts.pluginHost(global: global, store: nil)
             var failures = 0
+            // The built-in formats, from the registry the other commands use.
+            let builtIns = ExporterRegistry()
+            try BuiltinFormats.registerExporters(in: builtIns)
             var exporterOwners: [String: String] = [:]
             for (location, result) in host.loadAll() {
                 switch result {
                 case .success(let plugin):
-                    var clash: String?
+                    var clashes: [String] = []
                     for exporter in plugin.registrations.exporters {
                         if let owner = exporterOwners[exporter.name] {
-                            clash = "export format '\(exporter.name)' is registered by \(owner) and by \(location.id)"
-                        } else if ["jsonl", "json", "csv", "csv-fr", "ics"].contains(exporter.name) {
-                            clash = "export format '\(exporter.name)' is built in and registered again by \(location.id)"
+                            clashes.append("export format '\(exporter.name)' is registered by \(owner) and by \(location.id)")
+                        } else if builtIns.exporter(named: exporter.name) != nil {
+                            clashes.append("export format '\(exporter.name)' is built in and registered again by \(location.id)")
+                        } else {
+                            exporterOwners[exporter.name] = location.id
                         }
-                        exporterOwners[exporter.name] = location.id
                     }
-                    if let clash {
+                    if !clashes.isEmpty {
                         failures += 1
-                        print("FAIL \(location.id): \(clash)")
+                        print("FAIL \(location.id): " + clashes.joined(separator: "\n     "))
                     } else {
                         print("ok   \(location.id) \(plugin.manifest.version)")
                     }

@@ -34,6 +34,39 @@ import Testing
         }
     }
 
+    @Test func aFailingCheckNamesEachPluginAndEveryClash() throws {
+        let extra = directory.path("extra")
+        func plugin(_ id: String, manifest: String, _ code: String) throws {
+            try FileManager.default.createDirectory(atPath: "\(extra)/\(id)", withIntermediateDirectories: true)
+            try Data(manifest.utf8).write(to: URL(fileURLWithPath: "\(extra)/\(id)/manifest.lua"))
+            try Data(code.utf8).write(to: URL(fileURLWithPath: "\(extra)/\(id)/init.lua"))
+        }
+        let manifest = #"return { name = "x", version = "1.0.0" }"#
+        let exporter = { (name: String) in
+            #"relais.exporter{ name = "\#(name)", extension = "txt", event = function(e) return e.id end }"#
+        }
+        try plugin("aa-first", manifest: manifest, exporter("agenda-txt"))
+        try plugin("bb-twice", manifest: manifest, exporter("agenda-txt") + "\n" + exporter("ics") + "\n" + exporter("own-txt"))
+        try plugin("cc-broken", manifest: manifest, "relais.filter(\"f\", function(e) return true end\n")
+        let result = try RelaisProcess.run(
+            ["--catalogue", catalogue, "--plugins", extra, "plugins", "check"], in: directory.path)
+        #expect(result.status == 1, "\(result)")
+        let out = result.standardOutput
+        #expect(out.contains("ok   aa-first 1.0.0"), "\(out)")
+        #expect(out.contains("FAIL bb-twice: export format 'agenda-txt' is registered by aa-first and by bb-twice"), "\(out)")
+        #expect(out.contains("export format 'ics' is built in and registered again by bb-twice"), "\(out)")
+        #expect(!out.contains("'own-txt'"), "\(out)")
+        #expect(out.contains("FAIL cc-broken: cc-broken/init.lua:"), "\(out)")
+        #expect(result.standardError.contains("2 plugins failed the check"), "\(result.standardError)")
+    }
+
+    @Test func pluginsListShowsEachPluginWithWhatItRegisters() throws {
+        let result = try relais(["plugins", "list"])
+        #expect(result.status == 0, "\(result)")
+        for (id, _) in Self.labs { #expect(result.standardOutput.contains(id), "\(id)") }
+        #expect(result.standardOutput.contains("markdown"))
+    }
+
     @Test(arguments: labs)
     func eachLabsRegionFilterAgreesWithTheBuiltInFilter(lab: (id: String, region: String)) throws {
         let viaLua = try relais(["query", "--filter", "\(lab.id).region"])
@@ -105,6 +138,24 @@ import Testing
         let counted = try relais(["run", script])
         let listed = try relais(["query", "--region", "53"])
         #expect(counted.standardOutput == "\(listed.standardOutput.split(separator: "\n").count)\n", "\(counted)")
+    }
+
+    @Test func theMemoryLimitComesFromTheCommandLine() throws {
+        // 2 MiB is not enough for a table of 200,000 numbers; the default (64 MiB) is.
+        let script = try directory.write(
+            "grow.lua", "local t = {}\nfor i = 1, 200000 do t[i] = i end\nprint(#t)\n")
+        let bounded = try relais(["run", "--memory-limit", "2M", script])
+        #expect(bounded.status == 1, "\(bounded)")
+        #expect(bounded.standardError.contains("grow.lua:2: memory limit exceeded"), "\(bounded)")
+        #expect(!bounded.wasSignalled)
+        let roomy = try relais(["run", script])
+        #expect(roomy.status == 0, "\(roomy)")
+        #expect(roomy.standardOutput == "200000\n")
+        for bad in ["12X", "0", "512K", "", "2T"] {
+            let refused = try relais(["run", "--memory-limit", bad, script])
+            #expect(refused.status == 2, "\(bad): \(refused)")
+            #expect(refused.standardError.contains("must be a size of at least 1M"), "\(bad): \(refused)")
+        }
     }
 
     @Test func aRunawayScriptStopsWithItsLineAndTheNextCommandRuns() throws {

@@ -80,11 +80,7 @@ public enum ImportPipeline {
             for event in batch {
                 count += 1
                 do {
-                    if let unprepared = event as? UnpreparedEvent {
-                        try session.put(unprepared.event)
-                    } else {
-                        try session.put(prepared: event)
-                    }
+                    try session.put(prepared: event)
                 } catch let problem as EventFieldProblem {
                     throw RefusedRecord(ordinal: count, problem: problem)
                 }
@@ -94,7 +90,8 @@ public enum ImportPipeline {
     }
 }
 
-/// An event read for a session that prepares nothing ahead.
+/// An event read for a session that prepares nothing ahead (its `put(prepared:)` puts
+/// the event itself).
 private struct UnpreparedEvent: PreparedEvent {
     var event: Event
 }

@@ -17,12 +17,28 @@ public enum DeliveryResult: Sendable, Equatable {
         case .delivered(let detail), .failed(let detail, _), .refused(let detail): detail
         }
     }
+
+    /// This result with `secrets`' values in its text replaced by references (an error may
+    /// quote the URL or the command it failed on).
+    func concealing(_ secrets: [(name: String, value: String)]) -> DeliveryResult {
+        guard !secrets.isEmpty else { return self }
+        let hide = { (text: String) in SecretReference.shown(SecretReference.conceal(text, secrets: secrets)) }
+        switch self {
+        case .delivered(let detail): return .delivered(hide(detail))
+        case .failed(let detail, let retryAfter): return .failed(hide(detail), retryAfter: retryAfter)
+        case .refused(let detail): return .refused(hide(detail))
+        }
+    }
 }
 
 /// A way out: webhook, sendmail, file. Given a batch of deliveries (all of its channel),
 /// it returns one result per delivery, in order; it may send them concurrently.
 public protocol DeliveryChannel: Sendable {
     func send(_ deliveries: [Delivery]) -> [DeliveryResult]
+
+    /// The longest `send` of `count` deliveries can take (its timeouts), so that the
+    /// worker's leases outlast it.
+    func longestTime(toSend count: Int) -> TimeInterval
 }
 
 /// Names of deliveries' files and messages: the key, made safe for a file name, with a

@@ -16,6 +16,11 @@ public struct FileChannel: DeliveryChannel {
         deliveries.map(send)
     }
 
+    /// Writes have no timeout; ten seconds a file covers a slow disk's `fsync`.
+    public func longestTime(toSend count: Int) -> TimeInterval {
+        Double(count) * 10
+    }
+
     private func send(_ delivery: Delivery) -> DeliveryResult {
         let directory = folder.appendingPathComponent(delivery.request.recipient)
         do {

@@ -24,6 +24,12 @@ public struct SendmailChannel: DeliveryChannel {
         deliveries.map(send)
     }
 
+    /// One message after the other, each within the timeout (and the few seconds a killed
+    /// command takes to be reaped).
+    public func longestTime(toSend count: Int) -> TimeInterval {
+        Double(count) * (timeout + 5)
+    }
+
     private static let permanentExitCodes: Set<Int32> = [65, 67, 68]
 
     private func send(_ delivery: Delivery) -> DeliveryResult {

@@ -38,6 +38,11 @@ public final class WebhookChannel: DeliveryChannel {
         try? client.syncShutdown()
     }
 
+    /// The batch goes out at once, every request under the same deadline.
+    public func longestTime(toSend count: Int) -> TimeInterval {
+        timeout + 1
+    }
+
     /// The signature header's value for `body` signed with `secret`.
     public static func signature(of body: String, secret: String) -> String {
         let code = HMAC<SHA256>.authenticationCode(for: Data(body.utf8), using: SymmetricKey(data: Data(secret.utf8)))

@@ -71,6 +71,8 @@ final class LuaState {
     private var functions: [Function] = []
     /// Runs after every call into Lua, to drop per-call host state (open iterations).
     var afterCall: (() -> Void)?
+    /// Applied to every error message before it leaves the state (hides secrets).
+    var redact: ((String) -> String)?
     /// Bytes handed to C for the results of the last Swift call; C copies them into Lua
     /// right after the call returns, so they only need to outlive that call.
     private var resultStorage: [UnsafeMutableRawBufferPointer] = []
@@ -254,7 +256,7 @@ final class LuaState {
     private func check(_ status: Int32) throws {
         guard status != LUA_OK else { return }
         let text = String(cString: relais_lua_error_message(state))
-        throw ScriptError(lua: text, stop: relais_lua_stopped(state))
+        throw ScriptError(lua: redact?(text) ?? text, stop: relais_lua_stopped(state))
     }
 
     private func outcome(_ value: relais_lua_value) -> Outcome {

@@ -21,6 +21,12 @@ public final class LoadedPlugin {
         self.runtime = runtime
     }
 
+    /// `request` as the outbox keeps it: the secrets this plugin has read are replaced by
+    /// references, resolved only when the delivery is sent (see ``SecretReference``).
+    public func concealingSecrets(in request: DeliveryRequest) -> DeliveryRequest {
+        runtime.concealingSecrets(in: request)
+    }
+
     /// Runs filter `name` on `event`.
     public func filter(_ name: String, _ event: Event) throws -> Bool {
         try filterOutcome(name, try call("filter", name, event: .event(event)))

@@ -104,6 +104,9 @@ final class ScriptRuntime {
     var queueDeliveries: (([DeliveryRequest]) throws -> Void)?
     /// Finds this plugin's (or script's) secret by name.
     var secret: ((String) -> String?)?
+    /// The secrets this state has read, by name: hidden from its logs and errors, and
+    /// replaced by references in what it queues (see ``SecretReference``).
+    private(set) var revealedSecrets: [String: String] = [:]
     /// Renders `relais.template`; nil where no template engine is wired.
     var templates: (any TemplateRendering)?
     /// The current time (`relais.now`), pinned by `--now` / `$RELAIS_NOW`.
@@ -152,6 +155,7 @@ final class ScriptRuntime {
         self.events = events
         self.write = write
         try registerHostFunctions()
+        lua.redact = { [unowned self] text in self.redacted(text) }
         try lua.installPrelude(relaisPrelude)
         // An iteration lives within one call into Lua; what a script abandons is dropped.
         lua.afterCall = { [unowned self] in
@@ -197,7 +201,9 @@ final class ScriptRuntime {
         try lua.register("__host.notify") { [unowned self] args in try self.notify(args) }
         try lua.register("__host.secret") { [unowned self] args in
             let name = try Self.string(args, 0, "relais.secret")
-            return [self.secret?(name).map { .string($0) } ?? .none]
+            guard let value = self.secret?(name) else { return [.none] }
+            if !value.isEmpty { self.revealedSecrets[name] = value }
+            return [.string(value)]
         }
         try lua.register("__host.plugin_info") { [unowned self] _ in
             guard let manifest = self.manifest else { return [.none] }
@@ -213,7 +219,7 @@ final class ScriptRuntime {
         try lua.register("__host.write") { [unowned self] args in
             let text = try Self.string(args, 0, "print")
             let stream: ScriptOutputStream = Self.optionalString(args, 1) == "log" ? .log : .output
-            self.write(text, stream)
+            self.write(self.redacted(text), stream)
             return []
         }
         try lua.register("__host.fold") { args in [.string(TextFolding.fold(try Self.string(args, 0, "relais.text.fold")))] }
@@ -582,6 +588,35 @@ final class ScriptRuntime {
         return [.event(event)]
     }
 
+    /// `text` with the values of the secrets this state has read shown by name
+    /// (`‹secret:webhook-url›`): what logs and error messages print.
+    func redacted(_ text: String) -> String {
+        guard !revealedSecrets.isEmpty else { return text }
+        return SecretReference.shown(SecretReference.conceal(text, secrets: secretList))
+    }
+
+    /// `request` as the outbox keeps it: the secrets this state has read replaced by
+    /// references, resolved only when the delivery is sent.
+    func concealingSecrets(in request: DeliveryRequest) -> DeliveryRequest {
+        request.concealing(secretList)
+    }
+
+    private var secretList: [(name: String, value: String)] {
+        revealedSecrets.map { (name: $0.key, value: $0.value) }
+    }
+
+    /// Refuses what the outbox cannot keep apart from a secret: text holding the
+    /// characters references are made of, and a key holding a secret (keys are shown and
+    /// name files, so they are never concealed).
+    private func checkForOutbox(_ fields: [(String, String?)], key: String?) throws {
+        for case (let field, let value?) in fields where SecretReference.containsReservedCharacters(value) {
+            throw LuaFunctionError("relais.notify: \(field) must not contain U+E000 or U+E001 (Relais keeps them for secrets)")
+        }
+        if let key, revealedSecrets.values.contains(where: { key.contains($0) }) {
+            throw LuaFunctionError("relais.notify: key must not contain a secret (keys are shown in listings)")
+        }
+    }
+
     // MARK: - Argument helpers
 
     /// `relais.notify`, after the prelude checked the types: checks the values, then
@@ -607,15 +642,19 @@ final class ScriptRuntime {
             headers.append(.init(name: String(parts[index]), value: String(parts[index + 1])))
             index += 2
         }
+        try checkForOutbox(
+            [("to", recipient), ("subject", subject), ("body", body), ("html", html)]
+                + headers.map { ("header \($0.name)", $0.value) }, key: givenKey)
         let originName = origin.pluginID ?? lua.name
         if let handling {
             let count = (handling.perChannel[channel] ?? 0) + 1
             handling.perChannel[channel] = count
             let key = givenKey ?? "\(originName)/\(handling.sequence)/\(channel)/\(count)"
             handling.deliveries.append(
-                DeliveryRequest(
-                    channel: channel, recipient: recipient, subject: subject, body: body, html: html, headers: headers,
-                    key: key, origin: originName, changeSequence: handling.sequence))
+                concealingSecrets(
+                    in: DeliveryRequest(
+                        channel: channel, recipient: recipient, subject: subject, body: body, html: html,
+                        headers: headers, key: key, origin: originName, changeSequence: handling.sequence)))
             return []
         }
         guard let queueDeliveries else {
@@ -628,9 +667,10 @@ final class ScriptRuntime {
         }
         do {
             try queueDeliveries([
-                DeliveryRequest(
-                    channel: channel, recipient: recipient, subject: subject, body: body, html: html, headers: headers,
-                    key: givenKey, origin: originName)
+                concealingSecrets(
+                    in: DeliveryRequest(
+                        channel: channel, recipient: recipient, subject: subject, body: body, html: html,
+                        headers: headers, key: givenKey, origin: originName))
             ])
         } catch {
             throw LuaFunctionError("relais.notify: \(error)")

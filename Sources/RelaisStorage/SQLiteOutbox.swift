@@ -59,9 +59,10 @@ extension SQLiteCatalogue: OutboxStore {
         return try writing { db in try Self.insert(db, deliveries, at: date) }
     }
 
-    public func claimDue(now: Date, lease: TimeInterval, worker: String, limit: Int) throws -> [Delivery] {
+    public func claimDue(dueBy: Date, now: Date, lease: TimeInterval, worker: String, limit: Int) throws -> [Delivery] {
         guard limit > 0 else { return [] }
         return try writing { db in
+            let due = dueBy.timeIntervalSince1970
             let time = now.timeIntervalSince1970
             // The IMMEDIATE transaction holds the write lock: no other process claims between
             // this read and the update below.
@@ -71,7 +72,7 @@ extension SQLiteCatalogue: OutboxStore {
                     SELECT \(Self.columns) FROM outbox
                     WHERE status = 'pending' AND next_attempt_at <= ? AND (lease_until IS NULL OR lease_until < ?)
                     ORDER BY next_attempt_at, id LIMIT ?
-                    """, arguments: [time, time, limit])
+                    """, arguments: [due, time, limit])
             let claimed = try rows.map(Self.delivery)
             for delivery in claimed {
                 try db.execute(
@@ -79,6 +80,20 @@ extension SQLiteCatalogue: OutboxStore {
                     arguments: [worker, time + lease, delivery.id])
             }
             return claimed
+        }
+    }
+
+    public func renewLeases(ids: [Int64], worker: String, until: Date) throws -> Set<Int64> {
+        guard !ids.isEmpty else { return [] }
+        return try writing { db in
+            var held: Set<Int64> = []
+            let statement = try db.cachedStatement(
+                sql: "UPDATE outbox SET lease_until = ? WHERE id = ? AND status = 'pending' AND lease_owner = ?")
+            for id in ids {
+                try statement.execute(arguments: [until.timeIntervalSince1970, id, worker])
+                if db.changesCount > 0 { held.insert(id) }
+            }
+            return held
         }
     }
 

@@ -103,7 +103,9 @@ struct DigestCommand: ParsableCommand {
                     }
                     let rendered = DigestRendering.render(content)
                     if send {
-                        print(try queue(content, rendered, plugin: target.plugin, digest: digestName, week: week, store: store))
+                        print(
+                            try queue(
+                                content, rendered, plugin: loaded, digest: digestName, week: week, store: store))
                     } else {
                         let text = try Self.printed(
                             rendered, content: content, format: format, key: "\(target.plugin)/\(digestName)/\(week)",
@@ -169,14 +171,15 @@ struct DigestCommand: ParsableCommand {
     }
 
     private func queue(
-        _ content: DigestContent, _ rendered: RenderedDigest, plugin: String, digest: String, week: ISOWeek,
-        store: some OutboxStore
+        _ content: DigestContent, _ rendered: RenderedDigest, plugin loaded: LoadedPlugin, digest: String,
+        week: ISOWeek, store: some OutboxStore
     ) throws -> String {
+        let plugin = loaded.manifest.id
         guard !content.recipients.isEmpty else {
             throw UserError("the digest gives no recipients (to=)")
         }
         let key = "\(plugin)/\(digest)/\(week)"
-        let request = Self.request(content, rendered, key: key, origin: plugin, week: week)
+        let request = loaded.concealingSecrets(in: Self.request(content, rendered, key: key, origin: plugin, week: week))
         let queued = try store.queue([request], at: Date())
         if queued == 0 { return "\(plugin)/\(digest) \(week): already queued (\(key)), not queued again" }
         return "\(plugin)/\(digest) \(week): queued for \(request.displayedRecipient) (\(key))"

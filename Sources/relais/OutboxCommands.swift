@@ -136,7 +136,8 @@ struct OutboxCommand: ParsableCommand {
             let notifications = try Notifications(global: global, scripts: scripts, store: store)
             let handlersOK = try notifications.runHandlers()
             let progress = ProgressReporter(label: "Delivering")
-            let deliverer = OutboxDeliverer(outbox: store, channels: notifications.channels(), lease: lease)
+            let deliverer = OutboxDeliverer(
+                outbox: store, channels: notifications.channels(), secrets: notifications.configuration, lease: lease)
             let report = try deliverer.deliverDue(batchSize: batch, progress: progress.update)
             progress.finish()
             print(
@@ -194,8 +195,9 @@ struct OutboxCommand: ParsableCommand {
     }
 }
 
-/// How the outbox reads in a terminal. Bodies are shown by `show` only; secrets are never
-/// stored with deliveries (signatures are computed when sending).
+/// How the outbox reads in a terminal. Bodies are shown by `show` only. Secrets are not
+/// stored with deliveries (signatures are computed when sending, and secrets a plugin put
+/// into a delivery are kept as references): they show by name, `‹secret:webhook-url›`.
 enum OutboxText {
     static func line(_ delivery: Delivery) -> String {
         let request = delivery.request
@@ -215,8 +217,10 @@ enum OutboxText {
             "channel:   \(request.channel) → \(request.displayedRecipient)",
             "queued:    \(time(delivery.createdAt))",
         ]
-        if let subject = request.subject { lines.append("subject:   \(subject)") }
-        for header in request.headers { lines.append("header:    \(header.name): \(header.value)") }
+        if let subject = request.subject { lines.append("subject:   \(SecretReference.shown(subject))") }
+        for header in request.headers {
+            lines.append("header:    \(header.name): \(SecretReference.shown(header.value))")
+        }
         switch delivery.status {
         case .pending: lines.append("next:      \(time(delivery.nextAttemptAt))")
         case .delivered: lines.append("delivered: \(delivery.deliveredAt.map(time) ?? "")")
@@ -227,10 +231,10 @@ enum OutboxText {
             lines.append("  \(time(attempt.at))  \(attempt.outcome.rawValue)  \(attempt.detail)")
         }
         lines.append("body:")
-        lines.append(request.body)
+        lines.append(SecretReference.shown(request.body))
         if let html = request.html {
             lines.append("html:")
-            lines.append(html)
+            lines.append(SecretReference.shown(html))
         }
         return lines.joined(separator: "\n")
     }

@@ -36,7 +36,7 @@ struct CrashSafetyTests {
     }
 
     /// A plugin whose handler sends one webhook per added event, keyed by the event id.
-    private func writePlugin(in folder: TemporaryDirectory, port: Int) throws -> String {
+    private func writePlugin(in folder: TemporaryDirectory, port: Int, withDefaultKeys: Bool = false) throws -> String {
         try FileManager.default.createDirectory(
             atPath: folder.path("plugins/crash"), withIntermediateDirectories: true)
         _ = try folder.write("plugins/crash/manifest.lua", "return { name = \"crash\", version = \"1.0.0\" }\n")
@@ -46,6 +46,20 @@ struct CrashSafetyTests {
             relais.on("event.added", function(change)
               relais.notify{ channel = "webhook", to = "http://127.0.0.1:\(port)/hook",
                 body = { id = change.after.id }, key = "added/" .. change.after.id }
+            end)
+            """)
+        // The same with the default key (plugin/change/channel/n): handlers run again after
+        // a crash must ask for the same keys.
+        guard withDefaultKeys else { return folder.path("plugins") }
+        try FileManager.default.createDirectory(
+            atPath: folder.path("plugins/crash-default-keys"), withIntermediateDirectories: true)
+        _ = try folder.write(
+            "plugins/crash-default-keys/manifest.lua", "return { name = \"crash-default-keys\", version = \"1.0.0\" }\n")
+        _ = try folder.write(
+            "plugins/crash-default-keys/init.lua",
+            """
+            relais.on("event.added", function(change)
+              relais.notify{ channel = "webhook", to = "http://127.0.0.1:\(port)/default", body = { id = change.after.id } }
             end)
             """)
         return folder.path("plugins")
@@ -68,9 +82,10 @@ struct CrashSafetyTests {
         let folder = try TemporaryDirectory()
         let receiver = try PythonHTTPReceiver(in: folder)
         defer { receiver.stop() }
-        let plugins = try writePlugin(in: folder, port: receiver.port)
+        let plugins = try writePlugin(in: folder, port: receiver.port, withDefaultKeys: true)
         let catalogue = folder.path("c.sqlite")
-        let base = ["--catalogue", catalogue, "--plugins", plugins]
+        _ = try folder.write("relais.conf", "[webhook]\ntimeout = 2\n")
+        let base = ["--catalogue", catalogue, "--plugins", plugins, "--config", folder.path("relais.conf")]
         // Create the catalogue and the plugin's cursor before the first killed import.
         let first = try RelaisProcess.run(base + ["outbox", "deliver"])
         #expect(first.status == 0, "\(first)")
@@ -99,17 +114,39 @@ struct CrashSafetyTests {
                 killedDeliveries += 1
             }
         }
-        // Leases of killed workers end after a second; then one run sends the rest.
-        usleep(1_200_000)
-        let final = try RelaisProcess.run(base + ["outbox", "deliver", "--lease", "1"], timeout: 120)
-        #expect(final.status == 0, "\(final)")
-        let pending = try RelaisProcess.run(["--catalogue", catalogue, "outbox", "list", "--status", "pending"])
-        #expect(pending.standardOutput.contains("No pending deliveries"), "\(pending)")
+        // A killed worker's leases last as long as the part it was sending could (the
+        // webhook timeout, 2 s here, and a margin); runs after they end send the rest.
+        var pending = ""
+        for _ in 1...30 {
+            let final = try RelaisProcess.run(base + ["outbox", "deliver", "--lease", "1"], timeout: 120)
+            #expect(final.status == 0, "\(final)")
+            pending = try RelaisProcess.run(["--catalogue", catalogue, "outbox", "list", "--status", "pending"])
+                .standardOutput
+            if pending.contains("No pending deliveries") { break }
+            usleep(1_000_000)
+        }
+        #expect(pending.contains("No pending deliveries"), "\(pending)")
 
-        let received = try receiver.keys()
+        let requests = try receiver.requests()
+        let received = requests.filter { $0["path"] as? String == "/hook" }
+            .compactMap { ($0["headers"] as? [String: String])?["Idempotency-Key"] }
         let distinct = Set(received)
         #expect(distinct == expected, "missing: \(expected.subtracting(distinct).sorted().prefix(5)), unexpected: \(distinct.subtracting(expected).sorted().prefix(5))")
         #expect(received.count >= expected.count)
+
+        // Default keys: one key per event, the same whenever the delivery was sent again.
+        var bodyByKey: [String: Set<String>] = [:]
+        for request in requests where request["path"] as? String == "/default" {
+            let key = (request["headers"] as? [String: String])?["Idempotency-Key"] ?? ""
+            bodyByKey[key, default: []].insert(request["body"] as? String ?? "")
+        }
+        #expect(bodyByKey.values.allSatisfy { $0.count == 1 }, "a key always carries the same delivery")
+        #expect(bodyByKey.keys.allSatisfy { $0.hasPrefix("crash-default-keys/") })
+        let defaultIDs = bodyByKey.values.compactMap(\.first).map { body in
+            "added/" + body.replacingOccurrences(of: #"{"id":""#, with: "").replacingOccurrences(of: #""}"#, with: "")
+        }
+        #expect(bodyByKey.count == expected.count, "one key per event, none queued twice under another key")
+        #expect(Set(defaultIDs) == expected)
         // The rounds above must really have killed processes, or this test proves little.
         #expect(killedImports + killedDeliveries > 0)
     }

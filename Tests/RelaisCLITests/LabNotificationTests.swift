@@ -67,7 +67,8 @@ struct LabNotificationTests {
         let listed = try RelaisProcess.run(["--catalogue", catalogue, "outbox", "list"], in: directory.path)
         #expect(listed.standardOutput.contains("sendmail → mois-innovation@ti-lab.bzh"), "\(listed)")
         #expect(listed.standardOutput.contains("file → siilab-changements"), "\(listed)")
-        #expect(listed.standardOutput.contains("webhook → http://127.0.0.1:\(receiver.port)/hooks/relais?…"), "\(listed)")
+        // The URL is a secret of la-base: the outbox keeps a reference to it, shown by name.
+        #expect(listed.standardOutput.contains("webhook → ‹secret:webhook-url›"), "\(listed)")
         #expect(!listed.standardOutput.contains("le-secret-de-la-base"), "secrets never appear in listings")
         #expect(!listed.standardOutput.contains("jeton-du-site"), "a URL's token never appears in listings")
 

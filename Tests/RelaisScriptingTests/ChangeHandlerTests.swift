@@ -555,15 +555,102 @@ struct ChangeHandlerTests {
         let host = folders.host(log: log)
         host.secrets = secrets
 
-        #expect(try host.plugin("alpha").handle(addedChange()).map(\.body) == ["s3cr3t nil"])
+        // The value reaches the plugin; what it queues keeps a reference, resolved when sent.
+        let queued = try host.plugin("alpha").handle(addedChange())
+        #expect(queued.map(\.body) == [SecretReference.reference(to: "token") + " nil"])
+        #expect(try queued.map { try $0.resolvingSecrets(from: secrets).0.body } == ["s3cr3t nil"])
         #expect(try host.plugin("beta").handle(addedChange()).map(\.body) == ["nil nil"])
-        #expect(log.lines == ["[alpha] at load: s3cr3t", "[beta] at load: nil"])
+        #expect(log.lines == ["[alpha] at load: ‹secret:token›", "[beta] at load: nil"])
         #expect(secrets.asked.contains(FixedSecrets.Question(owner: "beta", name: "token")))
         #expect(Set(secrets.asked.map(\.owner)) == ["alpha", "beta"])
 
         // Without a source, every secret is nil.
         let bare = folders.host()
         #expect(try bare.plugin("alpha").handle(addedChange()).map(\.body) == ["nil nil"])
+    }
+
+    /// A webhook URL with a token in its path, a bearer token in a header, a secret in the
+    /// body: the outbox keeps references to them; logs and errors show their names.
+    @Test func secretsAHandlerPutsIntoADeliveryAreKeptAsReferences() throws {
+        let folders = try PluginFolders()
+        try folders.add(
+            "alpha",
+            initSource: """
+                relais.on("event.added", function(change)
+                  local url = relais.secret("webhook-url")
+                  relais.log("posting to " .. url)
+                  relais.notify{ channel = "webhook", to = url, body = '{"token":"' .. relais.secret("token") .. '"}',
+                    headers = { Authorization = "Bearer " .. relais.secret("token") } }
+                  relais.notify{ channel = "sendmail", to = "team@example.org", subject = "token " .. relais.secret("token"),
+                    body = "corps", html = "<p>" .. relais.secret("token") .. "</p>" }
+                end)
+                """)
+        let secrets = FixedSecrets([
+            "alpha/webhook-url": "https://hooks.example.org/T0KEN-PATH/relais", "alpha/token": "tok-123",
+        ])
+        let log = TextSink()
+        let host = folders.host(log: log)
+        host.secrets = secrets
+        let queued = try host.plugin("alpha").handle(addedChange())
+        #expect(queued.count == 2)
+        let stored = queued.map { [$0.recipient, $0.subject ?? "", $0.body, $0.html ?? ""] + $0.headers.map(\.value) }
+        for field in stored.joined() {
+            #expect(!field.contains("T0KEN") && !field.contains("tok-123"), "stored: \(field)")
+        }
+        #expect(queued[0].recipient == SecretReference.reference(to: "webhook-url"))
+        #expect(queued[0].headers.map(\.value) == ["Bearer " + SecretReference.reference(to: "token")])
+        #expect(queued[0].displayedRecipient == "‹secret:webhook-url›")
+        #expect(log.text.contains("posting to ‹secret:webhook-url›") && !log.text.contains("T0KEN"))
+
+        let (sent, used) = try queued[0].resolvingSecrets(from: secrets)
+        #expect(sent.recipient == "https://hooks.example.org/T0KEN-PATH/relais")
+        #expect(sent.body == #"{"token":"tok-123"}"#)
+        #expect(sent.headers.map(\.value) == ["Bearer tok-123"])
+        #expect(Set(used.map(\.name)) == ["webhook-url", "token"])
+        let (mail, _) = try queued[1].resolvingSecrets(from: secrets)
+        #expect(mail.subject == "token tok-123" && mail.html == "<p>tok-123</p>" && mail.body == "corps")
+
+        // Once the secret is gone from the configuration, sending says which one is missing.
+        #expect(throws: SecretReference.MissingSecret.self) {
+            _ = try queued[0].resolvingSecrets(from: FixedSecrets(["alpha/token": "tok-123"]))
+        }
+    }
+
+    @Test func errorsAndRefusalsNeverShowASecretsValue() throws {
+        let folders = try PluginFolders()
+        let source = """
+            relais.on("event.added", function(change)
+              local token = relais.secret("token")
+              if change.after.id == "mip-001" then
+                relais.notify{ channel = "webhook", to = "not a url " .. token, body = "{}" } -- BADURL
+              elseif change.after.id == "mip-002" then
+                relais.notify{ channel = "file", to = "x", body = "{}", key = "k-" .. token } -- KEY
+              elseif change.after.id == "mip-003" then
+                relais.notify{ channel = "file", to = "x", body = "\u{E000}secret:token\u{E001}" } -- FORGED
+              else
+                error("failed with " .. token) -- ERROR
+              end
+            end)
+            """
+        try folders.add("alpha", initSource: source)
+        let host = folders.host()
+        host.secrets = FixedSecrets(["alpha/token": "tok-123"])
+        let plugin = try host.plugin("alpha")
+        let cases: [(Event, String)] = [
+            (sampleEvents[0], "alpha/init.lua:\(line(of: "-- BADURL", in: source)): relais.notify: a webhook goes to an http:// or https:// URL, not 'not a url ‹secret:token›'"),
+            (sampleEvents[1], "alpha/init.lua:\(line(of: "-- KEY", in: source)): relais.notify: key must not contain a secret"),
+            (sampleEvents[2], "alpha/init.lua:\(line(of: "-- FORGED", in: source)): relais.notify: body must not contain U+E000 or U+E001"),
+            (sampleEvents[3], "alpha/init.lua:\(line(of: "-- ERROR", in: source)): failed with ‹secret:token›"),
+        ]
+        for (event, expected) in cases {
+            do {
+                _ = try plugin.handle(addedChange(event))
+                Issue.record("\(event.id): no error")
+            } catch let error as ScriptError {
+                #expect(error.message.hasPrefix(expected), "\(event.id): \(error.message)")
+                #expect(!error.description.contains("tok-123"))
+            }
+        }
     }
 
     @Test(arguments: ["\"a b\"", "\"../x\"", "\"\"", "\"a.b\""])

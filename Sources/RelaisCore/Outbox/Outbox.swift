@@ -48,11 +48,13 @@ public struct DeliveryRequest: Hashable, Sendable {
 
 extension DeliveryRequest {
     /// The recipient as listings and errors show it: a webhook URL without its user
-    /// information and query, which often carry a token (`…/hooks?token=…`).
+    /// information and query, which often carry a token (`…/hooks?token=…`), and with
+    /// references to secrets shown by name (`‹secret:webhook-url›`).
     public var displayedRecipient: String {
-        guard channel == "webhook", var components = URLComponents(string: recipient) else { return recipient }
+        let shown = SecretReference.shown(recipient)
+        guard channel == "webhook", var components = URLComponents(string: shown) else { return shown }
         let hidden = components.query != nil || components.user != nil || components.password != nil
-        guard hidden else { return recipient }
+        guard hidden else { return shown }
         components.user = nil
         components.password = nil
         components.query = nil
@@ -190,10 +192,14 @@ public protocol OutboxStore: AnyObject {
     @discardableResult
     func queue(_ deliveries: [DeliveryRequest], at: Date) throws -> Int
 
-    /// Takes up to `limit` pending deliveries due at `now` that no live lease holds,
-    /// leasing them to `worker` until `now + lease`: two workers never get the same one,
-    /// and a worker that dies lets go when its lease ends.
-    func claimDue(now: Date, lease: TimeInterval, worker: String, limit: Int) throws -> [Delivery]
+    /// Takes up to `limit` pending deliveries due by `dueBy` that no lease live at `now`
+    /// holds, leasing them to `worker` until `now + lease`: two workers never get the same
+    /// one, and a worker that dies lets go when its lease ends.
+    func claimDue(dueBy: Date, now: Date, lease: TimeInterval, worker: String, limit: Int) throws -> [Delivery]
+
+    /// Extends `worker`'s leases on `ids` to `until`, and returns the ids it still holds
+    /// (a lease that ran out may have been taken over by another worker).
+    func renewLeases(ids: [Int64], worker: String, until: Date) throws -> Set<Int64>
 
     /// Records an attempt of a delivery claimed by `worker` and releases it: delivered, due
     /// again at `nextAttemptAt`, or dead. Returns false when the lease was lost (another
@@ -221,6 +227,13 @@ public protocol OutboxStore: AnyObject {
 
     /// Deletes delivered deliveries delivered before `date`, with their attempts.
     func purgeDelivered(before date: Date) throws -> Int
+}
+
+extension OutboxStore {
+    /// Takes up to `limit` deliveries due at `now` (see ``claimDue(dueBy:now:lease:worker:limit:)``).
+    public func claimDue(now: Date, lease: TimeInterval, worker: String, limit: Int) throws -> [Delivery] {
+        try claimDue(dueBy: now, now: now, lease: lease, worker: worker, limit: limit)
+    }
 }
 
 /// Where plugins' secrets live (webhook signing keys, tokens): outside plugin code, in the

@@ -353,6 +353,13 @@ function relais.text.fold(text)
   check("relais.text.fold", 1, text, "string")
   return host.fold(text)
 end
+-- relais.text.words(text): the folded words of `text`, as `relais query --text` sees them.
+function relais.text.words(text)
+  check("relais.text.words", 1, text, "string")
+  local words = {}
+  for word in gmatch(host.words(text), "[^\n]+") do words[#words + 1] = word end
+  return words
+end
 function relais.text.matches(text, query)
   check("relais.text.matches", 1, text, "string")
   check("relais.text.matches", 2, query, "string")

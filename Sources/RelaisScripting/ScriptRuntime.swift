@@ -223,6 +223,9 @@ final class ScriptRuntime {
             return []
         }
         try lua.register("__host.fold") { args in [.string(TextFolding.fold(try Self.string(args, 0, "relais.text.fold")))] }
+        try lua.register("__host.words") { args in
+            [.string(TextFolding.words(try Self.string(args, 0, "relais.text.words")).joined(separator: "\n"))]
+        }
         try lua.register("__host.text_matches") { args in
             let text = try Self.string(args, 0, "relais.text.matches")
             let query = try Self.string(args, 1, "relais.text.matches")

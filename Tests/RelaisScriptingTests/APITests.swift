@@ -264,6 +264,19 @@ import Testing
         #expect(outcome.lines == ["evenement coeur d'ile-de-france", "ascii only\t", "true", "false", "3"])
     }
 
+    /// The words a script sees are those `relais query --text` sees, in any alphabet.
+    @Test func textWordsSplitLikeTheTextSearch() throws {
+        let samples = ["Design d’État, Łódź", "Søren — «sciences comportementales»", "", "  42 ateliers ", "Ελληνικά κείμενα"]
+        let outcome = try runScript(
+            samples.map { #"print(table.concat(relais.text.words("\#($0)"), "|"))"# }.joined(separator: "\n")
+                + "\nprint(pcall(relais.text.words, 42))")
+        #expect(outcome.status == 0, "\(outcome.message)")
+        #expect(Array(outcome.lines.prefix(samples.count)) == samples.map { TextFolding.words($0).joined(separator: "|") })
+        #expect(outcome.lines[0] == "design|d|etat|łodz")
+        let refusal = outcome.lines.last ?? ""
+        #expect(refusal.hasPrefix("false\t") && refusal.contains("relais.text.words: argument #1 must be a string"), "\(refusal)")
+    }
+
     @Test func jsonRoundTrip() throws {
         let outcome = try runScript(
             #"""

@@ -10,13 +10,10 @@ local fold = relais.text.fold
 
 local commun = {}
 
--- Les mots d'un texte replié : suites de lettres et de chiffres (« sciences
--- comportementales » → { "sciences", "comportementales" }).
-local function mots(texte)
-  local liste = {}
-  for mot in fold(texte):gmatch("%w+") do liste[#liste + 1] = mot end
-  return liste
-end
+-- Les mots d'un texte replié : suites de lettres et de chiffres, de tout alphabet
+-- (« sciences comportementales » → { "sciences", "comportementales" }), découpés comme
+-- le fait `relais query --text`.
+local mots = relais.text.words
 commun.mots = mots
 
 -- Prépare une liste de mots-clés (« design », « sciences comportementales », …) : chaque

@@ -54,7 +54,7 @@ public enum ImportPipeline {
         _ input: ImportInput, reader: any ReadAheadEventReader, into session: any ImportSession,
         progress: ((Int) -> Void)?
     ) throws {
-        let queue = EventBatchQueue(batchSize: 256, capacity: 8)
+        let queue = EventBatchQueue<any PreparedEvent>(batchSize: 256, capacity: 8)
         let preparer = session.makePreparer()
         let readerDone = DispatchSemaphore(value: 0)
         let thread = Thread {
@@ -97,17 +97,17 @@ private struct UnpreparedEvent: PreparedEvent {
 }
 
 /// A bounded queue of event batches from one reading thread to one writing thread.
-private final class EventBatchQueue: @unchecked Sendable {
+private final class EventBatchQueue<Element>: @unchecked Sendable {
     private let condition = NSCondition()
     private let batchSize: Int
     private let capacity: Int
     // Guarded by `condition`.
-    private var batches: [[any PreparedEvent]] = []
+    private var batches: [[Element]] = []
     private var closed = false
     private var failure: (any Error)?
     private var readingStopped = false
     // The reading thread's own.
-    private var filling: [any PreparedEvent] = []
+    private var filling: [Element] = []
 
     init(batchSize: Int, capacity: Int) {
         self.batchSize = batchSize
@@ -116,7 +116,7 @@ private final class EventBatchQueue: @unchecked Sendable {
     }
 
     /// Called by the reader: false when the writer has stopped and reading should end.
-    func push(_ event: any PreparedEvent) -> Bool {
+    func push(_ event: Element) -> Bool {
         filling.append(event)
         guard filling.count >= batchSize else { return true }
         return hand(over: true)
@@ -147,7 +147,7 @@ private final class EventBatchQueue: @unchecked Sendable {
     }
 
     /// Called by the writer: the next batch; nil at the end; the reader's error.
-    func nextBatch() throws -> [any PreparedEvent]? {
+    func nextBatch() throws -> [Element]? {
         condition.lock()
         defer { condition.unlock() }
         while batches.isEmpty && !closed { condition.wait() }
@@ -185,6 +185,13 @@ public enum ExportPipeline {
     /// evaluate itself, such as Lua filters, applied after the built-in ones) to `writer`,
     /// calling `begin` and `finish` around them, and returns how many were written.
     /// `progress` receives the number of events written so far.
+    ///
+    /// With a ``SelfContainedEventWriter`` and no filters, events are read on a thread of
+    /// their own while the writer writes: reading a row back and building its event costs
+    /// about as much as writing it, and the two overlap on a second core. They cross in
+    /// small batches through a bounded queue, so memory stays flat. (A Lua filter or
+    /// exporter keeps everything on this thread: a plugin's Lua state, and the store it
+    /// may read, serve one thread at a time.)
     @discardableResult
     public static func run(
         from store: any CatalogueStore, matching query: EventQuery, filters: [any EventPrefilter] = [],
@@ -198,7 +205,9 @@ public enum ExportPipeline {
             progress?(written)
             return true
         }
-        if filters.isEmpty {
+        if filters.isEmpty, writer is any SelfContainedEventWriter {
+            try readAhead(from: store, matching: query, write)
+        } else if filters.isEmpty {
             try store.forEachEvent(matching: query, write)
         } else {
             let prefilter = filters.count == 1 ? filters[0] : AllOfPrefilters(filters)
@@ -207,4 +216,49 @@ public enum ExportPipeline {
         try writer.finish()
         return written
     }
+
+    /// The reader stopped because the writing side had stopped.
+    private struct WriterStopped: Error {}
+
+    /// The store, handed to the reading thread. Only that thread uses it until the
+    /// reading ends (the writer touches nothing but its output).
+    private final class StoreForReader: @unchecked Sendable {
+        let store: any CatalogueStore
+        init(_ store: any CatalogueStore) { self.store = store }
+    }
+
+    private static func readAhead(
+        from store: any CatalogueStore, matching query: EventQuery, _ write: (Event) throws -> Bool
+    ) throws {
+        let queue = EventBatchQueue<Event>(batchSize: 256, capacity: 8)
+        let reading = StoreForReader(store)
+        let readerDone = DispatchSemaphore(value: 0)
+        let thread = Thread {
+            do {
+                try reading.store.forEachEvent(matching: query) { event in
+                    guard queue.push(event) else { throw WriterStopped() }
+                    return true
+                }
+                queue.close(failure: nil)
+            } catch {
+                queue.close(failure: error is WriterStopped ? nil : error)
+            }
+            readerDone.signal()
+        }
+        thread.name = "relais-export-reader"
+        thread.start()
+        defer {
+            queue.stopReading()
+            readerDone.wait()
+        }
+        while let batch = try queue.nextBatch() {
+            for event in batch {
+                guard try write(event) else { return }
+            }
+        }
+    }
 }
+
+/// An ``EventWriter`` that touches nothing but its own output — not the store, not a
+/// plugin — so that events may be read on another thread while it writes.
+public protocol SelfContainedEventWriter: EventWriter {}

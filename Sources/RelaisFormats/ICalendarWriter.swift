@@ -21,7 +21,7 @@ import RelaisCore
 ///
 /// TEXT cannot hold control characters other than tab and line breaks: they are left
 /// out, and a CR or CRLF is written as a line break.
-public final class ICalendarWriter: EventWriter {
+public final class ICalendarWriter: SelfContainedEventWriter {
     private let output: any TextOutput
     private let options: ExportOptions
     private let stamp: String

@@ -182,18 +182,33 @@ struct StoredEvent: Sendable {
 
     /// The slots packed in `text`, or nil when it is unreadable.
     static func unpackSlots(_ text: String) -> [Slot]? {
+        // Scanned as bytes: `;` and `/` are ASCII, so they fall on character boundaries,
+        // and this runs for every event an export reads (splitting by Character cost more
+        // than parsing the times).
         var slots: [Slot] = []
-        for part in text.split(separator: ";", omittingEmptySubsequences: false) {
-            let bounds = part.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
-            guard let startText = bounds.first, let start = StoredTime.parse(startText) else { return nil }
-            var end: EventTime?
-            if bounds.count == 2 {
-                guard let parsed = StoredTime.parse(bounds[1]) else { return nil }
-                end = parsed
+        let utf8 = text.utf8
+        var partStart = utf8.startIndex
+        var slash: String.Index?
+        var index = utf8.startIndex
+        while true {
+            let atEnd = index == utf8.endIndex
+            let byte = atEnd ? UInt8(ascii: ";") : utf8[index]
+            if byte == UInt8(ascii: ";") {
+                guard let start = StoredTime.parse(text[partStart..<(slash ?? index)]) else { return nil }
+                var end: EventTime?
+                if let slash {
+                    guard let parsed = StoredTime.parse(text[utf8.index(after: slash)..<index]) else { return nil }
+                    end = parsed
+                }
+                slots.append(Slot(start: start, end: end))
+                if atEnd { return slots }
+                partStart = utf8.index(after: index)
+                slash = nil
+            } else if byte == UInt8(ascii: "/"), slash == nil {
+                slash = index
             }
-            slots.append(Slot(start: start, end: end))
+            index = utf8.index(after: index)
         }
-        return slots
     }
 
     private static func unpackList(_ text: String?, field: String, id: String) throws -> [String] {

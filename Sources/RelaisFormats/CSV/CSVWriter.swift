@@ -13,7 +13,7 @@ import RelaisCore
 ///   contain `;` and survive a round trip).
 ///
 /// ``CSVReader`` reads the output back to equal events. Streams event by event.
-public final class CSVWriter: EventWriter {
+public final class CSVWriter: SelfContainedEventWriter {
     /// The columns, in order.
     public static let columns = [
         "id", "title", "kind", "status", "start", "end", "region", "online", "lab", "organizer", "place", "url",

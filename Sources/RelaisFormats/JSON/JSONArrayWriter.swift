@@ -11,7 +11,7 @@ import RelaisCore
 /// ```
 ///
 /// Zero events write `[]`. The output ends with a newline. Streams event by event.
-public final class JSONArrayWriter: EventWriter {
+public final class JSONArrayWriter: SelfContainedEventWriter {
     private let output: any TextOutput
     private var began = false
     private var count = 0

@@ -4,7 +4,7 @@ import RelaisCore
 /// (``EventJSONWriting``) on one line, `\n`-terminated. Zero events write nothing.
 ///
 /// Streams: each event goes to the output as it is written; nothing is kept.
-public final class JSONLinesWriter: EventWriter {
+public final class JSONLinesWriter: SelfContainedEventWriter {
     private let output: any TextOutput
 
     /// `options` has nothing JSON Lines needs; it is taken so every built-in writer is

@@ -1262,6 +1262,57 @@ static int invoke_request_protected(lua_State *L, invoke_request *request, relai
 }
 
 typedef struct {
+    const char *name;
+    const void *const *field_bases;
+    const size_t *field_counts;
+    uint32_t unlent;
+    int lender;
+    const long long *references;
+    size_t count;
+    unsigned char *results;
+    size_t done;
+} filter_batch_request;
+
+static int filter_batch_protected(lua_State *L) {
+    filter_batch_request *request = lua_touserdata(L, 1);
+    relais_lua_host *h = host_of(L);
+    if (h->invoke_ref == LUA_NOREF) return luaL_error(L, "the relais prelude is not loaded");
+    for (size_t index = 0; index < request->count; index++) {
+        // Each event has the budget a call would have: a filter's limit is per event.
+        h->instructions = 0;
+        lua_rawgeti(L, LUA_REGISTRYINDEX, h->invoke_ref);
+        lua_pushliteral(L, "filter");
+        lua_pushstring(L, request->name);
+        push_view_fields(L, request->field_bases + index * RELAIS_EVENT_FIELDS,
+                         request->field_counts + index * RELAIS_EVENT_FIELDS, request->unlent, request->lender,
+                         request->references[index]);
+        lua_pushnil(L);
+        lua_pushnil(L);
+        lua_call(L, 5, 1);
+        request->results[index] = (unsigned char)lua_toboolean(L, -1);
+        request->done = index + 1;
+        lua_pop(L, 1);
+    }
+    return 0;
+}
+
+int relais_lua_filter_batch(lua_State *L, const char *name, const void *const *field_bases, const size_t *field_counts,
+                            uint32_t unlent, int lender, const long long *references, size_t count,
+                            unsigned char *results, size_t *done) {
+    relais_lua_host *h = host_of(L);
+    int base = lua_gettop(L);
+    *done = 0;
+    if (!lua_checkstack(L, 8)) return LUA_ERRMEM;
+    filter_batch_request request = {name, field_bases, field_counts, unlent, lender, references, count, results, 0};
+    lua_pushcfunction(L, message_handler);
+    lua_pushcfunction(L, filter_batch_protected);
+    lua_pushlightuserdata(L, &request);
+    int status = lua_pcall(L, 1, 0, base + 1);
+    *done = request.done;
+    return finish_call(L, h, status, base, NULL);
+}
+
+typedef struct {
     int mode;
     const char *name;
     const void *const *blobs;

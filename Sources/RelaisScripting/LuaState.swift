@@ -223,6 +223,32 @@ final class LuaState {
 
     private static let filterAction: StaticString = "filter"
 
+    /// Runs filter `name` over every event of `batch` in one protected call (each event
+    /// with the whole instruction budget), appending each answer to `results`; on an
+    /// error, `results` holds the answers before the failing event. Returns false when
+    /// the script called `relais.exit`.
+    func invokeFilterBatch(_ name: ContiguousArray<CChar>, batch: EventFieldBatch, into results: inout [Bool]) throws
+        -> Bool
+    {
+        guard batch.count > 0 else { return true }
+        relais_lua_begin_call(state, limits.instructions)
+        defer { afterCall?() }
+        let lender = batch.lender.map(lenderIndex) ?? -1
+        var answers = [UInt8](repeating: 0, count: batch.count)
+        var done = 0
+        let status = name.withUnsafeBufferPointer { name in
+            answers.withUnsafeMutableBufferPointer { answers in
+                relais_lua_filter_batch(
+                    state, name.baseAddress, batch.bases, batch.counts, batch.unlent, lender, batch.references,
+                    batch.count, answers.baseAddress, &done)
+            }
+        }
+        for answer in answers.prefix(min(done, batch.count)) { results.append(answer != 0) }
+        if relais_lua_stopped(state) == RELAIS_STOP_EXIT { return false }
+        try check(status)
+        return true
+    }
+
     /// The event an ``invoke(_:_:event:extra:)`` hands to Lua as a read-only view.
     enum EventArgument {
         /// A built event.

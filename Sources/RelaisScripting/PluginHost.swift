@@ -37,6 +37,17 @@ public final class LoadedPlugin {
         try filterOutcome(name, try outcome { try runtime.lua.invokeFilter(cName, fields: fields) })
     }
 
+    /// Runs filter `name` (also given as `cName`) on every event of `batch`, in one call
+    /// into the plugin's state, appending each answer to `results` (see
+    /// ``EventPrefilter/matches(batch:into:)``).
+    func filter(_ name: String, cName: ContiguousArray<CChar>, batch: EventFieldBatch, into results: inout [Bool])
+        throws
+    {
+        _ = try outcome {
+            try runtime.lua.invokeFilterBatch(cName, batch: batch, into: &results) ? .none : .exit(0)
+        }
+    }
+
     private func filterOutcome(_ name: String, _ outcome: LuaState.Outcome) throws -> Bool {
         switch outcome {
         case .boolean(let matched): return matched
@@ -130,6 +141,12 @@ public final class LuaEventFilter: EventPrefilter {
 
     public func matches(fields: EventFieldTexts) throws -> Bool {
         try plugin.filter(name, cName: cName, fields: fields)
+    }
+
+    /// One call into Lua for the whole batch: what a call costs (a protected call, the
+    /// host's bookkeeping) is paid once, not per event.
+    public func matches(batch: EventFieldBatch, into results: inout [Bool]) throws {
+        try plugin.filter(name, cName: cName, batch: batch, into: &results)
     }
 }
 

@@ -137,7 +137,7 @@ public final class SQLiteCatalogue: CatalogueStore {
                 guard try body(event) else { return false }
                 return query.limit.map { given < $0 } ?? true
             }
-            if let position = try listLendingIndexedFields(db, storeQuery, prefilter, give) {
+            if let position = try listLendingIndexedFields(db, storeQuery, prefilter, limit: query.limit, give) {
                 storeQuery.after = position
                 try listLendingRows(db, storeQuery, prefilter, give)
             }
@@ -148,12 +148,15 @@ public final class SQLiteCatalogue: CatalogueStore {
     /// the rows anyway, and the share of them that makes it switch to reading rows.
     private static let lendingTrialRows = 512
     private static let rowReadsThatSwitch = 0.5
+    /// The most rows a prefilter tests at a time (one call into Lua for them all).
+    private static let batchRows = 256
 
     /// Lists `query` from the index, lending its fields. Returns the position of the last
     /// row tested when the prefilter read most rows and the rest should be read row by row;
     /// nil when the listing is done.
     private func listLendingIndexedFields(
-        _ db: Database, _ query: EventQuery, _ prefilter: any EventPrefilter, _ give: (Event) throws -> Bool
+        _ db: Database, _ query: EventQuery, _ prefilter: any EventPrefilter, limit: Int?,
+        _ give: (Event) throws -> Bool
     ) throws -> EventQuery.Position? {
         let sql = EventQuerySQL(query, in: db, textPlan: textPlan)
         guard !sql.isEmpty else { return nil }
@@ -166,22 +169,57 @@ public final class SQLiteCatalogue: CatalogueStore {
         let full = try db.makeStatement(sql: "SELECT \(StoredEvent.columns) FROM events WHERE event_key = ?")
         let keys = try Int64.fetchCursor(listing, arguments: sql.arguments)
         let fields = StoredRowFields()
+        let batch = StoredFieldBatch()
+        // Batches grow from a few rows, so that a listing that wants few events (a limit)
+        // runs the prefilter on few more than it needs.
+        var batchSize = limit.map { max(1, min(8, $0)) } ?? 8
         var tested = 0
+        var judged = false
         rowsLent = 0
+        var passes: [Bool] = []
+        var given = 0
+        /// Tests the batch and gives the events that pass; false when `give` wants no more.
+        /// A prefilter that fails gets the events before the failing one given first, as
+        /// when testing one by one.
+        func testBatch() throws -> Bool {
+            passes.removeAll(keepingCapacity: true)
+            var failure: (any Error)?
+            do {
+                try batch.withBatch(lender: self) { try prefilter.matches(batch: $0, into: &passes) }
+            } catch {
+                failure = error
+            }
+            tested += batch.count
+            for (index, passed) in passes.enumerated() where passed {
+                guard let row = try Row.fetchOne(full, arguments: [batch.reference(index)]) else { continue }
+                given += 1
+                guard try give(try StoredEvent.decode(row, at: 0)) else { return false }
+            }
+            if let failure { throw failure }
+            batch.removeAll()
+            // 8, 8, 16, 32…: batches end on powers of two (512 among them, the trial).
+            batchSize = min(tested, Self.batchRows)
+            if let limit { batchSize = max(1, min(batchSize, limit - given)) }
+            return true
+        }
         while let key = try keys.next() {
             try fields.load(listing.sqliteStatement, columns: StoredEvent.indexedFields, firstColumn: 2)
-            let passes = try prefilter.matches(fields: fields.texts(lender: self, reference: key))
-            tested += 1
-            if passes, let row = try Row.fetchOne(full, arguments: [key]) {
-                guard try give(try StoredEvent.decode(row, at: 0)) else { return nil }
-            }
-            if tested == Self.lendingTrialRows, Double(rowsLent) >= Double(tested) * Self.rowReadsThatSwitch {
-                let raw = listing.sqliteStatement
-                let firstStart = Date(timeIntervalSince1970: sqlite3_column_double(raw, 1))
-                guard let id = fields.texts(lender: nil, reference: key)[.id] else { return nil }
-                return EventQuery.Position(firstStart: firstStart, id: String(decoding: id, as: UTF8.self))
+            batch.append(fields.texts(lender: self, reference: key), reference: key)
+            guard batch.count >= batchSize else { continue }
+            // Where this batch ends, should the rest be read row by row.
+            let raw = listing.sqliteStatement
+            let firstStart = Date(timeIntervalSince1970: sqlite3_column_double(raw, 1))
+            let lastID = fields.texts(lender: nil, reference: key)[.id].map { String(decoding: $0, as: UTF8.self) }
+            guard try testBatch() else { return nil }
+            if !judged, tested >= Self.lendingTrialRows {
+                judged = true
+                if Double(rowsLent) >= Double(tested) * Self.rowReadsThatSwitch {
+                    guard let lastID else { return nil }
+                    return EventQuery.Position(firstStart: firstStart, id: lastID)
+                }
             }
         }
+        if batch.count > 0 { _ = try testBatch() }
         return nil
     }
 

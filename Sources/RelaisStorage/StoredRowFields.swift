@@ -111,3 +111,111 @@ final class StoredRowFields {
         return StoredDataProblem("event '\(id.prefix(80))' has a column of an unexpected type")
     }
 }
+
+/// Fields of several rows, copied out of SQLite as a listing steps (its addresses are valid
+/// only until the next step), to be tested together (``EventFieldBatch``). Its buffers grow
+/// to the largest batch and are reused; they are raw memory, because this runs for every
+/// row of a filtered listing and Swift arrays in a class pay an exclusivity check per
+/// access.
+final class StoredFieldBatch {
+    private static let fieldCount = EventFieldTexts.fieldCount
+    private static let empty: StaticString = ""
+
+    private(set) var count = 0
+    private var rowCapacity = 0
+    private var bytes = UnsafeMutableRawPointer.allocate(byteCount: 0, alignment: 1)
+    private var byteCount = 0
+    private var byteCapacity = 0
+    /// Per row and field: where the field starts in `bytes`, -1 when absent.
+    private var offsets = UnsafeMutablePointer<Int>.allocate(capacity: 0)
+    private var counts = UnsafeMutablePointer<Int>.allocate(capacity: 0)
+    private var bases = UnsafeMutablePointer<UnsafeRawPointer?>.allocate(capacity: 0)
+    private var keys = UnsafeMutablePointer<Int64>.allocate(capacity: 0)
+    private var unlent: UInt32 = 0
+
+    deinit {
+        bytes.deallocate()
+        offsets.deallocate()
+        counts.deallocate()
+        bases.deallocate()
+        keys.deallocate()
+    }
+
+    /// The reference of row `index`.
+    func reference(_ index: Int) -> Int64 { keys[index] }
+
+    /// Adds the row whose fields are `fields` (only the lent ones are copied).
+    func append(_ fields: EventFieldTexts, reference: Int64) {
+        if count == rowCapacity { growRows() }
+        let row = count * Self.fieldCount
+        let offsets = self.offsets
+        let counts = self.counts
+        var needed = 0
+        for field in 0..<Self.fieldCount where fields.bases[field] != nil { needed += fields.counts[field] }
+        if byteCount + needed > byteCapacity { growBytes(to: byteCount + needed) }
+        let bytes = self.bytes
+        var end = byteCount
+        for field in 0..<Self.fieldCount {
+            guard let base = fields.bases[field] else {
+                offsets[row + field] = -1
+                counts[row + field] = 0
+                continue
+            }
+            let length = fields.counts[field]
+            offsets[row + field] = end
+            counts[row + field] = length
+            (bytes + end).copyMemory(from: base, byteCount: length)
+            end += length
+        }
+        byteCount = end
+        keys[count] = reference
+        unlent = fields.unlent
+        count += 1
+    }
+
+    func removeAll() {
+        count = 0
+        byteCount = 0
+    }
+
+    /// Calls `body` with the rows as an ``EventFieldBatch`` whose unlent fields `lender`
+    /// gives.
+    func withBatch<Result>(lender: any EventFieldLender, _ body: (EventFieldBatch) throws -> Result) rethrows -> Result {
+        // An empty field needs an address too: any address will do for zero bytes.
+        let start = UnsafeRawPointer(byteCapacity > 0 ? bytes : UnsafeMutableRawPointer(mutating: Self.empty.utf8Start))
+        for slot in 0..<(count * Self.fieldCount) {
+            bases[slot] = offsets[slot] < 0 ? nil : start + offsets[slot]
+        }
+        return try body(
+            EventFieldBatch(count: count, bases: bases, counts: counts, references: keys, unlent: unlent, lender: lender))
+    }
+
+    private func growRows() {
+        let rows = max(16, rowCapacity * 2)
+        let slots = rows * Self.fieldCount
+        let newOffsets = UnsafeMutablePointer<Int>.allocate(capacity: slots)
+        let newCounts = UnsafeMutablePointer<Int>.allocate(capacity: slots)
+        let newKeys = UnsafeMutablePointer<Int64>.allocate(capacity: rows)
+        newOffsets.update(from: offsets, count: count * Self.fieldCount)
+        newCounts.update(from: counts, count: count * Self.fieldCount)
+        newKeys.update(from: keys, count: count)
+        offsets.deallocate()
+        counts.deallocate()
+        keys.deallocate()
+        bases.deallocate()
+        offsets = newOffsets
+        counts = newCounts
+        keys = newKeys
+        bases = .allocate(capacity: slots)
+        rowCapacity = rows
+    }
+
+    private func growBytes(to needed: Int) {
+        let capacity = max(needed, byteCapacity * 2, 4096)
+        let newBytes = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 1)
+        newBytes.copyMemory(from: bytes, byteCount: byteCount)
+        bytes.deallocate()
+        bytes = newBytes
+        byteCapacity = capacity
+    }
+}

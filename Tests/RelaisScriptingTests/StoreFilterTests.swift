@@ -152,6 +152,122 @@ struct StoreFilterTests {
     }
 }
 
+/// A listing tests its events in batches, one call into Lua per batch: each event still has
+/// the whole instruction budget, an error stops at its event (those before it are given),
+/// and the answers are those of the filter run event by event.
+@Suite("Lua filters tested in batches")
+struct BatchedFilterTests {
+    let folder: TemporaryDirectory
+    let store: SQLiteCatalogue
+    let plugins: PluginFolders
+    let events: [Event]
+
+    init() throws {
+        folder = try TemporaryDirectory()
+        store = try SQLiteCatalogue(path: folder.url.appendingPathComponent("c.sqlite").path)
+        var events: [Event] = []
+        for index in 0..<700 {
+            let id: String = String(format: "evt-%04d", index)
+            let start: String = String(format: "2020-11-%02dT%02d:00", 1 + index / 30, 8 + index % 10)
+            let kind: EventKind = index % 2 == 0 ? .webinar : .workshop
+            let region: String = index % 5 == 0 ? "75" : "53"
+            let title: String = index % 3 == 0 ? "Webinaire" : "Atelier"
+            events.append(
+                makeEvent(
+                    id, title: title, kind: kind, slots: [(start, nil)], region: region,
+                    description: "Événement n° \(index)"))
+        }
+        self.events = events
+        _ = try store.importBatch(origin: "test", dryRun: false) { session in
+            for event in events { try session.put(event) }
+        }
+        plugins = try PluginFolders()
+        try plugins.add(
+            "batch",
+            initSource: """
+                relais.filter("even75", function(e) return e.region == "75" and e.kind == "webinar" end)
+                -- Reads a field the listing does not lend (the description).
+                relais.filter("described", function(e) return e.description:find("n° 1", 1, true) ~= nil end)
+                -- About 60% of a 100,000-instruction budget per event: fine per event, not per batch.
+                relais.filter("busy", function(e)
+                  local n = 0
+                  for i = 1, 15000 do n = n + i end
+                  return n > 0
+                end)
+                relais.filter("fails", function(e)
+                  if e.id == "evt-0300" then error("cannot judge " .. e.id) end -- FAILS
+                  return e.region == "75"
+                end)
+                relais.filter("exits", function(e) relais.exit(3) end)
+                """)
+    }
+
+    private func listed(_ filter: LuaEventFilter, limit: Int? = nil) throws -> [String] {
+        var ids: [String] = []
+        var query = EventQuery()
+        query.limit = limit
+        try store.forEachEvent(matching: query, passing: filter) { event in
+            ids.append(event.id)
+            return true
+        }
+        return ids
+    }
+
+    private func inOrder() throws -> [Event] {
+        var all: [Event] = []
+        try store.forEachEvent(matching: EventQuery()) { event in
+            all.append(event)
+            return true
+        }
+        return all
+    }
+
+    @Test func batchesGiveWhatTheFilterGivesEventByEvent() throws {
+        let host = plugins.host()
+        for name in ["even75", "described"] {
+            let filter = try host.filter(named: "batch.\(name)")
+            let expected = try inOrder().filter { try filter.matches($0) }.map(\.id)
+            #expect(!expected.isEmpty)
+            #expect(try listed(filter) == expected, "\(name)")
+            #expect(try listed(filter, limit: 7) == Array(expected.prefix(7)), "\(name) with a limit")
+        }
+    }
+
+    @Test func eachEventOfABatchHasTheWholeInstructionBudget() throws {
+        let host = plugins.host(instructionLimit: 100_000)
+        #expect(try listed(host.filter(named: "batch.busy")).count == events.count)
+        // The same filter with less than one event's need stops, naming its line.
+        let tight = plugins.host(instructionLimit: 20_000)
+        let error = try #require(throws: ScriptError.self) { try listed(tight.filter(named: "batch.busy")) }
+        #expect(error.limit == .instructions)
+        #expect(error.message.hasPrefix("batch/init.lua:"), "\(error.message)")
+    }
+
+    @Test func anErrorStopsAtItsEventAfterGivingThoseBefore() throws {
+        let host = plugins.host()
+        let filter = try host.filter(named: "batch.fails")
+        var given: [String] = []
+        let error = try #require(throws: ScriptError.self) {
+            try store.forEachEvent(matching: EventQuery(), passing: filter) { event in
+                given.append(event.id)
+                return true
+            }
+        }
+        #expect(error.message.contains("cannot judge evt-0300"), "\(error.message)")
+        let listing = try inOrder()
+        let failing = try #require(listing.firstIndex { $0.id == "evt-0300" })
+        #expect(given == listing.prefix(failing).filter { $0.region?.code == "75" }.map(\.id))
+        // The state goes on serving.
+        #expect(try listed(host.filter(named: "batch.even75")).count == events.filter { $0.region?.code == "75" && $0.kind == .webinar }.count)
+    }
+
+    @Test func relaisExitInAFilterIsRefused() throws {
+        let host = plugins.host()
+        let error = try #require(throws: ScriptError.self) { try listed(host.filter(named: "batch.exits")) }
+        #expect(error.message.contains("relais.exit is only for `relais run` scripts"), "\(error.message)")
+    }
+}
+
 /// A store that lends only ids and then cannot find the rest (or fails reading it).
 private final class FailingLender: EventFieldLender {
     let failure: (any Error)?

@@ -83,6 +83,50 @@ public protocol EventPrefilter: AnyObject {
     func matches(_ event: Event) throws -> Bool
     /// Whether the event whose text is `fields` passes.
     func matches(fields: EventFieldTexts) throws -> Bool
+    /// Appends to `results` whether each event of `batch` passes, in order. When it throws,
+    /// `results` holds the answers for the events tested before the one that failed. A
+    /// prefilter whose every call has a fixed cost (a call into Lua) tests them together;
+    /// by default, one by one.
+    func matches(batch: EventFieldBatch, into results: inout [Bool]) throws
+}
+
+extension EventPrefilter {
+    public func matches(batch: EventFieldBatch, into results: inout [Bool]) throws {
+        for index in 0..<batch.count { results.append(try matches(fields: batch.fields(at: index))) }
+    }
+}
+
+/// The fields of several events lent at once (see ``EventFieldTexts``), valid only during
+/// the call they are passed to. Field `f` of event `i` is at `bases[i * fieldCount + f]`.
+public struct EventFieldBatch {
+    /// How many events.
+    public let count: Int
+    public let bases: UnsafePointer<UnsafeRawPointer?>
+    public let counts: UnsafePointer<Int>
+    /// What ``lender`` needs to find each event again.
+    public let references: UnsafePointer<Int64>
+    /// The fields not lent, the same for every event of the batch.
+    public let unlent: UInt32
+    public let lender: (any EventFieldLender)?
+
+    public init(
+        count: Int, bases: UnsafePointer<UnsafeRawPointer?>, counts: UnsafePointer<Int>,
+        references: UnsafePointer<Int64>, unlent: UInt32 = 0, lender: (any EventFieldLender)? = nil
+    ) {
+        self.count = count
+        self.bases = bases
+        self.counts = counts
+        self.references = references
+        self.unlent = lender == nil ? 0 : unlent
+        self.lender = lender
+    }
+
+    /// The fields of event `index`.
+    public func fields(at index: Int) -> EventFieldTexts {
+        let start = index * EventFieldTexts.fieldCount
+        return EventFieldTexts(
+            bases: bases + start, counts: counts + start, unlent: unlent, lender: lender, reference: references[index])
+    }
 }
 
 /// Passes the events that pass every one of its filters, testing them in order and

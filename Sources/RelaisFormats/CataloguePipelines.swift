@@ -47,34 +47,19 @@ public enum ImportPipeline {
         var problem: EventFieldProblem
     }
 
-    /// The reader stopped because the writing side had stopped.
-    private struct WriterStopped: Error {}
-
     private static func putReadAhead(
         _ input: ImportInput, reader: any ReadAheadEventReader, into session: any ImportSession,
         progress: ((Int) -> Void)?
     ) throws {
         let queue = EventBatchQueue<any PreparedEvent>(batchSize: 256, capacity: 8)
         let preparer = session.makePreparer()
-        let readerDone = DispatchSemaphore(value: 0)
-        let thread = Thread {
-            do {
-                try reader.read(input) { event in
-                    let ready: any PreparedEvent = try preparer?.prepare(event) ?? UnpreparedEvent(event: event)
-                    guard queue.push(ready) else { throw WriterStopped() }
-                }
-                queue.close(failure: nil)
-            } catch {
-                queue.close(failure: error is WriterStopped ? nil : error)
+        let stopReading = queue.startReading(threadName: "relais-import-reader") {
+            try reader.read(input) { event in
+                let ready: any PreparedEvent = try preparer?.prepare(event) ?? UnpreparedEvent(event: event)
+                guard queue.push(ready) else { throw EventBatchQueue<any PreparedEvent>.WriterStopped() }
             }
-            readerDone.signal()
         }
-        thread.name = "relais-import-reader"
-        thread.start()
-        defer {
-            queue.stopReading()
-            readerDone.wait()
-        }
+        defer { stopReading() }
         var count = 0
         while let batch = try queue.nextBatch() {
             for event in batch {
@@ -160,6 +145,31 @@ private final class EventBatchQueue<Element>: @unchecked Sendable {
         return nil
     }
 
+    /// What a reader throws to stop when ``push(_:)`` says the writer has stopped.
+    struct WriterStopped: Error {}
+
+    /// Runs `read` on a thread of its own (it pushes into this queue), closing the queue
+    /// when it ends with its error, if any. Returns what the writer calls when it stops,
+    /// whatever the reason: the reader stops at its next push, and the call waits for it.
+    func startReading(threadName: String, _ read: @escaping @Sendable () throws -> Void) -> () -> Void {
+        let readerDone = DispatchSemaphore(value: 0)
+        let thread = Thread { [self] in
+            do {
+                try read()
+                close(failure: nil)
+            } catch {
+                close(failure: error is WriterStopped ? nil : error)
+            }
+            readerDone.signal()
+        }
+        thread.name = threadName
+        thread.start()
+        return { [self] in
+            stopReading()
+            readerDone.wait()
+        }
+    }
+
     /// Called by the writer when it stops, whatever the reason: the reader stops at its
     /// next event.
     func stopReading() {
@@ -217,9 +227,6 @@ public enum ExportPipeline {
         return written
     }
 
-    /// The reader stopped because the writing side had stopped.
-    private struct WriterStopped: Error {}
-
     /// The store, handed to the reading thread. Only that thread uses it until the
     /// reading ends (the writer touches nothing but its output).
     private final class StoreForReader: @unchecked Sendable {
@@ -232,25 +239,13 @@ public enum ExportPipeline {
     ) throws {
         let queue = EventBatchQueue<Event>(batchSize: 256, capacity: 8)
         let reading = StoreForReader(store)
-        let readerDone = DispatchSemaphore(value: 0)
-        let thread = Thread {
-            do {
-                try reading.store.forEachEvent(matching: query) { event in
-                    guard queue.push(event) else { throw WriterStopped() }
-                    return true
-                }
-                queue.close(failure: nil)
-            } catch {
-                queue.close(failure: error is WriterStopped ? nil : error)
+        let stopReading = queue.startReading(threadName: "relais-export-reader") {
+            try reading.store.forEachEvent(matching: query) { event in
+                guard queue.push(event) else { throw EventBatchQueue<Event>.WriterStopped() }
+                return true
             }
-            readerDone.signal()
         }
-        thread.name = "relais-export-reader"
-        thread.start()
-        defer {
-            queue.stopReading()
-            readerDone.wait()
-        }
+        defer { stopReading() }
         while let batch = try queue.nextBatch() {
             for event in batch {
                 guard try write(event) else { return }

@@ -165,13 +165,23 @@ enum ICalendarText {
     /// (LF, CRLF or CR) becomes `\n`. Other control characters, which TEXT cannot hold,
     /// are left out; a tab is kept.
     static func appendEscaped(_ text: String, to out: inout String) {
-        let utf8 = text.utf8
-        guard utf8.contains(where: needsEscape) else {
+        guard text.utf8.contains(where: needsEscape) else {
             out += text
             return
         }
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(utf8.count + 16)
+        bytes.reserveCapacity(text.utf8.count + 16)
+        appendEscaped(text, to: &bytes)
+        out += String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Appends `text` escaped as a TEXT value (see above), as UTF-8 bytes.
+    static func appendEscaped(_ text: String, to bytes: inout [UInt8]) {
+        let utf8 = text.utf8
+        guard utf8.contains(where: needsEscape) else {
+            bytes.append(contentsOf: utf8)
+            return
+        }
         var afterCarriageReturn = false
         for byte in utf8 {
             let wasAfterCarriageReturn = afterCarriageReturn
@@ -195,7 +205,6 @@ enum ICalendarText {
                 if byte >= 0x20 && byte != 0x7F { bytes.append(byte) }
             }
         }
-        out += String(decoding: bytes, as: UTF8.self)
     }
 
     private static func needsEscape(_ byte: UInt8) -> Bool {
@@ -275,6 +284,35 @@ enum ICalendarText {
             start = end
             limit = maximumLineOctets - 1
             first = false
+        }
+    }
+
+    /// Appends the content line `line` (UTF-8 bytes) folded as ``appendFolded(_:to:)``
+    /// does, with its CRLF.
+    static func appendFolded(_ line: [UInt8], to out: inout [UInt8]) {
+        let count = line.count
+        if count <= maximumLineOctets {
+            out.append(contentsOf: line)
+            out.append(carriageReturn)
+            out.append(lineFeed)
+            return
+        }
+        var start = 0
+        var limit = maximumLineOctets
+        while start < count {
+            var end = min(start + limit, count)
+            if end < count {
+                // Back up to the first byte of a character: continuation bytes are 10xxxxxx.
+                var boundary = end
+                while boundary > start, line[boundary] & 0xC0 == 0x80 { boundary -= 1 }
+                if boundary > start { end = boundary }
+            }
+            if start > 0 { out.append(UInt8(ascii: " ")) }
+            out.append(contentsOf: line[start..<end])
+            out.append(carriageReturn)
+            out.append(lineFeed)
+            start = end
+            limit = maximumLineOctets - 1
         }
     }
 }

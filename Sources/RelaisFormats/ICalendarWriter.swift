@@ -60,20 +60,22 @@ public final class ICalendarWriter: SelfContainedEventWriter {
                 throw EventFieldProblem(field: "slots[\(index)]", message: "event '\(event.id.prefix(80))': \(problem)")
             }
         }
-        var text = ""
-        text.reserveCapacity(1024 * event.slots.count + 2 * (event.description?.utf8.count ?? 0))
-        let common = commonProperties(event)
+        // Content lines are built as UTF-8 bytes and folded as they are copied: a million
+        // events pass through here, and `String` appends cost more than the escaping.
+        var lines = ICalendarOutputLines(capacity: 1024 * event.slots.count + 2 * (event.description?.utf8.count ?? 0))
+        var common = ICalendarOutputLines(capacity: 512 + (event.description?.utf8.count ?? 0) * 2)
+        commonProperties(event, into: &common)
+        let several = event.slots.count > 1
         for (index, slot) in event.slots.enumerated() {
-            let several = event.slots.count > 1
-            line("BEGIN:VEVENT", &text)
-            line("UID:" + ICalendarText.escaped(several ? "\(event.id)#\(index + 1)" : event.id), &text)
-            line("DTSTAMP:" + stamp, &text)
-            appendSlot(slot, to: &text)
-            if several { line("X-RELAIS-ID:" + ICalendarText.escaped(event.id), &text) }
-            for property in common { ICalendarText.appendFolded(property, to: &text) }
-            line("END:VEVENT", &text)
+            lines.line("BEGIN:VEVENT")
+            lines.property("UID:", escaping: several ? "\(event.id)#\(index + 1)" : event.id)
+            lines.property("DTSTAMP:", stamp)
+            appendSlot(slot, to: &lines)
+            if several { lines.property("X-RELAIS-ID:", escaping: event.id) }
+            lines.append(common)
+            lines.line("END:VEVENT")
         }
-        try output.write(text)
+        try output.write(String(decoding: lines.bytes, as: UTF8.self))
     }
 
     public func finish() throws {
@@ -91,56 +93,52 @@ public final class ICalendarWriter: SelfContainedEventWriter {
         ICalendarText.appendFolded(content, to: &text)
     }
 
-    private func appendSlot(_ slot: Slot, to text: inout String) {
+    private func appendSlot(_ slot: Slot, to lines: inout ICalendarOutputLines) {
         switch slot.start {
         case .allDay(let day):
-            line("DTSTART;VALUE=DATE:" + Self.basic(day), &text)
+            lines.property("DTSTART;VALUE=DATE:", Self.basic(day))
             var last = day
             if case .allDay(let end)? = slot.end { last = end }
-            line("DTEND;VALUE=DATE:" + Self.basic(last.adding(days: 1)), &text)
-            if slot.end == slot.start { line("X-RELAIS-SAME-DAY-END:TRUE", &text) }
+            lines.property("DTEND;VALUE=DATE:", Self.basic(last.adding(days: 1)))
+            if slot.end == slot.start { lines.line("X-RELAIS-SAME-DAY-END:TRUE") }
         case .instant(let start):
-            line("DTSTART" + Self.dateTime(start), &text)
-            if case .instant(let end)? = slot.end { line("DTEND" + Self.dateTime(end), &text) }
+            lines.property("DTSTART", Self.dateTime(start))
+            if case .instant(let end)? = slot.end { lines.property("DTEND", Self.dateTime(end)) }
         }
     }
 
-    /// The properties every VEVENT of the event repeats, as unfolded lines.
-    private func commonProperties(_ event: Event) -> [String] {
-        var lines: [String] = []
-        lines.append("SUMMARY:" + ICalendarText.escaped(event.title))
-        if let description = event.description { lines.append("DESCRIPTION:" + ICalendarText.escaped(description)) }
-        if let place = event.place { lines.append("LOCATION:" + ICalendarText.escaped(place)) }
+    /// The properties every VEVENT of the event repeats, folded.
+    private func commonProperties(_ event: Event, into lines: inout ICalendarOutputLines) {
+        lines.property("SUMMARY:", escaping: event.title)
+        if let description = event.description { lines.property("DESCRIPTION:", escaping: description) }
+        if let place = event.place { lines.property("LOCATION:", escaping: place) }
         if let url = event.url {
             if url.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value != 0x7F }) {
-                lines.append("URL:" + url)
+                lines.property("URL:", url)
             } else {
-                lines.append("X-RELAIS-URL:" + ICalendarText.escaped(url))
+                lines.property("X-RELAIS-URL:", escaping: url)
             }
         }
         if let contact = event.contact, Self.isPlainEmailAddress(contact) {
             let name = event.organizer.map { ";CN=" + ICalendarText.quotedParameter($0) } ?? ""
-            lines.append("ORGANIZER\(name):mailto:\(contact)")
+            lines.property("ORGANIZER", name + ":mailto:" + contact)
         } else {
-            if let organizer = event.organizer {
-                lines.append("X-RELAIS-ORGANIZER:" + ICalendarText.escaped(organizer))
-            }
-            if let contact = event.contact { lines.append("X-RELAIS-CONTACT:" + ICalendarText.escaped(contact)) }
+            if let organizer = event.organizer { lines.property("X-RELAIS-ORGANIZER:", escaping: organizer) }
+            if let contact = event.contact { lines.property("X-RELAIS-CONTACT:", escaping: contact) }
         }
-        if !event.tags.isEmpty { lines.append("CATEGORIES:" + ICalendarText.escapedList(event.tags)) }
+        if !event.tags.isEmpty { lines.property("CATEGORIES:", escapingList: event.tags) }
         switch event.status {
-        case .scheduled: lines.append("STATUS:CONFIRMED")
-        case .cancelled: lines.append("STATUS:CANCELLED")
+        case .scheduled: lines.line("STATUS:CONFIRMED")
+        case .cancelled: lines.line("STATUS:CANCELLED")
         case .postponed:
-            lines.append("STATUS:TENTATIVE")
-            lines.append("X-RELAIS-STATUS:postponed")
+            lines.line("STATUS:TENTATIVE")
+            lines.line("X-RELAIS-STATUS:postponed")
         }
-        lines.append("X-RELAIS-KIND:" + event.kind.rawValue)
-        if let region = event.region { lines.append("X-RELAIS-REGION:" + region.code) }
-        lines.append("X-RELAIS-ONLINE:" + (event.online ? "TRUE" : "FALSE"))
-        if let lab = event.lab { lines.append("X-RELAIS-LAB:" + ICalendarText.escaped(lab)) }
-        if !event.audience.isEmpty { lines.append("X-RELAIS-AUDIENCE:" + ICalendarText.escapedList(event.audience)) }
-        return lines
+        lines.property("X-RELAIS-KIND:", event.kind.rawValue)
+        if let region = event.region { lines.property("X-RELAIS-REGION:", region.code) }
+        lines.line(event.online ? "X-RELAIS-ONLINE:TRUE" : "X-RELAIS-ONLINE:FALSE")
+        if let lab = event.lab { lines.property("X-RELAIS-LAB:", escaping: lab) }
+        if !event.audience.isEmpty { lines.property("X-RELAIS-AUDIENCE:", escapingList: event.audience) }
     }
 
     /// An address that fits `mailto:` unchanged: ASCII letters, digits and `._+-`, one `@`.
@@ -270,4 +268,55 @@ public final class ICalendarWriter: SelfContainedEventWriter {
 struct ICalendarWriterMisuse: Error, CustomStringConvertible {
     var message: String
     var description: String { "iCalendar writer: \(message)" }
+}
+
+/// Content lines as UTF-8 bytes, each folded at 75 octets with its CRLF as it is added.
+struct ICalendarOutputLines {
+    private(set) var bytes: [UInt8] = []
+    /// The content line being built, before folding.
+    private var line: [UInt8] = []
+
+    init(capacity: Int) {
+        bytes.reserveCapacity(capacity)
+        line.reserveCapacity(256)
+    }
+
+    /// A whole content line, as it is.
+    mutating func line(_ text: String) {
+        line.removeAll(keepingCapacity: true)
+        line.append(contentsOf: text.utf8)
+        ICalendarText.appendFolded(line, to: &bytes)
+    }
+
+    /// `name` (with its `:` or parameters) then `value`, as they are.
+    mutating func property(_ name: String, _ value: String) {
+        line.removeAll(keepingCapacity: true)
+        line.append(contentsOf: name.utf8)
+        line.append(contentsOf: value.utf8)
+        ICalendarText.appendFolded(line, to: &bytes)
+    }
+
+    /// `name` then `value` escaped as TEXT.
+    mutating func property(_ name: String, escaping value: String) {
+        line.removeAll(keepingCapacity: true)
+        line.append(contentsOf: name.utf8)
+        ICalendarText.appendEscaped(value, to: &line)
+        ICalendarText.appendFolded(line, to: &bytes)
+    }
+
+    /// `name` then `values` escaped as TEXT and joined by commas.
+    mutating func property(_ name: String, escapingList values: [String]) {
+        line.removeAll(keepingCapacity: true)
+        line.append(contentsOf: name.utf8)
+        for (index, value) in values.enumerated() {
+            if index > 0 { line.append(UInt8(ascii: ",")) }
+            ICalendarText.appendEscaped(value, to: &line)
+        }
+        ICalendarText.appendFolded(line, to: &bytes)
+    }
+
+    /// Lines already folded.
+    mutating func append(_ other: ICalendarOutputLines) {
+        bytes.append(contentsOf: other.bytes)
+    }
 }

@@ -14,15 +14,20 @@ public enum EventTime: Hashable, Sendable, CustomStringConvertible {
     /// second is checked and dropped, so that ``description`` always reads back the same.
     /// A Paris wall-clock time follows ``ParisTime/instant(_:)`` across the clock changes.
     public init?(parsing text: some StringProtocol) {
-        let bytes = Array(text.utf8)
+        guard let time = withUTF8(of: text, Self.parse) else { return nil }
+        self = time
+    }
+
+    /// ``init(parsing:)`` on the UTF-8 bytes of the text (no copy: a million slot times are
+    /// parsed when a catalogue is exported).
+    static func parse(_ bytes: UnsafeBufferPointer<UInt8>) -> EventTime? {
         if bytes.count == 10 {
-            guard let day = CivilDate(parsing: text) else { return nil }
-            self = .allDay(day)
-            return
+            guard let day = CivilDate.parse(bytes) else { return nil }
+            return .allDay(day)
         }
         guard bytes.count >= 16,
             bytes[10] == UInt8(ascii: "T") || bytes[10] == UInt8(ascii: "t") || bytes[10] == UInt8(ascii: " "),
-            let day = CivilDate(parsing: text.prefix(10)),
+            let day = CivilDate.parse(UnsafeBufferPointer(rebasing: bytes[0..<10])),
             let hour = CivilDate.digits(bytes, 11, 2), bytes[13] == UInt8(ascii: ":"),
             let minute = CivilDate.digits(bytes, 14, 2), hour < 24, minute < 60
         else { return nil }
@@ -42,10 +47,7 @@ public enum EventTime: Hashable, Sendable, CustomStringConvertible {
             }
         }
         let local = LocalDateTime(date: day, hour: hour, minute: minute, second: second)
-        if index == bytes.count {
-            self = .instant(ParisTime.instant(local))
-            return
-        }
+        if index == bytes.count { return .instant(ParisTime.instant(local)) }
         var offset: Int
         switch bytes[index] {
         case UInt8(ascii: "Z"), UInt8(ascii: "z"):
@@ -61,7 +63,7 @@ public enum EventTime: Hashable, Sendable, CustomStringConvertible {
             return nil
         }
         let seconds = Double(day.daysSinceEpoch) * 86400 + Double(hour * 3600 + minute * 60 + second - offset)
-        self = .instant(Date(timeIntervalSince1970: seconds))
+        return .instant(Date(timeIntervalSince1970: seconds))
     }
 
     /// True for a whole-day time.

@@ -16,16 +16,21 @@ public struct CivilDate: Hashable, Comparable, Sendable, CustomStringConvertible
     /// Parses `YYYY-MM-DD`, rejecting impossible days (`2020-02-30`). Returns nil on any
     /// other text.
     public init?(parsing text: some StringProtocol) {
-        let bytes = Array(text.utf8)
+        guard let date = withUTF8(of: text, Self.parse) else { return nil }
+        self = date
+    }
+
+    /// ``init(parsing:)`` on the UTF-8 bytes of the text.
+    static func parse(_ bytes: UnsafeBufferPointer<UInt8>) -> CivilDate? {
         guard bytes.count == 10, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-"),
             let year = Self.digits(bytes, 0, 4), let month = Self.digits(bytes, 5, 2),
             let day = Self.digits(bytes, 8, 2),
             (1...12).contains(month), day >= 1, day <= Self.daysIn(month: month, year: year)
         else { return nil }
-        self.init(year: year, month: month, day: day)
+        return CivilDate(year: year, month: month, day: day)
     }
 
-    static func digits(_ bytes: [UInt8], _ start: Int, _ count: Int) -> Int? {
+    static func digits(_ bytes: UnsafeBufferPointer<UInt8>, _ start: Int, _ count: Int) -> Int? {
         guard start + count <= bytes.count else { return nil }
         var value = 0
         for index in start..<(start + count) {
@@ -134,4 +139,11 @@ public struct LocalDateTime: Hashable, Sendable {
         self.minute = minute
         self.second = second
     }
+}
+
+/// Calls `body` with the UTF-8 bytes of `text`: in place when the text is stored
+/// contiguously (a native `String` or a slice of one, the common case), else copied.
+func withUTF8<Result>(of text: some StringProtocol, _ body: (UnsafeBufferPointer<UInt8>) -> Result) -> Result {
+    if let result = text.utf8.withContiguousStorageIfAvailable(body) { return result }
+    return Array(text.utf8).withUnsafeBufferPointer(body)
 }

@@ -25,7 +25,7 @@ enum ChangeLog {
         let rows = try Row.fetchCursor(db.cachedStatement(sql: sql), arguments: StatementArguments(arguments))
         var result: [EventChange] = []
         while let row = try rows.next() {
-            result.append(try change(row))
+            result.append(try change(row, db))
         }
         return result
     }
@@ -50,7 +50,7 @@ enum ChangeLog {
         let rows = try Row.fetchCursor(db.cachedStatement(sql: sql), arguments: StatementArguments(arguments))
         var result: [EventChange] = []
         while let row = try rows.next() {
-            result.append(try change(row))
+            result.append(try change(row, db))
         }
         return result
     }
@@ -88,7 +88,7 @@ enum ChangeLog {
                 db.cachedStatement(sql: sql),
                 arguments: [max(after, lowest - 1), highest, importID, Int64(clamping: limit - result.count)])
             while let row = try rows.next() {
-                result.append(try change(row))
+                result.append(try change(row, db))
             }
         }
         return result
@@ -105,12 +105,12 @@ enum ChangeLog {
         let rows = try Row.fetchCursor(db.cachedStatement(sql: sql), arguments: [id])
         var result: [EventChange] = []
         while let row = try rows.next() {
-            result.append(try change(row))
+            result.append(try change(row, db))
         }
         return result
     }
 
-    private static func change(_ row: Row) throws -> EventChange {
+    private static func change(_ row: Row, _ db: Database) throws -> EventChange {
         let sequence = try row.decode(Int64?.self, atIndex: 0) ?? 0
         guard let kindName = try row.decode(String?.self, atIndex: 1), let kind = ChangeKind(rawValue: kindName),
             let eventID = try row.decode(String?.self, atIndex: 2), let afterJSON = try row.decode(String?.self, atIndex: 4)
@@ -118,11 +118,37 @@ enum ChangeLog {
             throw StoredDataProblem("change \(sequence) of the change log is incomplete")
         }
         let before = try row.decode(String?.self, atIndex: 3).map { try event(fromJSON: $0, sequence: sequence) }
-        let after = try event(fromJSON: afterJSON, sequence: sequence)
+        let after =
+            afterJSON == implicitAfter
+            ? try implicitEvent(db, id: eventID, after: sequence)
+            : try event(fromJSON: afterJSON, sequence: sequence)
         let recordedAt = try row.decode(Double?.self, atIndex: 5) ?? 0
         return EventChange(
             sequence: sequence, kind: kind, eventID: eventID, before: before, after: after,
             recordedAt: Date(timeIntervalSince1970: recordedAt), source: try row.decode(String?.self, atIndex: 6) ?? "")
+    }
+
+    /// What an added event's change stores as its `after_json`: nothing. Its event is the
+    /// `before` of the event's next change or, when there is none, the event's row: every
+    /// write to a row records a change, and rows are never deleted. An import of a million
+    /// new events so writes half the bytes (the JSON of each event was the largest part of
+    /// the catalogue). Logs written before this keep their JSON and read as before.
+    static let implicitAfter = ""
+
+    /// The event as it was right after change `sequence` of event `id`, whose JSON the log
+    /// left implicit.
+    private static func implicitEvent(_ db: Database, id: String, after sequence: Int64) throws -> Event {
+        let next = try String.fetchOne(
+            db.cachedStatement(
+                sql: "SELECT before_json FROM changes WHERE event_id = ? AND sequence > ? ORDER BY sequence LIMIT 1"),
+            arguments: [id, sequence])
+        if let next { return try event(fromJSON: next, sequence: sequence) }
+        let rows = try Row.fetchCursor(
+            db.cachedStatement(sql: "SELECT \(StoredEvent.columns) FROM events WHERE id = ?"), arguments: [id])
+        guard let row = try rows.next() else {
+            throw StoredDataProblem("change \(sequence) of the change log names event '\(id)', which is not in the catalogue")
+        }
+        return try StoredEvent.decode(row, at: 0)
     }
 
     /// The event a change-log JSON object describes.

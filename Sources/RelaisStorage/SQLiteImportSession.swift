@@ -208,7 +208,7 @@ final class SQLiteImportSession: ImportSession {
         let key = db.lastInsertedRowID
         try insertSlots(key, encoded, ranges.slots)
         try insertWords.execute([.integer(key), .text(ready.words ?? searchWords.joinedWords(of: event))])
-        try appendChange(.added, ready, before: nil)
+        try appendChange(.added, ready, before: nil, after: ChangeLog.implicitAfter)
         return true
     }
 
@@ -221,9 +221,13 @@ final class SQLiteImportSession: ImportSession {
         }
     }
 
-    private func appendChange(_ kind: ChangeKind, _ ready: SQLitePreparedEvent, before: String?) throws {
+    /// Records the change; `after` is the event's JSON, made here unless given (an added
+    /// event's is implicit: ``ChangeLog/implicitAfter``).
+    private func appendChange(_ kind: ChangeKind, _ ready: SQLitePreparedEvent, before: String?, after: String? = nil)
+        throws
+    {
         let event = ready.event
-        let after = ready.afterJSON ?? CanonicalEventJSON.json(event, times: ready.encoded.slotDescriptions)
+        let after = after ?? ready.afterJSON ?? CanonicalEventJSON.json(event, times: ready.encoded.slotDescriptions)
         try insertChange.execute([
             .integer(importID), .real(recordedAt), .text(origin), .text(kind.rawValue), .text(event.id), DirectValue(before),
             .text(after),
@@ -293,8 +297,8 @@ final class SQLiteImportPreparer: ImportPreparer, @unchecked Sendable {
         guard catalogueWasEmpty else {
             return SQLitePreparedEvent(event: incoming, encoded: encoded, words: nil, afterJSON: nil)
         }
+        // An added event's change-log JSON is implicit (``ChangeLog/implicitAfter``).
         return SQLitePreparedEvent(
-            event: incoming, encoded: encoded, words: searchWords.joinedWords(of: incoming),
-            afterJSON: CanonicalEventJSON.json(incoming, times: encoded.slotDescriptions))
+            event: incoming, encoded: encoded, words: searchWords.joinedWords(of: incoming), afterJSON: nil)
     }
 }

@@ -142,6 +142,13 @@ import Testing
         }
         #expect(caught == 2)
         #expect(try catalogue.event(id: "new") == nil)
-        #expect(try catalogue.changes(after: 0, limit: 10).count == 2)
+        let changeRows = try DatabaseQueue(path: path).read { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM changes")
+        }
+        #expect(changeRows == 2, "nothing of the failed batch was committed")
+        // An added event's change reads the event's row (its JSON is implicit in the log):
+        // the good one reads back, the damaged one says so.
+        #expect(try catalogue.changes(after: 0, limit: 1).map(\.after.id) == ["good"])
+        #expect(throws: CatalogueError.self) { try catalogue.changes(after: 0, limit: 10) }
     }
 }

@@ -219,16 +219,6 @@ enum ICalendarText {
         return out
     }
 
-    /// `items` as a multi-valued TEXT: each escaped, joined by commas.
-    static func escapedList(_ items: [String]) -> String {
-        var out = ""
-        for (index, item) in items.enumerated() {
-            if index > 0 { out += "," }
-            appendEscaped(item, to: &out)
-        }
-        return out
-    }
-
     /// `text` as a quoted parameter value with RFC 6868 escapes: `"Dupont ^'DJ^', Paris"`.
     /// Line breaks become `^n`; other control characters are left out.
     static func quotedParameter(_ text: String) -> String {
@@ -261,34 +251,12 @@ enum ICalendarText {
     /// Continuation lines start with one space, which counts in their 75 octets. A fold
     /// never falls inside a UTF-8 character.
     static func appendFolded(_ line: String, to out: inout String) {
-        let utf8 = line.utf8
-        if utf8.count <= maximumLineOctets {
-            out += line
-            out += "\r\n"
-            return
-        }
-        var start = utf8.startIndex
-        var limit = maximumLineOctets
-        var first = true
-        while start < utf8.endIndex {
-            var end = utf8.index(start, offsetBy: limit, limitedBy: utf8.endIndex) ?? utf8.endIndex
-            if end < utf8.endIndex {
-                // Back up to the first byte of a character: continuation bytes are 10xxxxxx.
-                var boundary = end
-                while boundary > start, utf8[boundary] & 0xC0 == 0x80 { boundary = utf8.index(before: boundary) }
-                if boundary > start { end = boundary }
-            }
-            if !first { out += " " }
-            out += line[start..<end]  // start and end fall between characters
-            out += "\r\n"
-            start = end
-            limit = maximumLineOctets - 1
-            first = false
-        }
+        var bytes: [UInt8] = []
+        appendFolded(Array(line.utf8), to: &bytes)
+        out += String(decoding: bytes, as: UTF8.self)
     }
 
-    /// Appends the content line `line` (UTF-8 bytes) folded as ``appendFolded(_:to:)``
-    /// does, with its CRLF.
+    /// The same on UTF-8 bytes, what the writer uses.
     static func appendFolded(_ line: [UInt8], to out: inout [UInt8]) {
         let count = line.count
         if count <= maximumLineOctets {

@@ -37,13 +37,13 @@ public final class ICalendarWriter: SelfContainedEventWriter {
 
     public func begin() throws {
         guard state == .initial else { throw ICalendarWriterMisuse(message: "begin() called twice") }
-        var text = ""
+        var lines = ICalendarOutputLines(capacity: 2048)
         for line in [
             "BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Relais//Relais//FR", "CALSCALE:GREGORIAN",
         ] + Self.parisTimeZone {
-            ICalendarText.appendFolded(line, to: &text)
+            lines.line(line)
         }
-        try output.write(text)
+        try output.write(String(decoding: lines.bytes, as: UTF8.self))
         state = .open
     }
 
@@ -81,17 +81,11 @@ public final class ICalendarWriter: SelfContainedEventWriter {
     public func finish() throws {
         if state == .initial { try begin() }
         guard state == .open else { throw ICalendarWriterMisuse(message: "finish() called twice") }
-        var text = ""
-        line("END:VCALENDAR", &text)
-        try output.write(text)
+        try output.write("END:VCALENDAR\r\n")
         state = .finished
     }
 
     // MARK: Properties
-
-    private func line(_ content: String, _ text: inout String) {
-        ICalendarText.appendFolded(content, to: &text)
-    }
 
     private func appendSlot(_ slot: Slot, to lines: inout ICalendarOutputLines) {
         switch slot.start {

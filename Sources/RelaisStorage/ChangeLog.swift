@@ -143,9 +143,10 @@ enum ChangeLog {
                 sql: "SELECT before_json FROM changes WHERE event_id = ? AND sequence > ? ORDER BY sequence LIMIT 1"),
             arguments: [id, sequence])
         if let next { return try event(fromJSON: next, sequence: sequence) }
-        let rows = try Row.fetchCursor(
-            db.cachedStatement(sql: "SELECT \(StoredEvent.columns) FROM events WHERE id = ?"), arguments: [id])
-        guard let row = try rows.next() else {
+        guard
+            let row = try Row.fetchOne(
+                db.cachedStatement(sql: "SELECT \(StoredEvent.columns) FROM events WHERE id = ?"), arguments: [id])
+        else {
             throw StoredDataProblem("change \(sequence) of the change log names event '\(id)', which is not in the catalogue")
         }
         return try StoredEvent.decode(row, at: 0)

@@ -227,7 +227,7 @@ final class SQLiteImportSession: ImportSession {
         throws
     {
         let event = ready.event
-        let after = after ?? ready.afterJSON ?? CanonicalEventJSON.json(event, times: ready.encoded.slotDescriptions)
+        let after = after ?? CanonicalEventJSON.json(event, times: ready.encoded.slotDescriptions)
         try insertChange.execute([
             .integer(importID), .real(recordedAt), .text(origin), .text(kind.rawValue), .text(event.id), DirectValue(before),
             .text(after),
@@ -272,11 +272,11 @@ extension Event {
 struct SQLitePreparedEvent: PreparedEvent {
     let event: Event
     let encoded: StoredEvent
-    /// The full-text words and the change log's JSON, made ahead when the event will
-    /// almost surely be written (an import into an empty catalogue); nil otherwise, and
-    /// made by the session only for events that changed.
+    /// The full-text words, made ahead when the event will almost surely be written (an
+    /// import into an empty catalogue); nil otherwise, and made by the session only for
+    /// events that changed. (An added event's change-log JSON is implicit:
+    /// ``ChangeLog/implicitAfter``.)
     let words: String?
-    let afterJSON: String?
 }
 
 /// Prepares events for ``SQLiteImportSession``: everything of storing one that needs no
@@ -295,10 +295,8 @@ final class SQLiteImportPreparer: ImportPreparer, @unchecked Sendable {
         if let problem = incoming.validationProblem() { throw problem }
         let encoded = StoredEvent(incoming, texts: &timeTexts)
         guard catalogueWasEmpty else {
-            return SQLitePreparedEvent(event: incoming, encoded: encoded, words: nil, afterJSON: nil)
+            return SQLitePreparedEvent(event: incoming, encoded: encoded, words: nil)
         }
-        // An added event's change-log JSON is implicit (``ChangeLog/implicitAfter``).
-        return SQLitePreparedEvent(
-            event: incoming, encoded: encoded, words: searchWords.joinedWords(of: incoming), afterJSON: nil)
+        return SQLitePreparedEvent(event: incoming, encoded: encoded, words: searchWords.joinedWords(of: incoming))
     }
 }

@@ -18,7 +18,8 @@ import GRDB
 ///   with the key `(event_key, position)`: the window test probes the slots of one event,
 ///   and finds their covered ranges in the key's own b-tree.
 /// - `events_fts`: FTS5 over the folded words of title, description, organizer, place and
-///   tags (`TextFolding.words`, joined by spaces), rowid = `event_key`.
+///   tags (`TextFolding.words`, joined by spaces), rowid = `event_key`. Contentless since
+///   `v5` (see there).
 /// - `imports`: one row per committed import: origin, when it began (`started_at`) and
 ///   when it committed (`finished_at`, written just before the commit), counts.
 /// - `changes`: the change log, one row per change, never deleted: the import, its
@@ -181,6 +182,22 @@ enum CatalogueSchema {
                         saved_at REAL NOT NULL
                     );
                     CREATE INDEX changes_event ON changes(event_id);
+                    """)
+        }
+        // v5: the full-text index keeps no copy of the words it indexes (`content = ''`): at a
+        // million events the copy was a sixth of the file and of an import's writes. FTS5
+        // then cannot find an old row's words by itself: the import removes a row with the
+        // words it was given (`'delete'`), made again from the stored event. So the words
+        // an event gives must not change while it is stored: a change to the folding
+        // (`TextFolding`, `SearchWords`) comes with a migration that rebuilds this table.
+        migrator.registerMigration("v5") { db in
+            try db.execute(
+                sql: """
+                    CREATE VIRTUAL TABLE events_fts_contentless
+                        USING fts5(words, tokenize = 'ascii', detail = 'none', columnsize = 0, content = '');
+                    INSERT INTO events_fts_contentless (rowid, words) SELECT rowid, words FROM events_fts;
+                    DROP TABLE events_fts;
+                    ALTER TABLE events_fts_contentless RENAME TO events_fts;
                     """)
         }
         return migrator

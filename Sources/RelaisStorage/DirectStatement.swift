@@ -2,13 +2,17 @@ import GRDB
 import GRDBSQLite
 
 /// A prepared GRDB statement bound and stepped through SQLite's C API, for the import's
-/// per-event inserts: GRDB's `StatementArguments` box every value in an existential and
-/// convert it again, which cost about a tenth of an import, where binding a Swift
-/// string's UTF-8 bytes directly costs a copy.
+/// per-event writes: GRDB's `StatementArguments` box every value in an existential and
+/// convert it again, and even an array of values per execution costs allocations the
+/// writing thread of a large import cannot spare. Callers bind each parameter, then
+/// ``run()``.
 ///
-/// Values are bound SQLITE_TRANSIENT (SQLite copies them), so nothing needs to outlive
-/// the bind call. The statement stays owned by GRDB, which finalizes it.
+/// Text is bound SQLITE_TRANSIENT (SQLite copies it), so nothing needs to outlive the
+/// bind call. GRDB finalizes the statement once nothing holds it: this holds it, because
+/// GRDB drops its cached statements when the schema changes (an import that drops and
+/// rebuilds an index), which would otherwise leave a dangling pointer.
 struct DirectStatement {
+    private let statement: Statement
     private let raw: OpaquePointer
     private let db: Database
 
@@ -16,44 +20,47 @@ struct DirectStatement {
     private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
 
     init(_ statement: Statement, in db: Database) {
+        self.statement = statement
         raw = statement.sqliteStatement
         self.db = db
     }
 
-    /// Binds `values` to the parameters from 1 in order, runs the statement to its end,
-    /// and resets it. Throws a `DatabaseError` with SQLite's message on failure.
-    func execute(_ values: [DirectValue]) throws {
-        sqlite3_reset(raw)
-        for (offset, value) in values.enumerated() {
-            let index = Int32(offset + 1)
-            let code: Int32
-            switch value {
-            case .null:
-                code = sqlite3_bind_null(raw, index)
-            case .integer(let number):
-                code = sqlite3_bind_int64(raw, index, number)
-            case .real(let number):
-                code = sqlite3_bind_double(raw, index, number)
-            case .text(var text):
-                if text.isEmpty {
-                    // A non-null pointer: SQLite binds a null pointer as NULL, not as "".
-                    code = sqlite3_bind_text(raw, index, "", 0, Self.transient)
-                } else if text.utf8.count > Int(Int32.max) {
-                    code = SQLITE_TOOBIG
-                } else {
-                    code = text.withUTF8 { bytes in
-                        bytes.withMemoryRebound(to: CChar.self) { chars in
-                            sqlite3_bind_text(raw, index, chars.baseAddress, Int32(chars.count), Self.transient)
-                        }
-                    }
-                }
-            }
-            guard code == SQLITE_OK else { throw failure(code) }
+    /// Binds parameter `index` (from 1).
+    func bind(_ index: Int32, _ number: Int64) throws {
+        try check(sqlite3_bind_int64(raw, index, number))
+    }
+
+    func bind(_ index: Int32, _ number: Double) throws {
+        try check(sqlite3_bind_double(raw, index, number))
+    }
+
+    /// Binds `text`, or NULL when it is nil.
+    func bind(_ index: Int32, _ text: String?) throws {
+        guard var text else { return try check(sqlite3_bind_null(raw, index)) }
+        if text.isEmpty {
+            // A non-null pointer: SQLite binds a null pointer as NULL, not as "".
+            return try check(sqlite3_bind_text(raw, index, "", 0, Self.transient))
         }
+        guard text.utf8.count <= Int(Int32.max) else { return try check(SQLITE_TOOBIG) }
+        let code = text.withUTF8 { bytes in
+            bytes.withMemoryRebound(to: CChar.self) { chars in
+                sqlite3_bind_text(raw, index, chars.baseAddress, Int32(chars.count), Self.transient)
+            }
+        }
+        try check(code)
+    }
+
+    /// Runs the statement with the values bound to its end, and resets it. Throws a
+    /// `DatabaseError` with SQLite's message on failure.
+    func run() throws {
         let code = sqlite3_step(raw)
         // Reset before throwing, so that the statement holds no lock or half-done step.
         let resetCode = sqlite3_reset(raw)
         guard code == SQLITE_DONE || code == SQLITE_ROW else { throw failure(resetCode == SQLITE_OK ? code : resetCode) }
+    }
+
+    private func check(_ code: Int32) throws {
+        guard code == SQLITE_OK else { throw failure(code) }
     }
 
     private func failure(_ code: Int32) -> DatabaseError {
@@ -62,14 +69,4 @@ struct DirectStatement {
             message: String(cString: sqlite3_errmsg(db.sqliteConnection)),
             sql: sqlite3_sql(raw).map { String(cString: $0) })
     }
-}
-
-/// A value to bind with ``DirectStatement``.
-enum DirectValue {
-    case null
-    case integer(Int64)
-    case real(Double)
-    case text(String)
-
-    init(_ text: String?) { self = text.map { .text($0) } ?? .null }
 }

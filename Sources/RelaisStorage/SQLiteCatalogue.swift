@@ -57,6 +57,10 @@ public final class SQLiteCatalogue: CatalogueStore {
     private var importInProgress = false
     /// How text searches find their first matches; tests force each plan.
     var textPlan = EventQuerySQL.TextPlan.automatic
+    /// How many additions make an import drop the listing index until it finishes (when it
+    /// also adds as many events as the catalogue held): see `SQLiteImportSession`. Tests
+    /// lower it.
+    var smallestBatchDeferringTheListingIndex = 50_000
     /// The lender's statement and buffers on the reader connection, made on first use: a
     /// filter that reads a field the listing did not lend costs one row read per event,
     /// and a million such reads must not prepare a million statements.
@@ -325,7 +329,9 @@ public final class SQLiteCatalogue: CatalogueStore {
         do {
             try writer.writeWithoutTransaction { db in
                 try db.inTransaction(.immediate) {
-                    let session = try SQLiteImportSession(db, origin: origin, clock: clock)
+                    let session = try SQLiteImportSession(
+                        db, origin: origin, clock: clock,
+                        smallestBatchDeferringTheListingIndex: smallestBatchDeferringTheListingIndex)
                     defer { session.close() }
                     try work(session)
                     try session.finish()

@@ -86,20 +86,24 @@ struct StoredEvent: Sendable {
         description = event.description
     }
 
-    /// The values to bind for the columns of ``columns`` after `id`, in order, then
-    /// `extra`.
-    func fieldValues(then extra: DirectValue...) -> [DirectValue] {
-        var values: [DirectValue] = []
-        values.reserveCapacity(15 + extra.count)
-        values.append(.text(title))
-        values.append(.text(kind))
-        values.append(.text(status))
-        values.append(.text(slots))
-        values.append(DirectValue(region))
-        values.append(.integer(online ? 1 : 0))
-        for text in [lab, organizer, place, url, contact, audience, tags, description] { values.append(DirectValue(text)) }
-        values.append(contentsOf: extra)
-        return values
+    /// Binds the columns of ``columns`` after `id`, in order, to the parameters of
+    /// `statement` from `first`; returns the index after the last one bound.
+    func bindFields(to statement: DirectStatement, from first: Int32) throws -> Int32 {
+        try statement.bind(first, title)
+        try statement.bind(first + 1, kind)
+        try statement.bind(first + 2, status)
+        try statement.bind(first + 3, slots)
+        try statement.bind(first + 4, region)
+        try statement.bind(first + 5, Int64(online ? 1 : 0))
+        try statement.bind(first + 6, lab)
+        try statement.bind(first + 7, organizer)
+        try statement.bind(first + 8, place)
+        try statement.bind(first + 9, url)
+        try statement.bind(first + 10, contact)
+        try statement.bind(first + 11, audience)
+        try statement.bind(first + 12, tags)
+        try statement.bind(first + 13, description)
+        return first + 14
     }
 
     /// Whether `row` (the columns of ``columns`` starting at `offset`) holds exactly this

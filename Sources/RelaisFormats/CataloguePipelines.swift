@@ -51,12 +51,12 @@ public enum ImportPipeline {
         _ input: ImportInput, reader: any ReadAheadEventReader, into session: any ImportSession,
         progress: ((Int) -> Void)?
     ) throws {
-        let queue = EventBatchQueue<any PreparedEvent>(batchSize: 256, capacity: 8)
+        let queue = ReadAheadQueue<any PreparedEvent>(batchSize: 256, capacity: 8)
         let preparer = session.makePreparer()
         let stopReading = queue.startReading(threadName: "relais-import-reader") {
             try reader.read(input) { event in
                 let ready: any PreparedEvent = try preparer?.prepare(event) ?? UnpreparedEvent(event: event)
-                guard queue.push(ready) else { throw EventBatchQueue<any PreparedEvent>.WriterStopped() }
+                guard queue.push(ready) else { throw ReadAheadQueue<any PreparedEvent>.WriterStopped() }
             }
         }
         defer { stopReading() }
@@ -81,122 +81,6 @@ public enum ImportPipeline {
 /// the event itself).
 private struct UnpreparedEvent: PreparedEvent {
     var event: Event
-}
-
-/// A bounded queue of event batches from one reading thread to one writing thread.
-///
-/// The writer hands the batches it is done with back (``nextBatch(returning:)``), and the
-/// reader releases them: freeing an event's many strings and arrays costs a tenth of an
-/// import's writing thread, the busier of the two.
-private final class EventBatchQueue<Element>: @unchecked Sendable {
-    private let condition = NSCondition()
-    private let batchSize: Int
-    private let capacity: Int
-    // Guarded by `condition`.
-    private var batches: [[Element]] = []
-    private var spentBatches: [[Element]] = []
-    private var closed = false
-    private var failure: (any Error)?
-    private var readingStopped = false
-    // The reading thread's own.
-    private var filling: [Element] = []
-
-    init(batchSize: Int, capacity: Int) {
-        self.batchSize = batchSize
-        self.capacity = capacity
-        filling.reserveCapacity(batchSize)
-    }
-
-    /// Called by the reader: false when the writer has stopped and reading should end.
-    func push(_ event: Element) -> Bool {
-        filling.append(event)
-        guard filling.count >= batchSize else { return true }
-        var spent: [[Element]] = []
-        let handed = hand(over: true, takingSpent: &spent)
-        // Released here, on the reading thread, and outside the lock.
-        spent.removeAll()
-        return handed
-    }
-
-    /// Called by the reader at its end: what is left, and the reader's error if any.
-    func close(failure: (any Error)?) {
-        var spent: [[Element]] = []
-        if failure == nil { _ = hand(over: false, takingSpent: &spent) }
-        spent.removeAll()
-        condition.lock()
-        closed = true
-        self.failure = failure
-        condition.broadcast()
-        condition.unlock()
-    }
-
-    private func hand(over waitForRoom: Bool, takingSpent spent: inout [[Element]]) -> Bool {
-        condition.lock()
-        defer { condition.unlock() }
-        while waitForRoom && batches.count >= capacity && !readingStopped { condition.wait() }
-        swap(&spent, &spentBatches)
-        if readingStopped { return false }
-        if !filling.isEmpty {
-            batches.append(filling)
-            filling = []
-            filling.reserveCapacity(batchSize)
-            condition.broadcast()
-        }
-        return true
-    }
-
-    /// Called by the writer: the next batch; nil at the end; the reader's error. `spent`,
-    /// the batch the writer is done with (left empty), goes back to the reader.
-    func nextBatch(returning spent: inout [Element]) throws -> [Element]? {
-        condition.lock()
-        defer { condition.unlock() }
-        if !spent.isEmpty {
-            spentBatches.append(spent)
-            spent = []
-        }
-        while batches.isEmpty && !closed { condition.wait() }
-        if !batches.isEmpty {
-            let batch = batches.removeFirst()
-            condition.broadcast()
-            return batch
-        }
-        if let failure { throw failure }
-        return nil
-    }
-
-    /// What a reader throws to stop when ``push(_:)`` says the writer has stopped.
-    struct WriterStopped: Error {}
-
-    /// Runs `read` on a thread of its own (it pushes into this queue), closing the queue
-    /// when it ends with its error, if any. Returns what the writer calls when it stops,
-    /// whatever the reason: the reader stops at its next push, and the call waits for it.
-    func startReading(threadName: String, _ read: @escaping @Sendable () throws -> Void) -> () -> Void {
-        let readerDone = DispatchSemaphore(value: 0)
-        let thread = Thread { [self] in
-            do {
-                try read()
-                close(failure: nil)
-            } catch {
-                close(failure: error is WriterStopped ? nil : error)
-            }
-            readerDone.signal()
-        }
-        thread.name = threadName
-        thread.start()
-        return { [self] in
-            stopReading()
-            readerDone.wait()
-        }
-    }
-
-    /// Called by the writer when it stops, whatever the reason: the reader stops at its
-    /// next event.
-    func stopReading() {
-        condition.lock()
-        readingStopped = true
-        condition.broadcast()
-        condition.unlock()
-    }
 }
 
 extension ImportInput {
@@ -256,11 +140,11 @@ public enum ExportPipeline {
     private static func readAhead(
         from store: any CatalogueStore, matching query: EventQuery, _ write: (Event) throws -> Bool
     ) throws {
-        let queue = EventBatchQueue<Event>(batchSize: 256, capacity: 8)
+        let queue = ReadAheadQueue<Event>(batchSize: 256, capacity: 8)
         let reading = StoreForReader(store)
         let stopReading = queue.startReading(threadName: "relais-export-reader") {
             try reading.store.forEachEvent(matching: query) { event in
-                guard queue.push(event) else { throw EventBatchQueue<Event>.WriterStopped() }
+                guard queue.push(event) else { throw ReadAheadQueue<Event>.WriterStopped() }
                 return true
             }
         }

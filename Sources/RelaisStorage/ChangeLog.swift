@@ -4,6 +4,11 @@ import RelaisCore
 
 /// Reads the `changes` table back into ``EventChange`` values.
 enum ChangeLog {
+    /// The sequence of the last change recorded, 0 when there is none.
+    static func lastSequence(_ db: Database) throws -> Int64 {
+        try Int64.fetchOne(db, sql: "SELECT MAX(sequence) FROM changes") ?? 0
+    }
+
     /// Changes with a sequence above `after` (and at most `through`), oldest first.
     static func changes(_ db: Database, after: Int64, through: Int64?, limit: Int) throws -> [EventChange] {
         // The import's commit time is known only at its end, after its changes were

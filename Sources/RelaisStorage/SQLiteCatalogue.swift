@@ -68,6 +68,14 @@ public final class SQLiteCatalogue: CatalogueStore {
     private let lentRow = StoredRowFields()
     /// How many rows the lender read since the last listing began.
     private var rowsLent = 0
+    /// Whether a filtered listing reads ahead on a second thread (see `listReadingAhead`);
+    /// tests turn it off to compare.
+    var readsAhead = true
+    /// How many listings read ahead (the second connection saw the same commit), for tests.
+    private(set) var listingsReadAhead = 0
+    /// The connection a filtered listing reads ahead on, opened on first use. Only the
+    /// read-ahead thread uses it, while the listing that started that thread waits.
+    private var readAheadConnection: DatabaseQueue?
 
     /// Orders publications across every catalogue of the process: taken just before a
     /// commit and released once its changes are published, so that subscribers of a shared
@@ -141,9 +149,23 @@ public final class SQLiteCatalogue: CatalogueStore {
                 guard try body(event) else { return false }
                 return query.limit.map { given < $0 } ?? true
             }
-            if let position = try listLendingIndexedFields(db, storeQuery, prefilter, limit: query.limit, give) {
-                storeQuery.after = position
-                try listLendingRows(db, storeQuery, prefilter, give)
+            var mayReadAhead = readsAhead
+            while true {
+                switch try listLendingIndexedFields(
+                    db, storeQuery, prefilter, limit: query.limit, mayReadAhead: mayReadAhead, give)
+                {
+                case .done:
+                    return
+                case .lendRows(let position):
+                    storeQuery.after = position
+                    try listLendingRows(db, storeQuery, prefilter, give)
+                    return
+                case .readAhead(let position):
+                    storeQuery.after = position
+                    guard try !listReadingAhead(db, storeQuery, prefilter, give) else { return }
+                    // The other connection saw another commit: go on here, on this one.
+                    mayReadAhead = false
+                }
             }
         }
     }
@@ -155,15 +177,24 @@ public final class SQLiteCatalogue: CatalogueStore {
     /// The most rows a prefilter tests at a time (one call into Lua for them all).
     private static let batchRows = 256
 
-    /// Lists `query` from the index, lending its fields. Returns the position of the last
-    /// row tested when the prefilter read most rows and the rest should be read row by row;
-    /// nil when the listing is done.
+    /// How a listing of index fields goes on after the rows it tested.
+    private enum ListingContinuation {
+        case done
+        /// The prefilter reads rows anyway: read them in the listing, after this position.
+        case lendRows(EventQuery.Position)
+        /// Read the rest of the listing on another thread (``listReadingAhead``).
+        case readAhead(EventQuery.Position)
+    }
+
+    /// Lists `query` from the index, lending its fields. Once it has tested a first
+    /// stretch of rows, returns where to go on: row by row when the prefilter read most
+    /// rows, or on another thread when `mayReadAhead`; `.done` when the listing is done.
     private func listLendingIndexedFields(
-        _ db: Database, _ query: EventQuery, _ prefilter: any EventPrefilter, limit: Int?,
+        _ db: Database, _ query: EventQuery, _ prefilter: any EventPrefilter, limit: Int?, mayReadAhead: Bool,
         _ give: (Event) throws -> Bool
-    ) throws -> EventQuery.Position? {
+    ) throws -> ListingContinuation {
         let sql = EventQuerySQL(query, in: db, textPlan: textPlan)
-        guard !sql.isEmpty else { return nil }
+        guard !sql.isEmpty else { return .done }
         let listing = try db.makeStatement(
             sql: """
                 SELECT e.event_key, e.first_start, \(StoredEvent.indexedColumns)
@@ -208,24 +239,103 @@ public final class SQLiteCatalogue: CatalogueStore {
         }
         while let key = try keys.next() {
             try fields.load(listing.sqliteStatement, columns: StoredEvent.indexedFields, firstColumn: 2)
-            batch.append(fields.texts(lender: self, reference: key), reference: key)
+            batch.append(fields.texts(lender: nil, reference: key), unlent: fields.unlentFields, reference: key)
             guard batch.count >= batchSize else { continue }
             // Where this batch ends, should the rest be read row by row.
             let raw = listing.sqliteStatement
             let firstStart = Date(timeIntervalSince1970: sqlite3_column_double(raw, 1))
             let lastID = fields.texts(lender: nil, reference: key)[.id].map { String(decoding: $0, as: UTF8.self) }
-            guard try testBatch() else { return nil }
+            guard try testBatch() else { return .done }
             if !judged, tested >= Self.lendingTrialRows {
                 judged = true
-                if Double(rowsLent) >= Double(tested) * Self.rowReadsThatSwitch {
-                    guard let lastID else { return nil }
-                    return EventQuery.Position(firstStart: firstStart, id: lastID)
-                }
+                guard let lastID else { return .done }
+                let position = EventQuery.Position(firstStart: firstStart, id: lastID)
+                if Double(rowsLent) >= Double(tested) * Self.rowReadsThatSwitch { return .lendRows(position) }
+                if mayReadAhead { return .readAhead(position) }
             }
         }
         if batch.count > 0 { _ = try testBatch() }
-        return nil
+        return .done
     }
+
+    /// Lists the rest of `query` as ``listLendingIndexedFields`` does, but steps through
+    /// the index on a thread of its own, over a second connection, while this thread runs
+    /// the prefilter (a Lua filter spends as long in Lua as the listing in SQLite) and
+    /// reads the rows that pass. The fields cross in batches through a bounded queue, so
+    /// memory stays flat. Returns false, having given nothing, when the second connection
+    /// does not see the same commit as `db`: its snapshot cannot be chosen, but it is the
+    /// same as long as the change log ends at the same change (every write to an event
+    /// records one).
+    private func listReadingAhead(
+        _ db: Database, _ query: EventQuery, _ prefilter: any EventPrefilter, _ give: (Event) throws -> Bool
+    ) throws -> Bool {
+        let connection = try readAheadConnection ?? DatabaseQueue(path: path, configuration: Self.configuration(forWriter: false))
+        readAheadConnection = connection
+        let lastChange = try ChangeLog.lastSequence(db)
+        let queue = ReadAheadQueue<StoredFieldBatch.Handle>(batchSize: 1, capacity: 4)
+        let textPlan = self.textPlan
+        let stopReading = queue.startReading(threadName: "relais-listing-reader") {
+            try connection.read { ahead in
+                guard try ChangeLog.lastSequence(ahead) == lastChange else { throw AnotherSnapshot() }
+                let sql = EventQuerySQL(query, in: ahead, textPlan: textPlan)
+                guard !sql.isEmpty else { return }
+                let listing = try ahead.makeStatement(
+                    sql: """
+                        SELECT e.event_key, e.first_start, \(StoredEvent.indexedColumns)
+                        FROM events e\(sql.whereClause) ORDER BY e.first_start, e.id
+                        """)
+                let keys = try Int64.fetchCursor(listing, arguments: sql.arguments)
+                let fields = StoredRowFields()
+                var batch = StoredFieldBatch()
+                while let key = try keys.next() {
+                    try fields.load(listing.sqliteStatement, columns: StoredEvent.indexedFields, firstColumn: 2)
+                    batch.append(fields.texts(lender: nil, reference: key), unlent: fields.unlentFields, reference: key)
+                    guard batch.count >= Self.batchRows else { continue }
+                    guard queue.push(StoredFieldBatch.Handle(batch)) else { throw ReadAheadQueue<StoredFieldBatch.Handle>.WriterStopped() }
+                    batch = StoredFieldBatch()
+                }
+                if batch.count > 0, !queue.push(StoredFieldBatch.Handle(batch)) {
+                    throw ReadAheadQueue<StoredFieldBatch.Handle>.WriterStopped()
+                }
+            }
+        }
+        defer { stopReading() }
+        let full = try db.makeStatement(sql: "SELECT \(StoredEvent.columns) FROM events WHERE event_key = ?")
+        var passes: [Bool] = []
+        var spent: [StoredFieldBatch.Handle] = []
+        var counted = false
+        do {
+            while let handles = try queue.nextBatch(returning: &spent) {
+                if !counted {
+                    counted = true
+                    listingsReadAhead += 1
+                }
+                for handle in handles {
+                    let batch = handle.batch
+                    passes.removeAll(keepingCapacity: true)
+                    var failure: (any Error)?
+                    do {
+                        try batch.withBatch(lender: self) { try prefilter.matches(batch: $0, into: &passes) }
+                    } catch {
+                        failure = error
+                    }
+                    for (index, passed) in passes.enumerated() where passed {
+                        guard let row = try Row.fetchOne(full, arguments: [batch.reference(index)]) else { continue }
+                        guard try give(try StoredEvent.decode(row, at: 0)) else { return true }
+                    }
+                    if let failure { throw failure }
+                }
+                spent = handles
+            }
+        } catch is AnotherSnapshot {
+            return false
+        }
+        if !counted { listingsReadAhead += 1 }
+        return true
+    }
+
+    /// What the read-ahead thread throws when its connection sees another commit.
+    private struct AnotherSnapshot: Error {}
 
     /// Lists `query` reading every row, lending the prefilter all its fields.
     private func listLendingRows(

@@ -5,7 +5,7 @@ import RelaisCore
 /// The outbox and the handlers' cursors in the catalogue file (tables of schema `v2`).
 extension SQLiteCatalogue: OutboxStore {
     public func lastChangeSequence() throws -> Int64 {
-        try reading { db in try Int64.fetchOne(db, sql: "SELECT MAX(sequence) FROM changes") ?? 0 }
+        try reading { db in try ChangeLog.lastSequence(db) }
     }
 
     public func handlerPosition(plugin: String) throws -> HandlerPosition {

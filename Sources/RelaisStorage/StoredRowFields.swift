@@ -28,6 +28,9 @@ final class StoredRowFields {
         slotText.deallocate()
     }
 
+    /// The fields ``load(_:columns:firstColumn:)`` did not read, one bit per field.
+    var unlentFields: UInt32 { unlent }
+
     /// The fields ``load(_:columns:firstColumn:)`` read last; those it did not read are
     /// left to `lender`, which finds the event again by `reference`.
     func texts(lender: (any EventFieldLender)?, reference: Int64) -> EventFieldTexts {
@@ -144,8 +147,16 @@ final class StoredFieldBatch {
     /// The reference of row `index`.
     func reference(_ index: Int) -> Int64 { keys[index] }
 
-    /// Adds the row whose fields are `fields` (only the lent ones are copied).
-    func append(_ fields: EventFieldTexts, reference: Int64) {
+    /// A batch handed from the thread that filled it to the thread that tests it; the
+    /// filling thread lets it go when it hands it over.
+    struct Handle: @unchecked Sendable {
+        let batch: StoredFieldBatch
+        init(_ batch: StoredFieldBatch) { self.batch = batch }
+    }
+
+    /// Adds the row whose fields are `fields` (only the lent ones are copied); `unlent`,
+    /// the fields not lent (the batch's lender gives them).
+    func append(_ fields: EventFieldTexts, unlent: UInt32, reference: Int64) {
         if count == rowCapacity { growRows() }
         let row = count * Self.fieldCount
         let offsets = self.offsets
@@ -169,7 +180,7 @@ final class StoredFieldBatch {
         }
         byteCount = end
         keys[count] = reference
-        unlent = fields.unlent
+        self.unlent = unlent
         count += 1
     }
 

@@ -165,7 +165,7 @@ enum ICalendarText {
     /// (LF, CRLF or CR) becomes `\n`. Other control characters, which TEXT cannot hold,
     /// are left out; a tab is kept.
     static func appendEscaped(_ text: String, to out: inout String) {
-        guard text.utf8.contains(where: needsEscape) else {
+        guard needsEscaping(text.utf8) else {
             out += text
             return
         }
@@ -178,8 +178,10 @@ enum ICalendarText {
     /// Appends `text` escaped as a TEXT value (see above), as UTF-8 bytes.
     static func appendEscaped(_ text: String, to bytes: inout [UInt8]) {
         let utf8 = text.utf8
-        guard utf8.contains(where: needsEscape) else {
-            bytes.append(contentsOf: utf8)
+        guard needsEscaping(utf8) else {
+            if utf8.withContiguousStorageIfAvailable({ bytes.append(contentsOf: $0) }) == nil {
+                bytes.append(contentsOf: utf8)
+            }
             return
         }
         var afterCarriageReturn = false
@@ -205,6 +207,12 @@ enum ICalendarText {
                 if byte >= 0x20 && byte != 0x7F { bytes.append(byte) }
             }
         }
+    }
+
+    /// Whether any byte of `utf8` needs escaping; scans the string's own storage when it
+    /// has one (a million events' descriptions pass through here).
+    private static func needsEscaping(_ utf8: String.UTF8View) -> Bool {
+        utf8.withContiguousStorageIfAvailable { $0.contains(where: needsEscape) } ?? utf8.contains(where: needsEscape)
     }
 
     private static func needsEscape(_ byte: UInt8) -> Bool {

@@ -43,7 +43,7 @@ public final class ICalendarWriter: SelfContainedEventWriter {
         ] + Self.parisTimeZone {
             lines.line(line)
         }
-        try output.write(String(decoding: lines.bytes, as: UTF8.self))
+        try output.write(utf8: lines.bytes)
         state = .open
     }
 
@@ -75,7 +75,7 @@ public final class ICalendarWriter: SelfContainedEventWriter {
             lines.append(common)
             lines.line("END:VEVENT")
         }
-        try output.write(String(decoding: lines.bytes, as: UTF8.self))
+        try output.write(utf8: lines.bytes)
     }
 
     public func finish() throws {

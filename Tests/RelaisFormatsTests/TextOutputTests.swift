@@ -27,6 +27,19 @@ import Testing
         #expect(throws: OutputError.self) { try output.write("more") }
     }
 
+    @Test func bytesAndTextGoToTheSameBuffer() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path("out.ics")
+        let output = try FileTextOutput(path: path, bufferSize: 5)
+        for index in 0..<300 {
+            try output.write("ligne \(index) ")
+            try output.write(utf8: Array("é\r\n".utf8))
+        }
+        try output.commit()
+        #expect(try contents(path) == (0..<300).map { "ligne \($0) é\r\n" }.joined())
+        #expect(throws: OutputError.self) { try output.write(utf8: Array("more".utf8)) }
+    }
+
     @Test func discardLeavesTheOldFileUntouched() throws {
         let directory = try TemporaryDirectory()
         let path = try directory.file("out.csv", "old content\n")
@@ -145,13 +158,13 @@ import Testing
         #expect(pipe(&fds) == 0)
         let output = StandardOutputTextOutput(fileDescriptor: fds[1], bufferSize: 8)
         try output.write("hello ")
-        try output.write("world\n")
+        try output.write(utf8: Array("wörld\n".utf8))
         try output.commit()
         close(fds[1])
         var bytes = [UInt8](repeating: 0, count: 64)
         let count = read(fds[0], &bytes, 64)
         close(fds[0])
-        #expect(String(decoding: bytes.prefix(max(0, count)), as: UTF8.self) == "hello world\n")
+        #expect(String(decoding: bytes.prefix(max(0, count)), as: UTF8.self) == "hello wörld\n")
     }
 
     @Test func aClosedPipeIsOutputClosed() throws {
@@ -163,6 +176,7 @@ import Testing
             for _ in 0..<10 { try output.write("some text\n") }
         }
         #expect(throws: OutputClosed.self) { try output.write("again") }
+        #expect(throws: OutputClosed.self) { try output.write(utf8: Array("again".utf8)) }
         close(fds[1])
     }
 }

@@ -75,6 +75,15 @@ public protocol ReadAheadEventReader: EventReader, Sendable {}
 /// Where an exporter's text goes. Implementations buffer and may write atomically.
 public protocol TextOutput: AnyObject {
     func write(_ text: String) throws
+    /// Writes `bytes`, which are UTF-8 text: for writers that build their output as bytes,
+    /// which an output that keeps bytes takes without making a `String` of them first.
+    func write(utf8 bytes: [UInt8]) throws
+}
+
+extension TextOutput {
+    public func write(utf8 bytes: [UInt8]) throws {
+        try write(String(decoding: bytes, as: UTF8.self))
+    }
 }
 
 /// Writes events in one format, streaming: `begin`, then `write` per event, then `finish`.

@@ -37,9 +37,14 @@ public final class StandardOutputTextOutput: CommittableTextOutput {
         try? flush()
     }
 
-    public func write(_ text: String) throws {
+    public func write(_ text: String) throws { try append(text.utf8) }
+
+    /// Takes the bytes as they are: the writers that call this build valid UTF-8.
+    public func write(utf8 bytes: [UInt8]) throws { try append(bytes) }
+
+    private func append(_ bytes: some Collection<UInt8>) throws {
         if closed { throw OutputClosed() }
-        buffer.append(contentsOf: text.utf8)
+        buffer.append(contentsOf: bytes)
         if buffer.count >= bufferSize { try flush() }
     }
 

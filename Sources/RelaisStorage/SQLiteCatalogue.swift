@@ -214,23 +214,10 @@ public final class SQLiteCatalogue: CatalogueStore {
         var passes: [Bool] = []
         var given = 0
         /// Tests the batch and gives the events that pass; false when `give` wants no more.
-        /// A prefilter that fails gets the events before the failing one given first, as
-        /// when testing one by one.
         func testBatch() throws -> Bool {
-            passes.removeAll(keepingCapacity: true)
-            var failure: (any Error)?
-            do {
-                try batch.withBatch(lender: self) { try prefilter.matches(batch: $0, into: &passes) }
-            } catch {
-                failure = error
-            }
             tested += batch.count
-            for (index, passed) in passes.enumerated() where passed {
-                guard let row = try Row.fetchOne(full, arguments: [batch.reference(index)]) else { continue }
-                given += 1
-                guard try give(try StoredEvent.decode(row, at: 0)) else { return false }
-            }
-            if let failure { throw failure }
+            guard let count = try testAndGive(batch, prefilter, full: full, passes: &passes, give) else { return false }
+            given += count
             batch.removeAll()
             // 8, 8, 16, 32…: batches end on powers of two (512 among them, the trial).
             batchSize = min(tested, Self.batchRows)
@@ -311,19 +298,9 @@ public final class SQLiteCatalogue: CatalogueStore {
                     listingsReadAhead += 1
                 }
                 for handle in handles {
-                    let batch = handle.batch
-                    passes.removeAll(keepingCapacity: true)
-                    var failure: (any Error)?
-                    do {
-                        try batch.withBatch(lender: self) { try prefilter.matches(batch: $0, into: &passes) }
-                    } catch {
-                        failure = error
+                    guard try testAndGive(handle.batch, prefilter, full: full, passes: &passes, give) != nil else {
+                        return true
                     }
-                    for (index, passed) in passes.enumerated() where passed {
-                        guard let row = try Row.fetchOne(full, arguments: [batch.reference(index)]) else { continue }
-                        guard try give(try StoredEvent.decode(row, at: 0)) else { return true }
-                    }
-                    if let failure { throw failure }
                 }
                 spent = handles
             }
@@ -332,6 +309,30 @@ public final class SQLiteCatalogue: CatalogueStore {
         }
         if !counted { listingsReadAhead += 1 }
         return true
+    }
+
+    /// Tests `batch` with `prefilter` and gives the events that pass, read with `full`;
+    /// returns how many it gave, or nil when `give` wants no more. A prefilter that fails
+    /// gets the events before the failing one given first, as when testing one by one.
+    private func testAndGive(
+        _ batch: StoredFieldBatch, _ prefilter: any EventPrefilter, full: Statement, passes: inout [Bool],
+        _ give: (Event) throws -> Bool
+    ) throws -> Int? {
+        passes.removeAll(keepingCapacity: true)
+        var failure: (any Error)?
+        do {
+            try batch.withBatch(lender: self) { try prefilter.matches(batch: $0, into: &passes) }
+        } catch {
+            failure = error
+        }
+        var given = 0
+        for (index, passed) in passes.enumerated() where passed {
+            guard let row = try Row.fetchOne(full, arguments: [batch.reference(index)]) else { continue }
+            given += 1
+            guard try give(try StoredEvent.decode(row, at: 0)) else { return nil }
+        }
+        if let failure { throw failure }
+        return given
     }
 
     /// What the read-ahead thread throws when its connection sees another commit.

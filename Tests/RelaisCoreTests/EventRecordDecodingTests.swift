@@ -131,6 +131,12 @@ struct EventRecordDecodingTests {
         #expect(try EventRecordDecoding.event(from: record).title.count == 500)
         record["description"] = .string(String(repeating: "d", count: 20_000))
         #expect(try EventRecordDecoding.event(from: record).description?.count == 20_000)
+        // Characters, not bytes nor scalars: "é" as e + combining accent is one character
+        // of three bytes.
+        record["title"] = .string(String(repeating: "e\u{301}", count: 500))
+        #expect(try EventRecordDecoding.event(from: record).title.count == 500)
+        record["description"] = .string(String(repeating: "🇫🇷", count: 20_000))
+        #expect(try EventRecordDecoding.event(from: record).description?.count == 20_000)
     }
 
     @Test func regionNamesAreAcceptedToo() throws {
@@ -178,6 +184,9 @@ struct EventRecordDecodingTests {
         Violation("title empty", "title") { $0["title"] = .string("") },
         Violation("title only whitespace", "title") { $0["title"] = .string(" \t\n ") },
         Violation("title of 501 characters", "title") { $0["title"] = .string(String(repeating: "t", count: 501)) },
+        Violation("title of 501 characters of 3 bytes", "title") {
+            $0["title"] = .string(String(repeating: "e\u{301}", count: 501))
+        },
         Violation("kind missing", "kind") { $0["kind"] = nil },
         Violation("kind unknown", "kind") { $0["kind"] = .string("seminar") },
         Violation("kind in capitals", "kind") { $0["kind"] = .string("Webinar") },

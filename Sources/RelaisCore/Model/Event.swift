@@ -129,7 +129,7 @@ extension Event {
         }
         let trimmedTitle = Self.trimmed(title)
         if trimmedTitle.isEmpty { return EventFieldProblem(field: "title", message: "must not be empty") }
-        if trimmedTitle.count > Limits.titleLength.upperBound {
+        if Self.hasMoreCharacters(trimmedTitle, than: Limits.titleLength.upperBound) {
             return EventFieldProblem(field: "title", message: "has \(trimmedTitle.count) characters, at most 500 allowed")
         }
         if slots.isEmpty { return EventFieldProblem(field: "slots", message: "at least one slot is required") }
@@ -144,11 +144,18 @@ extension Event {
                 return EventFieldProblem(field: "\(name)[\(index)]", message: "must not contain control characters")
             }
         }
-        if let description, description.count > Limits.descriptionLength {
+        if let description, Self.hasMoreCharacters(description, than: Limits.descriptionLength) {
             return EventFieldProblem(
                 field: "description", message: "has \(description.count) characters, at most 20000 allowed")
         }
         return nil
+    }
+
+    /// Whether `text` has more than `limit` characters. Counting characters walks grapheme
+    /// breaks, which cost 6% of reading an import's records; a text of at most `limit`
+    /// UTF-8 bytes cannot have more characters than that, and most texts are far below.
+    static func hasMoreCharacters(_ text: String, than limit: Int) -> Bool {
+        text.utf8.count > limit && text.count > limit
     }
 
     /// `text` without leading and trailing white space. Most texts have none, and Foundation's

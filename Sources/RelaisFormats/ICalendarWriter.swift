@@ -276,11 +276,7 @@ struct ICalendarOutputLines {
     }
 
     /// A whole content line, as it is.
-    mutating func line(_ text: String) {
-        line.removeAll(keepingCapacity: true)
-        line.append(contentsOf: text.utf8)
-        ICalendarText.appendFolded(line, to: &bytes)
-    }
+    mutating func line(_ text: String) { property(text, "") }
 
     /// `name` (with its `:` or parameters) then `value`, as they are.
     mutating func property(_ name: String, _ value: String) {

@@ -113,6 +113,10 @@ int relais_lua_invoke(lua_State *L, const char *action, const char *name, const 
 /// text forms of the blob below. The view copies them. `unlent` has a bit (1 << field) for
 /// each field the store did not lend: the view's first read of one calls the loader (see
 /// relais_lua_set_loader) with (lender, reference, id) for the whole event.
+int relais_lua_invoke_fields(lua_State *L, const char *action, const char *name, const void *const *field_bases,
+                             const size_t *field_counts, uint32_t unlent, int lender, long long reference,
+                             const char *extra, size_t extra_length, relais_lua_value *result);
+
 /// Runs filter `name` over `count` events in one protected call: event `i`'s fields are
 /// at `field_bases[i * RELAIS_EVENT_FIELDS …]` (as for relais_lua_invoke_fields), its
 /// reference at `references[i]`; `results[i]` is set to 1 when the filter returned true.
@@ -122,10 +126,6 @@ int relais_lua_invoke(lua_State *L, const char *action, const char *name, const 
 int relais_lua_filter_batch(lua_State *L, const char *name, const void *const *field_bases, const size_t *field_counts,
                             uint32_t unlent, int lender, const long long *references, size_t count,
                             unsigned char *results, size_t *done);
-
-int relais_lua_invoke_fields(lua_State *L, const char *action, const char *name, const void *const *field_bases,
-                             const size_t *field_counts, uint32_t unlent, int lender, long long reference,
-                             const char *extra, size_t extra_length, relais_lua_value *result);
 
 /// Like relais_lua_invoke, with a second event view passed after `extra` (a change's
 /// event before it changed; NULL for none).

@@ -32,9 +32,19 @@ typedef struct relais_lua_host {
     relais_lua_swift_function swift;
     // The Swift function that loads the rest of a partial view (-1: none).
     int loader_function;
-    // Registry references: the event views' metatable, the prelude's dispatcher.
+    // Registry references: the event views' metatable, the prelude's dispatcher and its
+    // reporter of a filter that returned something other than a boolean.
     int view_metatable_ref;
+    // The same metatable's address, which tells a view from any other userdata without a
+    // registry lookup (the reference keeps it alive, and Lua never moves an object).
+    const void *view_metatable;
+    // While a batch is being filtered (`lending`), its views borrow its fields; each batch
+    // has its own generation, so a view kept from an earlier one is known to be stale.
+    int lending;
+    unsigned long long batch_generation;
+    unsigned long long last_generation;
     int invoke_ref;
+    int bad_filter_result_ref;
     // Scratch space for strings handed to Swift; owned here so an error can never leak it.
     char *scratch;
     size_t scratch_capacity;
@@ -73,7 +83,7 @@ static void *relais_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
         if (h->current && h->stop == RELAIS_STOP_NONE) record_script_location(h->current, h, 0);
         return NULL;
     }
-    void *block = realloc(ptr, nsize);
+    void *block = ptr ? realloc(ptr, nsize) : malloc(nsize);
     if (!block) return NULL;
     h->refusal_pending = 0;
     h->used = h->used - old + nsize;
@@ -455,9 +465,8 @@ static void push_slots(lua_State *L, const char *bytes, int32_t length) {
     }
 }
 
-static void push_field(lua_State *L, const unsigned char *blob, int field) {
-    int32_t length;
-    const char *bytes = blob_field(blob, field, &length);
+// Pushes `field` as Lua sees it, from its stored text (`length` -1: absent).
+static void push_field_text(lua_State *L, int field, const char *bytes, int32_t length) {
     if (length < 0) {
         if (field == RELAIS_FIELD_AUDIENCE || field == RELAIS_FIELD_TAGS) lua_createtable(L, 0, 0);
         else lua_pushnil(L);
@@ -480,17 +489,43 @@ static void push_field(lua_State *L, const unsigned char *blob, int field) {
     }
 }
 
-// A view is a header, then the blob. A view made from fields a store lent only in part
-// (see EventFieldTexts) names the fields it lacks in `unlent`; the first read of one asks
-// Swift for the whole event (the host's loader), whose full view is then kept as the
-// view's user value.
+static void push_field(lua_State *L, const unsigned char *blob, int field) {
+    int32_t length;
+    const char *bytes = blob_field(blob, field, &length);
+    push_field_text(L, field, bytes, length);
+}
+
+// A view is a header, then either the event's blob or, for a view borrowing a batch's
+// fields, the event's id. A view made from fields a store lent only in part (see
+// EventFieldTexts) names the fields it lacks in `unlent`; the first read of one asks Swift
+// for the whole event (the host's loader), whose full view is then kept as the view's
+// user value.
+//
+// A borrowed view (`bases` set) reads the fields where the batch being filtered holds
+// them, which spares copying every event's fields for a filter that reads one or two.
+// Those addresses are valid only during that batch's call: the view checks the host's
+// batch generation, and once the call is over reads the whole event through the loader,
+// as for an unlent field. A script that keeps a view therefore still reads it whole.
 typedef struct {
     uint32_t unlent;
     int32_t lender;
     long long reference;
+    const void *const *bases;
+    const size_t *counts;
+    unsigned long long generation;
+    size_t id_length;
 } view_header;
 
 static const unsigned char *view_blob(view_header *view) { return (const unsigned char *)(view + 1); }
+
+// The view's id (for a borrowed view, its copy).
+static const char *view_id(view_header *view, int32_t *length) {
+    if (view->bases) {
+        *length = (int32_t)view->id_length;
+        return (const char *)(view + 1);
+    }
+    return blob_field(view_blob(view), RELAIS_FIELD_ID, length);
+}
 
 static void set_view_metatable(lua_State *L) {
     lua_rawgeti(L, LUA_REGISTRYINDEX, host_of(L)->view_metatable_ref);
@@ -501,9 +536,8 @@ static void set_view_metatable(lua_State *L) {
 static view_header *check_view(lua_State *L, int index) {
     view_header *view = lua_touserdata(L, index);
     if (view && lua_getmetatable(L, index)) {
-        lua_rawgeti(L, LUA_REGISTRYINDEX, host_of(L)->view_metatable_ref);
-        int same = lua_rawequal(L, -1, -2);
-        lua_pop(L, 2);
+        int same = lua_topointer(L, -1) == host_of(L)->view_metatable;
+        lua_pop(L, 1);
         if (same) return view;
     }
     luaL_typeerror(L, index, "event");
@@ -521,7 +555,7 @@ static void push_full_view(lua_State *L, int index) {
     view_header *view = lua_touserdata(L, index);
     relais_lua_host *h = host_of(L);
     int32_t id_length;
-    const char *id = blob_field(view_blob(view), RELAIS_FIELD_ID, &id_length);
+    const char *id = view_id(view, &id_length);
     relais_lua_value arguments[3];
     memset(arguments, 0, sizeof arguments);
     arguments[0].type = RELAIS_VALUE_INTEGER;
@@ -554,23 +588,33 @@ static void push_full_view(lua_State *L, int index) {
     lua_setiuservalue(L, index, 1);
 }
 
-// The blob that holds `field` for the view at index 1: its own, or its full view's
-// (pushed on the stack, which keeps it alive).
-static const unsigned char *blob_for_field(lua_State *L, int field) {
-    view_header *view = check_view(L, 1);
-    if (!(view->unlent & (1u << field))) return view_blob(view);
+// The text of `field` for `view`, at index 1 (`length` -1: absent): from the batch it
+// borrows while that batch is being tested, else from its own blob or, for a field it
+// lacks, from its full view (pushed on the stack, which keeps it alive).
+static const char *view_field(lua_State *L, view_header *view, int field, int32_t *length) {
+    if (!(view->unlent & (1u << field))) {
+        if (!view->bases) return blob_field(view_blob(view), field, length);
+        relais_lua_host *h = host_of(L);
+        if (h->lending && view->generation == h->batch_generation) {
+            const void *base = view->bases[field];
+            *length = base ? (int32_t)view->counts[field] : -1;
+            return base;
+        }
+    }
     push_full_view(L, 1);
-    return view_blob(lua_touserdata(L, -1));
+    return blob_field(view_blob(lua_touserdata(L, -1)), field, length);
 }
 
 static int view_index(lua_State *L) {
-    check_view(L, 1);
+    view_header *view = check_view(L, 1);
+    if (lua_type(L, 2) != LUA_TSTRING) return 0;
     size_t length;
     const char *key = lua_tolstring(L, 2, &length);
-    if (lua_type(L, 2) != LUA_TSTRING) return 0;
     int field = field_index(key, length);
     if (field < 0) return 0;
-    push_field(L, blob_for_field(L, field), field);
+    int32_t text_length;
+    const char *text = view_field(L, view, field, &text_length);
+    push_field_text(L, field, text, text_length);
     return 1;
 }
 
@@ -582,7 +626,7 @@ static int view_newindex(lua_State *L) {
 static int view_tostring(lua_State *L) {
     view_header *view = check_view(L, 1);
     int32_t length;
-    const char *id = blob_field(view_blob(view), RELAIS_FIELD_ID, &length);
+    const char *id = view_id(view, &length);
     lua_pushliteral(L, "event ");
     lua_pushlstring(L, id, length > 0 ? (size_t)length : 0);
     lua_concat(L, 2);
@@ -592,11 +636,6 @@ static int view_tostring(lua_State *L) {
 // pairs(view): the present fields, in the interchange order.
 static int view_next(lua_State *L) {
     view_header *view = check_view(L, 1);
-    const unsigned char *blob = view_blob(view);
-    if (view->unlent) {
-        push_full_view(L, 1);
-        blob = view_blob(lua_touserdata(L, -1));
-    }
     int field = 0;
     if (lua_type(L, 2) == LUA_TSTRING) {
         size_t length;
@@ -605,9 +644,11 @@ static int view_next(lua_State *L) {
         if (field <= 0) return 0;
     }
     for (; field < RELAIS_EVENT_FIELDS; field++) {
-        if (blob_length_at(blob, field) >= 0) {
+        int32_t length;
+        const char *text = view_field(L, view, field, &length);
+        if (length >= 0) {
             lua_pushstring(L, field_names[field]);
-            push_field(L, blob, field);
+            push_field_text(L, field, text, length);
             return 2;
         }
     }
@@ -624,17 +665,33 @@ static int view_pairs(lua_State *L) {
 
 static void push_view(lua_State *L, const void *blob, size_t length) {
     view_header *view = lua_newuserdatauv(L, sizeof(view_header) + length, 0);
-    view->unlent = 0;
+    memset(view, 0, sizeof *view);
     view->lender = -1;
-    view->reference = 0;
     memcpy(view + 1, blob, length);
     set_view_metatable(L);
 }
 
-// A view of an event's fields lent by a store: copied into the view's own blob, since a
-// script may keep the view after the store has moved on.
+// A view of an event's fields lent by a store. With a lender (which can give the whole
+// event again) and during a batch, the view borrows them; otherwise they are copied into
+// its own blob, since a script may keep the view after the store has moved on.
 static void push_view_fields(lua_State *L, const void *const *bases, const size_t *counts, uint32_t unlent,
                              int lender, long long reference) {
+    relais_lua_host *h = host_of(L);
+    if (lender >= 0 && h->lending && bases[RELAIS_FIELD_ID] && counts[RELAIS_FIELD_ID] <= INT32_MAX) {
+        size_t id_length = counts[RELAIS_FIELD_ID];
+        // Room for one user value: the full view, should the script read it after the batch.
+        view_header *view = lua_newuserdatauv(L, sizeof(view_header) + id_length, 1);
+        view->unlent = unlent;
+        view->lender = lender;
+        view->reference = reference;
+        view->bases = bases;
+        view->counts = counts;
+        view->generation = h->batch_generation;
+        view->id_length = id_length;
+        memcpy(view + 1, bases[RELAIS_FIELD_ID], id_length);
+        set_view_metatable(L);
+        return;
+    }
     size_t size = 4 * RELAIS_EVENT_FIELDS;
     for (int field = 0; field < RELAIS_EVENT_FIELDS; field++) {
         if (!bases[field]) continue;
@@ -644,6 +701,7 @@ static void push_view_fields(lua_State *L, const void *const *bases, const size_
     }
     if (lender < 0 || !bases[RELAIS_FIELD_ID]) unlent = 0;
     view_header *view = lua_newuserdatauv(L, sizeof(view_header) + size, unlent ? 1 : 0);
+    memset(view, 0, sizeof *view);
     view->unlent = unlent;
     view->lender = lender;
     view->reference = reference;
@@ -681,6 +739,7 @@ static void create_view_metatable(lua_State *L) {
     lua_setfield(L, -2, "__pairs");
     lua_pushliteral(L, "read-only event");
     lua_setfield(L, -2, "__metatable");
+    host_of(L)->view_metatable = lua_topointer(L, -1);
     // Kept by reference: looking it up by name would hash a string per event.
     host_of(L)->view_metatable_ref = luaL_ref(L, LUA_REGISTRYINDEX);
 }
@@ -1001,6 +1060,7 @@ lua_State *relais_lua_open(size_t memory_limit, void *context, relais_lua_swift_
     h->loader_function = -1;
     h->view_metatable_ref = LUA_NOREF;
     h->invoke_ref = LUA_NOREF;
+    h->bad_filter_result_ref = LUA_NOREF;
     lua_State *L = lua_newstate(relais_alloc, h);
     if (!L) {
         free(h);
@@ -1177,6 +1237,9 @@ static int prelude_protected(lua_State *L) {
     lua_getfield(L, -1, "filters");
     if (lua_type(L, -1) != LUA_TTABLE) return luaL_error(L, "the prelude must return filters");
     lua_setfield(L, LUA_REGISTRYINDEX, "relais.filters");
+    lua_getfield(L, -1, "bad_filter_result");
+    if (lua_type(L, -1) != LUA_TFUNCTION) return luaL_error(L, "the prelude must return bad_filter_result");
+    host_of(L)->bad_filter_result_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     return 0;
 }
 
@@ -1273,22 +1336,30 @@ typedef struct {
     size_t done;
 } filter_batch_request;
 
+// Calls the filter itself, not the prelude's dispatcher: a filtered listing runs this once
+// per event, and the dispatcher's lookups cost as much as a simple filter.
 static int filter_batch_protected(lua_State *L) {
     filter_batch_request *request = lua_touserdata(L, 1);
     relais_lua_host *h = host_of(L);
-    if (h->invoke_ref == LUA_NOREF) return luaL_error(L, "the relais prelude is not loaded");
+    if (h->bad_filter_result_ref == LUA_NOREF) return luaL_error(L, "the relais prelude is not loaded");
+    lua_getfield(L, LUA_REGISTRYINDEX, "relais.filters");
+    lua_getfield(L, -1, request->name);
+    int filter = lua_gettop(L);
+    if (lua_type(L, filter) != LUA_TFUNCTION) return luaL_error(L, "no filter named '%s'", request->name);
     for (size_t index = 0; index < request->count; index++) {
         // Each event has the budget a call would have: a filter's limit is per event.
         h->instructions = 0;
-        lua_rawgeti(L, LUA_REGISTRYINDEX, h->invoke_ref);
-        lua_pushliteral(L, "filter");
-        lua_pushstring(L, request->name);
+        lua_pushvalue(L, filter);
         push_view_fields(L, request->field_bases + index * RELAIS_EVENT_FIELDS,
                          request->field_counts + index * RELAIS_EVENT_FIELDS, request->unlent, request->lender,
                          request->references[index]);
-        lua_pushnil(L);
-        lua_pushnil(L);
-        lua_call(L, 5, 1);
+        lua_call(L, 1, 1);
+        if (lua_type(L, -1) != LUA_TBOOLEAN) {
+            lua_rawgeti(L, LUA_REGISTRYINDEX, h->bad_filter_result_ref);
+            lua_pushstring(L, request->name);
+            lua_pushvalue(L, -3);
+            lua_call(L, 2, 0);  // raises
+        }
         request->results[index] = (unsigned char)lua_toboolean(L, -1);
         request->done = index + 1;
         lua_pop(L, 1);
@@ -1304,10 +1375,18 @@ int relais_lua_filter_batch(lua_State *L, const char *name, const void *const *f
     *done = 0;
     if (!lua_checkstack(L, 8)) return LUA_ERRMEM;
     filter_batch_request request = {name, field_bases, field_counts, unlent, lender, references, count, results, 0};
+    // A filter may start another listing through the host: the outer batch lends again
+    // when the inner one ends.
+    int was_lending = h->lending;
+    unsigned long long outer_generation = h->batch_generation;
+    h->lending = 1;
+    h->batch_generation = ++h->last_generation;
     lua_pushcfunction(L, message_handler);
     lua_pushcfunction(L, filter_batch_protected);
     lua_pushlightuserdata(L, &request);
     int status = lua_pcall(L, 1, 0, base + 1);
+    h->lending = was_lending;
+    h->batch_generation = outer_generation;
     *done = request.done;
     return finish_call(L, h, status, base, NULL);
 }

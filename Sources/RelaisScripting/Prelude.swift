@@ -596,12 +596,15 @@ end
 
 _G.relais = relais
 
+-- Raises the error for a filter that returned `result`, not a boolean.
+local function bad_filter_result(name, result)
+  error(format("%sfilter '%s' must return a boolean, got %s", filter_places[name] or "", name, type(result)), 0)
+end
+
 local function invoke(action, name, event, extra, before)
   if action == "filter" then
     local result = filters[name](event)
-    if type(result) ~= "boolean" then
-      error(format("%sfilter '%s' must return a boolean, got %s", filter_places[name] or "", name, type(result)), 0)
-    end
+    if type(result) ~= "boolean" then bad_filter_result(name, result) end
     return result
   elseif action == "header" or action == "event" or action == "footer" then
     local exporter = exporters[name]
@@ -665,5 +668,5 @@ local function invoke(action, name, event, extra, before)
   error("unknown action " .. tostring(action), 0)
 end
 
-return { invoke = invoke, filters = filters }
+return { invoke = invoke, filters = filters, bad_filter_result = bad_filter_result }
 """#

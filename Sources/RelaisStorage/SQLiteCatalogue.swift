@@ -268,14 +268,14 @@ public final class SQLiteCatalogue: CatalogueStore {
                 guard !sql.isEmpty else { return }
                 let listing = try ahead.makeStatement(
                     sql: """
-                        SELECT e.event_key, e.first_start, \(StoredEvent.indexedColumns)
+                        SELECT e.event_key, \(StoredEvent.indexedColumns)
                         FROM events e\(sql.whereClause) ORDER BY e.first_start, e.id
                         """)
                 let keys = try Int64.fetchCursor(listing, arguments: sql.arguments)
                 let fields = StoredRowFields()
                 var batch = StoredFieldBatch()
                 while let key = try keys.next() {
-                    try fields.load(listing.sqliteStatement, columns: StoredEvent.indexedFields, firstColumn: 2)
+                    try fields.load(listing.sqliteStatement, columns: StoredEvent.indexedFields, firstColumn: 1)
                     batch.append(fields.texts(lender: nil, reference: key), unlent: fields.unlentFields, reference: key)
                     guard batch.count >= Self.batchRows else { continue }
                     guard queue.push(StoredFieldBatch.Handle(batch)) else { throw ReadAheadQueue<StoredFieldBatch.Handle>.WriterStopped() }

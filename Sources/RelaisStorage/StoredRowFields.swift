@@ -42,19 +42,24 @@ final class StoredRowFields {
     /// fields are marked as not lent. Throws ``StoredDataProblem`` for a row that a program
     /// other than Relais damaged.
     func load(_ statement: SQLiteStatement, columns: [EventFieldTexts.Field], firstColumn: Int32) throws {
-        unlent = (1 << UInt32(EventFieldTexts.fieldCount)) - 1
-        for field in 0..<EventFieldTexts.fieldCount {
-            bases[field] = nil
-            counts[field] = 0
-        }
+        let fieldCount = EventFieldTexts.fieldCount
+        bases.update(repeating: nil, count: fieldCount)
+        counts.update(repeating: 0, count: fieldCount)
+        // Kept local until the end: each change to the property would be an access check.
+        var unlent: UInt32 = (1 << UInt32(fieldCount)) - 1
+        defer { self.unlent = unlent }
         for (offset, field) in columns.enumerated() {
             let column = firstColumn + Int32(offset)
             let index = field.rawValue
             unlent &= ~(1 << UInt32(index))
-            let type = sqlite3_column_type(statement, column)
+            // One call that takes the connection's mutex per column, where asking the
+            // column's type, text and length would take it three times. Its value is
+            // read only on this thread, which alone uses the connection meanwhile.
+            guard let value = sqlite3_column_value(statement, column) else { throw damaged(statement, columns, firstColumn) }
+            let type = sqlite3_value_type(value)
             if field == .online {
                 guard type == SQLITE_INTEGER else { throw damaged(statement, columns, firstColumn) }
-                let online = sqlite3_column_int64(statement, column) != 0
+                let online = sqlite3_value_int64(value) != 0
                 bases[index] = UnsafeRawPointer((online ? Self.one : Self.zero).utf8Start)
                 counts[index] = 1
                 continue
@@ -63,10 +68,11 @@ final class StoredRowFields {
             case SQLITE_NULL:
                 break
             case SQLITE_TEXT:
-                counts[index] = Int(sqlite3_column_bytes(statement, column))
+                // The text first: asking its length first could convert it twice.
                 bases[index] =
-                    sqlite3_column_text(statement, column).map { UnsafeRawPointer($0) }
+                    sqlite3_value_text(value).map { UnsafeRawPointer($0) }
                     ?? UnsafeRawPointer(Self.empty.utf8Start)
+                counts[index] = Int(sqlite3_value_bytes(value))
             default:
                 throw damaged(statement, columns, firstColumn)
             }
@@ -158,23 +164,31 @@ final class StoredFieldBatch {
     /// the fields not lent (the batch's lender gives them).
     func append(_ fields: EventFieldTexts, unlent: UInt32, reference: Int64) {
         if count == rowCapacity { growRows() }
-        let row = count * Self.fieldCount
-        let offsets = self.offsets
-        let counts = self.counts
+        let fieldCount = Self.fieldCount
+        let offsets = self.offsets + count * fieldCount
+        let counts = self.counts + count * fieldCount
+        offsets.update(repeating: -1, count: fieldCount)
+        counts.update(repeating: 0, count: fieldCount)
+        // A listing lends a few of the fields: walking their bits skips the others.
+        let lent = ~unlent & ((1 << UInt32(fieldCount)) - 1)
         var needed = 0
-        for field in 0..<Self.fieldCount where fields.bases[field] != nil { needed += fields.counts[field] }
+        var bits = lent
+        while bits != 0 {
+            let field = bits.trailingZeroBitCount
+            bits &= bits - 1
+            if fields.bases[field] != nil { needed += fields.counts[field] }
+        }
         if byteCount + needed > byteCapacity { growBytes(to: byteCount + needed) }
         let bytes = self.bytes
         var end = byteCount
-        for field in 0..<Self.fieldCount {
-            guard let base = fields.bases[field] else {
-                offsets[row + field] = -1
-                counts[row + field] = 0
-                continue
-            }
+        bits = lent
+        while bits != 0 {
+            let field = bits.trailingZeroBitCount
+            bits &= bits - 1
+            guard let base = fields.bases[field] else { continue }
             let length = fields.counts[field]
-            offsets[row + field] = end
-            counts[row + field] = length
+            offsets[field] = end
+            counts[field] = length
             (bytes + end).copyMemory(from: base, byteCount: length)
             end += length
         }

@@ -199,6 +199,20 @@ struct BatchedFilterTests {
                   return e.region == "75"
                 end)
                 relais.filter("exits", function(e) relais.exit(3) end)
+                relais.filter("maybe", function(e) if e.id == "evt-0600" then return "yes" end return true end)
+                -- Keeps the first event and reads it again at every later one, in later
+                -- batches (the views of a batch borrow its fields only while it is tested).
+                local first, seen_first
+                local function describe(e)
+                  return table.concat({ e.id, tostring(e.region), e.kind, e.title, e.description, #e.slots }, "|")
+                end
+                relais.filter("keeps", function(e)
+                  if not first then first, seen_first = e, describe(e) end
+                  local now = describe(first)
+                  if now ~= seen_first then error("the kept event changed: " .. now .. " was " .. seen_first) end
+                  return e.region == first.region
+                end)
+                relais.filter("first", function(e) return first ~= nil and describe(first) == seen_first end)
                 """)
     }
 
@@ -259,6 +273,34 @@ struct BatchedFilterTests {
         #expect(given == listing.prefix(failing).filter { $0.region?.code == "75" }.map(\.id))
         // The state goes on serving.
         #expect(try listed(host.filter(named: "batch.even75")).count == events.filter { $0.region?.code == "75" && $0.kind == .webinar }.count)
+    }
+
+    @Test func anAnswerThatIsNotABooleanStopsAtItsEventNamingTheFilter() throws {
+        let filter = try plugins.host().filter(named: "batch.maybe")
+        var given: [String] = []
+        let error = try #require(throws: ScriptError.self) {
+            try store.forEachEvent(matching: EventQuery(), passing: filter) { event in
+                given.append(event.id)
+                return true
+            }
+        }
+        #expect(error.message.contains("filter 'maybe' must return a boolean, got string"), "\(error.message)")
+        #expect(error.message.hasPrefix("batch/init.lua:"), "\(error.message)")
+        let listing = try inOrder()
+        #expect(given == listing.prefix { $0.id != "evt-0600" }.map(\.id))
+    }
+
+    @Test func anEventKeptFromAnEarlierBatchReadsTheSameInLaterOnesAndAfter() throws {
+        let host = plugins.host()
+        let filter = try host.filter(named: "batch.keeps")
+        let listing = try inOrder()
+        let first = try #require(listing.first)
+        let expected = listing.filter { $0.region == first.region }.map(\.id)
+        #expect(listing.count > 512, "the filter reads the kept event in many later batches")
+        #expect(!expected.isEmpty)
+        #expect(try listed(filter) == expected)
+        // And once the listing is over, from another call.
+        #expect(try host.filter(named: "batch.first").matches(listing[1]))
     }
 
     @Test func relaisExitInAFilterIsRefused() throws {

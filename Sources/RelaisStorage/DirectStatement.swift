@@ -2,7 +2,7 @@ import GRDB
 import GRDBSQLite
 
 /// A prepared GRDB statement bound and stepped through SQLite's C API, for the import's
-/// per-event writes: GRDB's `StatementArguments` box every value in an existential and
+/// per-event writes and the listings' per-event reads: GRDB's `StatementArguments` box every value in an existential and
 /// convert it again, and even an array of values per execution costs allocations the
 /// writing thread of a large import cannot spare. Callers bind each parameter, then
 /// ``run()``.
@@ -57,6 +57,19 @@ struct DirectStatement {
         // Reset before throwing, so that the statement holds no lock or half-done step.
         let resetCode = sqlite3_reset(raw)
         guard code == SQLITE_DONE || code == SQLITE_ROW else { throw failure(resetCode == SQLITE_OK ? code : resetCode) }
+    }
+
+    /// Runs the statement with the values bound to its end and calls `body` with its first
+    /// row, if it has one (nil otherwise); resets it either way.
+    func withFirstRow<Result>(_ body: (SQLiteStatement) throws -> Result) throws -> Result? {
+        let code = sqlite3_step(raw)
+        guard code == SQLITE_ROW else {
+            let resetCode = sqlite3_reset(raw)
+            guard code == SQLITE_DONE else { throw failure(resetCode == SQLITE_OK ? code : resetCode) }
+            return nil
+        }
+        defer { sqlite3_reset(raw) }
+        return try body(raw)
     }
 
     private func check(_ code: Int32) throws {

@@ -120,8 +120,8 @@ public final class SQLiteCatalogue: CatalogueStore {
             let statement = try db.makeStatement(
                 sql: "SELECT \(StoredEvent.columns) FROM \(sql.table)\(sql.whereClause) ORDER BY e.first_start, e.id\(sql.limitClause)")
             let rows = try Row.fetchCursor(statement, arguments: sql.arguments)
-            while let row = try rows.next() {
-                let event = try StoredEvent.decode(row, at: 0)
+            while try rows.next() != nil {
+                let event = try StoredEvent.decode(statement.sqliteStatement, at: 0)
                 if try !body(event) { return }
             }
         }
@@ -201,7 +201,8 @@ public final class SQLiteCatalogue: CatalogueStore {
                 FROM events e\(sql.whereClause) ORDER BY e.first_start, e.id
                 """)
         // A fresh statement, not a cached one: `give` may read events meanwhile.
-        let full = try db.makeStatement(sql: "SELECT \(StoredEvent.columns) FROM events WHERE event_key = ?")
+        let full = DirectStatement(
+            try db.makeStatement(sql: "SELECT \(StoredEvent.columns) FROM events WHERE event_key = ?"), in: db)
         let keys = try Int64.fetchCursor(listing, arguments: sql.arguments)
         let fields = StoredRowFields()
         let batch = StoredFieldBatch()
@@ -287,7 +288,8 @@ public final class SQLiteCatalogue: CatalogueStore {
             }
         }
         defer { stopReading() }
-        let full = try db.makeStatement(sql: "SELECT \(StoredEvent.columns) FROM events WHERE event_key = ?")
+        let full = DirectStatement(
+            try db.makeStatement(sql: "SELECT \(StoredEvent.columns) FROM events WHERE event_key = ?"), in: db)
         var passes: [Bool] = []
         var spent: [StoredFieldBatch.Handle] = []
         var counted = false
@@ -315,7 +317,7 @@ public final class SQLiteCatalogue: CatalogueStore {
     /// returns how many it gave, or nil when `give` wants no more. A prefilter that fails
     /// gets the events before the failing one given first, as when testing one by one.
     private func testAndGive(
-        _ batch: StoredFieldBatch, _ prefilter: any EventPrefilter, full: Statement, passes: inout [Bool],
+        _ batch: StoredFieldBatch, _ prefilter: any EventPrefilter, full: DirectStatement, passes: inout [Bool],
         _ give: (Event) throws -> Bool
     ) throws -> Int? {
         passes.removeAll(keepingCapacity: true)
@@ -327,9 +329,10 @@ public final class SQLiteCatalogue: CatalogueStore {
         }
         var given = 0
         for (index, passed) in passes.enumerated() where passed {
-            guard let row = try Row.fetchOne(full, arguments: [batch.reference(index)]) else { continue }
+            try full.bind(1, batch.reference(index))
+            guard let event = try full.withFirstRow({ try StoredEvent.decode($0, at: 0) }) else { continue }
             given += 1
-            guard try give(try StoredEvent.decode(row, at: 0)) else { return nil }
+            guard try give(event) else { return nil }
         }
         if let failure { throw failure }
         return given
@@ -348,10 +351,10 @@ public final class SQLiteCatalogue: CatalogueStore {
             sql: "SELECT \(StoredEvent.columns) FROM events e\(sql.whereClause) ORDER BY e.first_start, e.id")
         let rows = try Row.fetchCursor(statement, arguments: sql.arguments)
         let fields = StoredRowFields()
-        while let row = try rows.next() {
+        while try rows.next() != nil {
             try fields.load(statement.sqliteStatement, columns: StoredEvent.columnFields, firstColumn: 0)
             guard try prefilter.matches(fields: fields.texts(lender: nil, reference: 0)) else { continue }
-            guard try give(try StoredEvent.decode(row, at: 0)) else { return }
+            guard try give(try StoredEvent.decode(statement.sqliteStatement, at: 0)) else { return }
         }
     }
 

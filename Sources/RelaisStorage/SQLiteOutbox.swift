@@ -272,9 +272,9 @@ extension SQLiteCatalogue: OutboxStore {
         for (index, header) in headers.enumerated() {
             if index > 0 { bytes.append(UInt8(ascii: ",")) }
             bytes.append(UInt8(ascii: "["))
-            CanonicalEventJSON.appendString(header.name, to: &bytes)
+            EventJSONWriting.appendString(header.name, to: &bytes)
             bytes.append(UInt8(ascii: ","))
-            CanonicalEventJSON.appendString(header.value, to: &bytes)
+            EventJSONWriting.appendString(header.value, to: &bytes)
             bytes.append(UInt8(ascii: "]"))
         }
         bytes.append(UInt8(ascii: "]"))

@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import GRDBSQLite
 import RelaisCore
 
 /// How an event is laid out in its `events` row, and back.
@@ -131,7 +132,7 @@ struct StoredEvent: Sendable {
         var out: [UInt8] = [UInt8(ascii: "[")]
         for (index, item) in items.enumerated() {
             if index > 0 { out.append(UInt8(ascii: ",")) }
-            CanonicalEventJSON.appendString(item, to: &out)
+            EventJSONWriting.appendString(item, to: &out)
         }
         out.append(UInt8(ascii: "]"))
         return String(decoding: out, as: UTF8.self)
@@ -140,17 +141,25 @@ struct StoredEvent: Sendable {
     /// Decodes the event stored in `row`, whose columns are those of ``columns`` starting
     /// at `offset`. Throws ``StoredDataProblem`` when the row was damaged outside Relais.
     static func decode(_ row: Row, at offset: Int) throws -> Event {
-        guard let id = try row.decode(String?.self, atIndex: offset) else {
+        try decode(RowColumns(row: row, offset: offset))
+    }
+
+    /// The event in the current row of `statement`, whose columns from `offset` on are
+    /// ``columns``: read straight from SQLite, without building a GRDB row, for the
+    /// listings that build every event they read.
+    static func decode(_ statement: SQLiteStatement, at offset: Int32) throws -> Event {
+        try decode(StatementColumns(statement: statement, offset: offset))
+    }
+
+    private static func decode(_ row: some StoredColumns) throws -> Event {
+        guard let id = try row.text(0) else {
             throw StoredDataProblem("an event row has no id")
         }
-        func required(_ index: Int, _ name: String) throws -> String {
-            guard let value = try row.decode(String?.self, atIndex: offset + index) else {
+        func required(_ index: Int32, _ name: String) throws -> String {
+            guard let value = try row.text(index) else {
                 throw StoredDataProblem("event '\(id)' has no \(name)")
             }
             return value
-        }
-        func optional(_ index: Int) throws -> String? {
-            try row.decode(String?.self, atIndex: offset + index)
         }
         let title = try required(1, "title")
         let kindName = try required(2, "kind")
@@ -163,18 +172,18 @@ struct StoredEvent: Sendable {
         }
         let slots = try unpackSlots(try required(4, "slots"), id: id)
         var region: Region?
-        if let code = try optional(5) {
+        if let code = try row.text(5) {
             guard let found = Region(code: code) else {
                 throw StoredDataProblem("event '\(id)' has the unknown region code '\(code.prefix(20))'")
             }
             region = found
         }
-        let online = try row.decode(Int64?.self, atIndex: offset + 6) ?? 0
+        let online = try row.integer(6) ?? 0
         return Event(
             id: id, title: title, kind: kind, status: status, slots: slots, region: region, online: online != 0,
-            lab: try optional(7), organizer: try optional(8), place: try optional(9), url: try optional(10),
-            contact: try optional(11), audience: try unpackList(try optional(12), field: "audience", id: id),
-            tags: try unpackList(try optional(13), field: "tags", id: id), description: try optional(14))
+            lab: try row.text(7), organizer: try row.text(8), place: try row.text(9), url: try row.text(10),
+            contact: try row.text(11), audience: try unpackList(try row.text(12), field: "audience", id: id),
+            tags: try unpackList(try row.text(13), field: "tags", id: id), description: try row.text(14))
     }
 
     private static func unpackSlots(_ text: String, id: String) throws -> [Slot] {
@@ -302,4 +311,55 @@ enum StoredTime {
 struct StoredDataProblem: Error {
     let message: String
     init(_ message: String) { self.message = message }
+}
+
+/// The columns of a stored event's row, from the first of ``StoredEvent/columns``.
+private protocol StoredColumns {
+    /// The text of column `index`, nil when NULL; throws when it holds something else.
+    func text(_ index: Int32) throws -> String?
+    /// The integer of column `index`, nil when NULL; throws when it holds something else.
+    func integer(_ index: Int32) throws -> Int64?
+}
+
+private struct RowColumns: StoredColumns {
+    let row: Row
+    let offset: Int
+
+    func text(_ index: Int32) throws -> String? { try row.decode(String?.self, atIndex: offset + Int(index)) }
+    func integer(_ index: Int32) throws -> Int64? { try row.decode(Int64?.self, atIndex: offset + Int(index)) }
+}
+
+private struct StatementColumns: StoredColumns {
+    let statement: SQLiteStatement
+    let offset: Int32
+
+    func text(_ index: Int32) throws -> String? {
+        let column = offset + index
+        switch sqlite3_column_type(statement, column) {
+        case SQLITE_NULL:
+            return nil
+        case SQLITE_TEXT:
+            // The text first: asking its length first could convert it twice.
+            guard let text = sqlite3_column_text(statement, column) else { return "" }
+            let count = Int(sqlite3_column_bytes(statement, column))
+            return String(decoding: UnsafeRawBufferPointer(start: text, count: count), as: UTF8.self)
+        default:
+            throw unexpected(column)
+        }
+    }
+
+    func integer(_ index: Int32) throws -> Int64? {
+        let column = offset + index
+        switch sqlite3_column_type(statement, column) {
+        case SQLITE_NULL: return nil
+        case SQLITE_INTEGER: return sqlite3_column_int64(statement, column)
+        default: throw unexpected(column)
+        }
+    }
+
+    private func unexpected(_ column: Int32) -> StoredDataProblem {
+        let id = sqlite3_column_text(statement, offset).map { String(cString: $0) } ?? "?"
+        let name = sqlite3_column_name(statement, column).map { String(cString: $0) } ?? "?"
+        return StoredDataProblem("event '\(id.prefix(80))' has a \(name) of an unexpected type")
+    }
 }

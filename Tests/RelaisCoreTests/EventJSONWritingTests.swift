@@ -5,9 +5,9 @@ import Testing
 @Suite("Interchange JSON writing")
 struct EventJSONWritingTests {
     static func string(_ text: String) -> String {
-        var out = ""
+        var out: [UInt8] = []
         EventJSONWriting.appendString(text, to: &out)
-        return out
+        return String(decoding: out, as: UTF8.self)
     }
 
     @Test func exactOutputForASmallEvent() {

@@ -7,77 +7,72 @@
 public enum EventJSONWriting {
     /// The event as one line of JSON, without a trailing newline.
     public static func json(_ event: Event) -> String {
-        var out = ""
-        out.reserveCapacity(256 + (event.description?.utf8.count ?? 0))
-        out += "{\"id\":"
-        appendString(event.id, to: &out)
-        out += ",\"title\":"
-        appendString(event.title, to: &out)
-        out += ",\"kind\":\"\(event.kind.rawValue)\",\"status\":\"\(event.status.rawValue)\",\"slots\":["
-        for (index, slot) in event.slots.enumerated() {
-            if index > 0 { out += "," }
-            out += "{\"start\":\"\(slot.start)\""
-            if let end = slot.end { out += ",\"end\":\"\(end)\"" }
-            out += "}"
-        }
-        out += "],\"region\":"
-        if let region = event.region { out += "\"\(region.code)\"" } else { out += "null" }
-        out += ",\"online\":\(event.online ? "true" : "false")"
-        for (name, value) in [
-            ("lab", event.lab), ("organizer", event.organizer), ("place", event.place), ("url", event.url),
-            ("contact", event.contact),
-        ] {
-            if let value {
-                out += ",\"\(name)\":"
-                appendString(value, to: &out)
-            }
-        }
-        for (name, list) in [("audience", event.audience), ("tags", event.tags)] where !list.isEmpty {
-            out += ",\"\(name)\":["
-            for (index, item) in list.enumerated() {
-                if index > 0 { out += "," }
-                appendString(item, to: &out)
-            }
-            out += "]"
-        }
-        if let description = event.description {
-            out += ",\"description\":"
-            appendString(description, to: &out)
-        }
-        out += "}"
-        return out
+        var out: [UInt8] = []
+        append(event, to: &out)
+        return String(decoding: out, as: UTF8.self)
     }
 
-    /// Appends `text` as a JSON string literal, escaping quotes, backslashes and control
-    /// characters; everything else is written as UTF-8.
-    public static func appendString(_ text: String, to out: inout String) {
-        out += "\""
-        var needsEscaping = false
-        for byte in text.utf8 where byte < 0x20 || byte == 0x22 || byte == 0x5C {
-            needsEscaping = true
-            break
-        }
-        if !needsEscaping {
-            out += text
-        } else {
-            for scalar in text.unicodeScalars {
-                switch scalar {
-                case "\"": out += "\\\""
-                case "\\": out += "\\\\"
-                case "\n": out += "\\n"
-                case "\r": out += "\\r"
-                case "\t": out += "\\t"
-                default:
-                    if scalar.value < 0x20 {
-                        let hex = String(scalar.value, radix: 16)
-                        out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                    } else {
-                        out.unicodeScalars.append(scalar)
-                    }
-                }
+    /// Appends the event's line of JSON (without a newline) to `out`, as UTF-8: the
+    /// exporters' hot path, with no intermediate strings. `times` are the slots' interchange
+    /// texts (their `description`s) when the caller has them already.
+    public static func append(_ event: Event, times: [(start: String, end: String?)]? = nil, to out: inout [UInt8]) {
+        out.reserveCapacity(out.count + 256 + (event.description?.utf8.count ?? 0))
+        appendLiteral("{\"id\":", to: &out)
+        appendString(event.id, to: &out)
+        appendLiteral(",\"title\":", to: &out)
+        appendString(event.title, to: &out)
+        appendLiteral(",\"kind\":\"", to: &out)
+        out.append(contentsOf: event.kind.rawValue.utf8)
+        appendLiteral("\",\"status\":\"", to: &out)
+        out.append(contentsOf: event.status.rawValue.utf8)
+        appendLiteral("\",\"slots\":[", to: &out)
+        for (index, slot) in event.slots.enumerated() {
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            let text = times.flatMap { index < $0.count ? $0[index] : nil }
+            appendLiteral("{\"start\":\"", to: &out)
+            if let start = text?.start { out.append(contentsOf: start.utf8) } else { slot.start.appendText(to: &out) }
+            out.append(UInt8(ascii: "\""))
+            if let end = slot.end {
+                appendLiteral(",\"end\":\"", to: &out)
+                if let written = text?.end { out.append(contentsOf: written.utf8) } else { end.appendText(to: &out) }
+                out.append(UInt8(ascii: "\""))
             }
+            out.append(UInt8(ascii: "}"))
         }
-        out += "\""
+        appendLiteral("],\"region\":", to: &out)
+        if let region = event.region {
+            out.append(UInt8(ascii: "\""))
+            out.append(contentsOf: region.code.utf8)
+            out.append(UInt8(ascii: "\""))
+        } else {
+            appendLiteral("null", to: &out)
+        }
+        appendLiteral(event.online ? ",\"online\":true" : ",\"online\":false", to: &out)
+        appendField(",\"lab\":", event.lab, to: &out)
+        appendField(",\"organizer\":", event.organizer, to: &out)
+        appendField(",\"place\":", event.place, to: &out)
+        appendField(",\"url\":", event.url, to: &out)
+        appendField(",\"contact\":", event.contact, to: &out)
+        appendList(",\"audience\":[", event.audience, to: &out)
+        appendList(",\"tags\":[", event.tags, to: &out)
+        appendField(",\"description\":", event.description, to: &out)
+        out.append(UInt8(ascii: "}"))
+    }
+
+    private static func appendField(_ name: StaticString, _ value: String?, to out: inout [UInt8]) {
+        guard let value else { return }
+        appendLiteral(name, to: &out)
+        appendString(value, to: &out)
+    }
+
+    private static func appendList(_ name: StaticString, _ items: [String], to out: inout [UInt8]) {
+        guard !items.isEmpty else { return }
+        appendLiteral(name, to: &out)
+        for (index, item) in items.enumerated() {
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            appendString(item, to: &out)
+        }
+        out.append(UInt8(ascii: "]"))
     }
 }
 

@@ -6,6 +6,8 @@ import RelaisCore
 /// Streams: each event goes to the output as it is written; nothing is kept.
 public final class JSONLinesWriter: SelfContainedEventWriter {
     private let output: any TextOutput
+    /// Reused for every line: its capacity grows to the longest.
+    private var line: [UInt8] = []
 
     /// `options` has nothing JSON Lines needs; it is taken so every built-in writer is
     /// made the same way.
@@ -16,9 +18,10 @@ public final class JSONLinesWriter: SelfContainedEventWriter {
     public func begin() throws {}
 
     public func write(_ event: Event) throws {
-        var line = EventJSONWriting.json(event)
-        line += "\n"
-        try output.write(line)
+        line.removeAll(keepingCapacity: true)
+        EventJSONWriting.append(event, to: &line)
+        line.append(UInt8(ascii: "\n"))
+        try output.write(utf8: line)
     }
 
     public func finish() throws {}

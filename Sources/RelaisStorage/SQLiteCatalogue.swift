@@ -273,11 +273,10 @@ public final class SQLiteCatalogue: CatalogueStore {
                         FROM events e\(sql.whereClause) ORDER BY e.first_start, e.id
                         """)
                 let keys = try Int64.fetchCursor(listing, arguments: sql.arguments)
-                let fields = StoredRowFields()
                 var batch = StoredFieldBatch()
                 while let key = try keys.next() {
-                    try fields.load(listing.sqliteStatement, columns: StoredEvent.indexedFields, firstColumn: 1)
-                    batch.append(fields.texts(lender: nil, reference: key), unlent: fields.unlentFields, reference: key)
+                    try batch.appendRow(
+                        listing.sqliteStatement, columns: StoredEvent.indexedFields, firstColumn: 1, reference: key)
                     guard batch.count >= Self.batchRows else { continue }
                     guard queue.push(StoredFieldBatch.Handle(batch)) else { throw ReadAheadQueue<StoredFieldBatch.Handle>.WriterStopped() }
                     batch = StoredFieldBatch()

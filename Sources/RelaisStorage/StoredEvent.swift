@@ -311,6 +311,24 @@ enum StoredTime {
 struct StoredDataProblem: Error {
     let message: String
     init(_ message: String) { self.message = message }
+
+    /// The problem of the event in the current row of `statement`: it has `what`. The
+    /// event is named by the row's `id` column, when the statement reads one.
+    init(_ statement: SQLiteStatement, has what: String) {
+        var id = "?"
+        for column in 0..<sqlite3_column_count(statement) {
+            guard let name = sqlite3_column_name(statement, column), strcmp(name, "id") == 0 else { continue }
+            if let text = sqlite3_column_text(statement, column) { id = String(cString: text) }
+            break
+        }
+        self.init("event '\(id.prefix(80))' has \(what)")
+    }
+
+    /// The problem of a column of `statement` that holds neither NULL nor the type expected.
+    init(_ statement: SQLiteStatement, unexpectedTypeIn column: Int32) {
+        let name = sqlite3_column_name(statement, column).map { String(cString: $0) } ?? "\(column)"
+        self.init(statement, has: "a value of an unexpected type in column '\(name)'")
+    }
 }
 
 /// The columns of a stored event's row, from the first of ``StoredEvent/columns``.
@@ -344,7 +362,7 @@ private struct StatementColumns: StoredColumns {
             let count = Int(sqlite3_column_bytes(statement, column))
             return String(decoding: UnsafeRawBufferPointer(start: text, count: count), as: UTF8.self)
         default:
-            throw unexpected(column)
+            throw StoredDataProblem(statement, unexpectedTypeIn: column)
         }
     }
 
@@ -353,13 +371,8 @@ private struct StatementColumns: StoredColumns {
         switch sqlite3_column_type(statement, column) {
         case SQLITE_NULL: return nil
         case SQLITE_INTEGER: return sqlite3_column_int64(statement, column)
-        default: throw unexpected(column)
+        default: throw StoredDataProblem(statement, unexpectedTypeIn: column)
         }
     }
 
-    private func unexpected(_ column: Int32) -> StoredDataProblem {
-        let id = sqlite3_column_text(statement, offset).map { String(cString: $0) } ?? "?"
-        let name = sqlite3_column_name(statement, column).map { String(cString: $0) } ?? "?"
-        return StoredDataProblem("event '\(id.prefix(80))' has a \(name) of an unexpected type")
-    }
 }

@@ -49,49 +49,58 @@ final class StoredRowFields {
         var unlent: UInt32 = (1 << UInt32(fieldCount)) - 1
         defer { self.unlent = unlent }
         for (offset, field) in columns.enumerated() {
-            let column = firstColumn + Int32(offset)
             let index = field.rawValue
             unlent &= ~(1 << UInt32(index))
-            // One call that takes the connection's mutex per column, where asking the
-            // column's type, text and length would take it three times. Its value is
-            // read only on this thread, which alone uses the connection meanwhile.
-            guard let value = sqlite3_column_value(statement, column) else { throw damaged(statement, columns, firstColumn) }
-            let type = sqlite3_value_type(value)
-            if field == .online {
-                guard type == SQLITE_INTEGER else { throw damaged(statement, columns, firstColumn) }
-                let online = sqlite3_value_int64(value) != 0
-                bases[index] = UnsafeRawPointer((online ? Self.one : Self.zero).utf8Start)
-                counts[index] = 1
+            guard let text = try Self.storedText(statement, firstColumn + Int32(offset), field) else {
                 continue
             }
-            switch type {
-            case SQLITE_NULL:
-                break
-            case SQLITE_TEXT:
-                // The text first: asking its length first could convert it twice.
-                bases[index] =
-                    sqlite3_value_text(value).map { UnsafeRawPointer($0) }
-                    ?? UnsafeRawPointer(Self.empty.utf8Start)
-                counts[index] = Int(sqlite3_value_bytes(value))
-            default:
-                throw damaged(statement, columns, firstColumn)
-            }
+            bases[index] = text.base
+            counts[index] = text.count
         }
         let slots = EventFieldTexts.Field.slots.rawValue
         if unlent & (1 << UInt32(slots)) == 0, let stored = bases[slots] {
             let bytes = UnsafeRawBufferPointer(start: stored, count: counts[slots])
             if bytes.contains(where: { $0 == UInt8(ascii: "@") || $0 == UInt8(ascii: "#") }) {
-                try lendInterchangeSlots(String(decoding: bytes, as: UTF8.self), statement, columns, firstColumn)
+                try lendInterchangeSlots(String(decoding: bytes, as: UTF8.self), statement)
             }
+        }
+    }
+
+    /// The stored text of `field` in `column` of the current row, nil when NULL (`online`,
+    /// an integer, as "1" or "0"); valid until the statement steps. Throws
+    /// ``StoredDataProblem`` for a column of another type.
+    static func storedText(_ statement: SQLiteStatement, _ column: Int32, _ field: EventFieldTexts.Field) throws
+        -> (base: UnsafeRawPointer, count: Int)?
+    {
+        // One call that takes the connection's mutex per column, where asking the column's
+        // type, text and length would take it three times. Its value is read only on this
+        // thread, which alone uses the connection meanwhile.
+        guard let value = sqlite3_column_value(statement, column) else {
+            throw StoredDataProblem(statement, unexpectedTypeIn: column)
+        }
+        let type = sqlite3_value_type(value)
+        if field == .online {
+            guard type == SQLITE_INTEGER else { throw StoredDataProblem(statement, unexpectedTypeIn: column) }
+            return (UnsafeRawPointer((sqlite3_value_int64(value) != 0 ? one : zero).utf8Start), 1)
+        }
+        switch type {
+        case SQLITE_NULL:
+            return nil
+        case SQLITE_TEXT:
+            // The text first: asking its length first could convert it twice.
+            let base = sqlite3_value_text(value).map { UnsafeRawPointer($0) } ?? UnsafeRawPointer(empty.utf8Start)
+            return (base, Int(sqlite3_value_bytes(value)))
+        default:
+            throw StoredDataProblem(statement, unexpectedTypeIn: column)
         }
     }
 
     /// Slot times with a fraction of a second (or outside years 0–9999) are stored in an
     /// exact form; readers get their interchange text, as from an ``Event``.
-    private func lendInterchangeSlots(
-        _ stored: String, _ statement: SQLiteStatement, _ columns: [EventFieldTexts.Field], _ firstColumn: Int32
-    ) throws {
-        guard let slots = StoredEvent.unpackSlots(stored) else { throw damaged(statement, columns, firstColumn) }
+    private func lendInterchangeSlots(_ stored: String, _ statement: SQLiteStatement) throws {
+        guard let slots = StoredEvent.unpackSlots(stored) else {
+            throw StoredDataProblem(statement, has: "unreadable slots '\(stored.prefix(80))'")
+        }
         var text: [UInt8] = []
         for (index, slot) in slots.enumerated() {
             if index > 0 { text.append(UInt8(ascii: ";")) }
@@ -108,16 +117,6 @@ final class StoredRowFields {
         text.withUnsafeBytes { slotText.copyMemory(from: $0) }
         bases[EventFieldTexts.Field.slots.rawValue] = UnsafeRawPointer(slotText.baseAddress)
         counts[EventFieldTexts.Field.slots.rawValue] = text.count
-    }
-
-    private func damaged(
-        _ statement: SQLiteStatement, _ columns: [EventFieldTexts.Field], _ firstColumn: Int32
-    ) -> StoredDataProblem {
-        var id = "?"
-        if let index = columns.firstIndex(of: .id), let text = sqlite3_column_text(statement, firstColumn + Int32(index)) {
-            id = String(cString: text)
-        }
-        return StoredDataProblem("event '\(id.prefix(80))' has a column of an unexpected type")
     }
 }
 
@@ -191,6 +190,43 @@ final class StoredFieldBatch {
             counts[field] = length
             (bytes + end).copyMemory(from: base, byteCount: length)
             end += length
+        }
+        byteCount = end
+        keys[count] = reference
+        self.unlent = unlent
+        count += 1
+    }
+
+    /// Adds the current row of `statement`, whose columns from `firstColumn` on hold the
+    /// fields `columns` in their stored form, copying each text straight from SQLite: what
+    /// ``StoredRowFields/load(_:columns:firstColumn:)`` then ``append(_:unlent:reference:)``
+    /// do, in one pass, for a listing's every row. `columns` must not hold the slots, whose
+    /// stored form is not always their interchange text; the other fields are unlent.
+    func appendRow(
+        _ statement: SQLiteStatement, columns: [EventFieldTexts.Field], firstColumn: Int32, reference: Int64
+    ) throws {
+        assert(!columns.contains(.slots), "a batch row's slots must go through StoredRowFields")
+        if count == rowCapacity { growRows() }
+        let fieldCount = Self.fieldCount
+        let offsets = self.offsets + count * fieldCount
+        let counts = self.counts + count * fieldCount
+        offsets.update(repeating: -1, count: fieldCount)
+        counts.update(repeating: 0, count: fieldCount)
+        var unlent: UInt32 = (1 << UInt32(fieldCount)) - 1
+        var end = byteCount
+        for (offset, field) in columns.enumerated() {
+            unlent &= ~(1 << UInt32(field.rawValue))
+            guard let text = try StoredRowFields.storedText(statement, firstColumn + Int32(offset), field) else {
+                continue
+            }
+            if end + text.count > byteCapacity {
+                byteCount = end
+                growBytes(to: end + text.count)
+            }
+            offsets[field.rawValue] = end
+            counts[field.rawValue] = text.count
+            (bytes + end).copyMemory(from: text.base, byteCount: text.count)
+            end += text.count
         }
         byteCount = end
         keys[count] = reference

@@ -151,4 +151,45 @@ import Testing
         #expect(try catalogue.changes(after: 0, limit: 1).map(\.after.id) == ["good"])
         #expect(throws: CatalogueError.self) { try catalogue.changes(after: 0, limit: 10) }
     }
+
+    /// Values of a type the column never holds (a blob title, a text where `online` is an
+    /// integer), whichever way a listing reads them: built events, or fields lent to a filter.
+    @Test func valuesOfAnotherTypeAreNamedWithTheirEventAndColumn() throws {
+        let folder = try ScratchFolder()
+        let path = folder.path("catalogue.sqlite")
+        do {
+            let catalogue = try SQLiteCatalogue(path: path)
+            try importEvents([try makeEvent("good"), try makeEvent("bad")], into: catalogue)
+        }
+        func damage(_ assignment: String) throws {
+            let queue = try DatabaseQueue(path: path)
+            try queue.write { db in try db.execute(sql: "UPDATE events SET \(assignment) WHERE id = 'bad'") }
+        }
+        func listingMessage(passing prefilter: (any EventPrefilter)?) throws -> String? {
+            let catalogue = try SQLiteCatalogue(path: path)
+            do {
+                if let prefilter {
+                    try catalogue.forEachEvent(matching: EventQuery(), passing: prefilter) { _ in true }
+                } else {
+                    try catalogue.forEachEvent(matching: EventQuery()) { _ in true }
+                }
+            } catch let error as CatalogueError {
+                return error.message
+            }
+            return nil
+        }
+        try damage("title = X'00ff'")
+        #expect(
+            try listingMessage(passing: nil)
+                == "\(path): the catalogue is damaged: event 'bad' has a value of an unexpected type in column 'title'")
+        try damage("title = 'Réparé', online = 'oui'")
+        let lending = try #require(try listingMessage(passing: PassEverything()))
+        #expect(lending.hasSuffix("event 'bad' has a value of an unexpected type in column 'online'"), "\(lending)")
+    }
+}
+
+/// A prefilter that passes every event, reading the fields the listing lends.
+private final class PassEverything: EventPrefilter {
+    func matches(_ event: Event) throws -> Bool { true }
+    func matches(fields: EventFieldTexts) throws -> Bool { fields[.id] != nil }
 }

@@ -20,6 +20,11 @@ enum ChildProcess {
         var errorOutput: String
     }
 
+    /// Held while new pipe ends are not yet close-on-exec, and while spawning: a child
+    /// spawned in between would inherit them and hold a command's input open after it was
+    /// written, so that the command waits for its end until that other child exits.
+    private static let descriptorLock = NSLock()
+
     struct LaunchFailure: Error {
         let message: String
     }
@@ -28,16 +33,22 @@ enum ChildProcess {
         guard let executable = command.first else { throw LaunchFailure(message: "empty command") }
         var inputPipe: [Int32] = [0, 0]
         var errorPipe: [Int32] = [0, 0]
-        guard pipe(&inputPipe) == 0 else { throw LaunchFailure(message: String(cString: strerror(errno))) }
-        guard pipe(&errorPipe) == 0 else {
-            close(inputPipe[0])
-            close(inputPipe[1])
-            throw LaunchFailure(message: String(cString: strerror(errno)))
-        }
         // Every end close-on-exec: none may leak into this child (dup2 gives it clean copies
-        // on 0 and 2) nor into a child another thread spawns meanwhile. (Glibc's `pipe2` is
-        // not visible from Swift.)
-        for descriptor in inputPipe + errorPipe { _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC) }
+        // on 0 and 2) nor into a child another thread spawns meanwhile. Glibc's `pipe2` is
+        // not visible from Swift, so the ends are marked after `pipe`, and the lock keeps
+        // this process's spawns out of that window.
+        let pipeError: Int32? = descriptorLock.withLock {
+            guard pipe(&inputPipe) == 0 else { return errno }
+            guard pipe(&errorPipe) == 0 else {
+                let error = errno
+                close(inputPipe[0])
+                close(inputPipe[1])
+                return error
+            }
+            for descriptor in inputPipe + errorPipe { _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC) }
+            return nil
+        }
+        if let pipeError { throw LaunchFailure(message: String(cString: strerror(pipeError))) }
 
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -64,7 +75,10 @@ enum ChildProcess {
         let arguments = command.map { strdup($0) } + [nil]
         defer { for argument in arguments { free(argument) } }
         // posix_spawnp: a bare name (`msmtp`) is looked up in PATH, as a shell would.
-        var status = posix_spawnp(&pid, executable, &actions, &attributes, arguments, environ)
+        func spawn() -> Int32 {
+            descriptorLock.withLock { posix_spawnp(&pid, executable, &actions, &attributes, arguments, environ) }
+        }
+        var status = spawn()
         // ETXTBSY: the command file is still open for writing somewhere — typically it was
         // just installed, and a process forked meanwhile holds the writer's descriptor until
         // its own exec. That passes within milliseconds, so wait a little, a bounded number of times.
@@ -72,7 +86,7 @@ enum ChildProcess {
         while status == ETXTBSY && busyRetries < 50 {
             busyRetries += 1
             usleep(20_000)
-            status = posix_spawnp(&pid, executable, &actions, &attributes, arguments, environ)
+            status = spawn()
         }
         close(inputPipe[0])
         close(errorPipe[1])

@@ -41,6 +41,8 @@ typedef struct relais_lua_host {
     // While a batch is being filtered (`lending`), its views borrow its fields; each batch
     // has its own generation, so a view kept from an earlier one is known to be stale.
     int lending;
+    // Every field a script read from a view, one bit per field: a store may lend only those.
+    uint32_t fields_read;
     unsigned long long batch_generation;
     unsigned long long last_generation;
     int invoke_ref;
@@ -592,9 +594,10 @@ static void push_full_view(lua_State *L, int index) {
 // borrows while that batch is being tested, else from its own blob or, for a field it
 // lacks, from its full view (pushed on the stack, which keeps it alive).
 static const char *view_field(lua_State *L, view_header *view, int field, int32_t *length) {
+    relais_lua_host *h = host_of(L);
+    h->fields_read |= 1u << field;
     if (!(view->unlent & (1u << field))) {
         if (!view->bases) return blob_field(view_blob(view), field, length);
-        relais_lua_host *h = host_of(L);
         if (h->lending && view->generation == h->batch_generation) {
             const void *base = view->bases[field];
             *length = base ? (int32_t)view->counts[field] : -1;
@@ -1079,6 +1082,8 @@ lua_State *relais_lua_open(size_t memory_limit, void *context, relais_lua_swift_
 }
 
 void relais_lua_set_loader(lua_State *L, int function_id) { host_of(L)->loader_function = function_id; }
+
+uint32_t relais_lua_fields_read(lua_State *L) { return host_of(L)->fields_read; }
 
 void relais_lua_close(lua_State *L) {
     if (!L) return;

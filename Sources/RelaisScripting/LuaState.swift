@@ -278,6 +278,8 @@ final class LuaState {
     var memoryUsed: Int { relais_lua_memory_used(state) }
     var memoryPeak: Int { relais_lua_memory_peak(state) }
     var instructionsUsed: Int64 { Int64(relais_lua_instructions(state)) }
+    /// The fields scripts have read from event views so far, one bit per field.
+    var fieldsRead: UInt32 { relais_lua_fields_read(state) }
 
     private func check(_ status: Int32) throws {
         guard status != LUA_OK else { return }

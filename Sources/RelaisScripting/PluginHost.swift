@@ -48,6 +48,9 @@ public final class LoadedPlugin {
         }
     }
 
+    /// The fields this plugin's scripts have read from events so far, one bit per field.
+    var fieldsRead: UInt32 { runtime.lua.fieldsRead }
+
     private func filterOutcome(_ name: String, _ outcome: LuaState.Outcome) throws -> Bool {
         switch outcome {
         case .boolean(let matched): return matched
@@ -148,6 +151,9 @@ public final class LuaEventFilter: EventPrefilter {
     public func matches(batch: EventFieldBatch, into results: inout [Bool]) throws {
         try plugin.filter(name, cName: cName, batch: batch, into: &results)
     }
+
+    /// The fields read by any script of the plugin, this filter among them.
+    public var fieldsRead: UInt32 { plugin.fieldsRead }
 }
 
 /// Finds, loads and serves plugins: their filters as predicates, their exporters in the

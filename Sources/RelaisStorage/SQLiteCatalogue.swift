@@ -262,6 +262,12 @@ public final class SQLiteCatalogue: CatalogueStore {
         let lastChange = try ChangeLog.lastSequence(db)
         let queue = ReadAheadQueue<StoredFieldBatch.Handle>(batchSize: 1, capacity: 4)
         let textPlan = self.textPlan
+        // Only the fields the prefilter read in the stretch it has tested (and the id, which
+        // names an event): each column costs the reading thread, the busier of the two, on
+        // every row. Another field it reads later comes from the lender, as an unlent one.
+        let read = prefilter.fieldsRead
+        let lentFields = StoredEvent.indexedFields.filter { $0 == .id || read & (1 << UInt32($0.rawValue)) != 0 }
+        let lentColumns = StoredEvent.indexedColumns(lentFields)
         let stopReading = queue.startReading(threadName: "relais-listing-reader") {
             try connection.read { ahead in
                 guard try ChangeLog.lastSequence(ahead) == lastChange else { throw AnotherSnapshot() }
@@ -269,14 +275,13 @@ public final class SQLiteCatalogue: CatalogueStore {
                 guard !sql.isEmpty else { return }
                 let listing = try ahead.makeStatement(
                     sql: """
-                        SELECT e.event_key, \(StoredEvent.indexedColumns)
+                        SELECT e.event_key, \(lentColumns)
                         FROM events e\(sql.whereClause) ORDER BY e.first_start, e.id
                         """)
                 let keys = try Int64.fetchCursor(listing, arguments: sql.arguments)
                 var batch = StoredFieldBatch()
                 while let key = try keys.next() {
-                    try batch.appendRow(
-                        listing.sqliteStatement, columns: StoredEvent.indexedFields, firstColumn: 1, reference: key)
+                    try batch.appendRow(listing.sqliteStatement, columns: lentFields, firstColumn: 1, reference: key)
                     guard batch.count >= Self.batchRows else { continue }
                     guard queue.push(StoredFieldBatch.Handle(batch)) else { throw ReadAheadQueue<StoredFieldBatch.Handle>.WriterStopped() }
                     batch = StoredFieldBatch()

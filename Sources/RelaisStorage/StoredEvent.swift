@@ -14,8 +14,14 @@ struct StoredEvent: Sendable {
     static let columnFields = EventFieldTexts.Field.allCases
     /// The columns of the `events_listing` index that hold fields, which a listing reads
     /// without visiting the rows, and their fields.
-    static let indexedColumns = "e.id, e.kind, e.status, e.region, e.online, e.lab"
     static let indexedFields: [EventFieldTexts.Field] = [.id, .kind, .status, .region, .online, .lab]
+    static let indexedColumns = indexedColumns(indexedFields)
+
+    /// The columns of `fields` (each column is named after its field), for a listing of
+    /// the `events` table as `e`.
+    static func indexedColumns(_ fields: [EventFieldTexts.Field]) -> String {
+        fields.map { "e.\($0)" }.joined(separator: ", ")
+    }
 
     /// The columns ``decode(_:at:)`` reads, in this order.
     static let columns =

@@ -1,6 +1,6 @@
 import Foundation
 import RelaisCore
-import RelaisStorage
+@testable import RelaisStorage
 import RelaisTesting
 import Testing
 
@@ -174,8 +174,9 @@ struct BatchedFilterTests {
             let title: String = index % 3 == 0 ? "Webinaire" : "Atelier"
             events.append(
                 makeEvent(
-                    id, title: title, kind: kind, slots: [(start, nil)], region: region,
-                    description: "Événement n° \(index)"))
+                    id, title: title, kind: kind, status: index % 4 == 0 ? .cancelled : .scheduled,
+                    slots: [(start, nil)], region: region, online: index % 9 == 0,
+                    lab: index % 7 == 0 ? "la-base" : nil, description: "Événement n° \(index)"))
         }
         self.events = events
         _ = try store.importBatch(origin: "test", dryRun: false) { session in
@@ -213,6 +214,13 @@ struct BatchedFilterTests {
                   return e.region == first.region
                 end)
                 relais.filter("first", function(e) return first ~= nil and describe(first) == seen_first end)
+                -- Reads only the region of the first 600 events, then three fields it never read.
+                local seen = 0
+                relais.filter("late", function(e)
+                  seen = seen + 1
+                  if seen <= 600 then return e.region == "75" end
+                  return e.status == "cancelled" or e.lab == "la-base" or e.online
+                end)
                 """)
     }
 
@@ -301,6 +309,26 @@ struct BatchedFilterTests {
         #expect(try listed(filter) == expected)
         // And once the listing is over, from another call.
         #expect(try host.filter(named: "batch.first").matches(listing[1]))
+    }
+
+    /// Past its first stretch, a listing lends only the fields the filter has read: one it
+    /// reads only later still has its value, from the store.
+    @Test func fieldsReadOnlyLateInAListingHaveTheirValues() throws {
+        let filter = try plugins.host().filter(named: "batch.late")
+        let listing = try inOrder()
+        var expected: [String] = []
+        for (index, event) in listing.enumerated() {
+            let passes =
+                index < 600
+                ? event.region?.code == "75"
+                : event.status == .cancelled || event.lab == "la-base" || event.online
+            if passes { expected.append(event.id) }
+        }
+        #expect(expected.contains { id in listing.firstIndex { $0.id == id }.map { $0 >= 600 } ?? false })
+        let readAhead = store.listingsReadAhead
+        #expect(try listed(filter) == expected)
+        #expect(store.listingsReadAhead == readAhead + 1, "the listing read ahead, lending the region alone")
+        #expect(filter.fieldsRead & (1 << UInt32(EventFieldTexts.Field.status.rawValue)) != 0)
     }
 
     @Test func relaisExitInAFilterIsRefused() throws {

@@ -76,6 +76,10 @@ size_t relais_lua_memory_used(lua_State *L);
 size_t relais_lua_memory_peak(lua_State *L);
 void relais_lua_set_memory_limit(lua_State *L, size_t limit);
 
+/// The fields scripts have read from event views so far, one bit per field
+/// (RELAIS_FIELD_ID is bit 0).
+uint32_t relais_lua_fields_read(lua_State *L);
+
 /// Resets the stop state and arms the instruction budget for the next call into Lua
 /// (0: no limit).
 void relais_lua_begin_call(lua_State *L, long long instruction_limit);

@@ -88,9 +88,15 @@ public protocol EventPrefilter: AnyObject {
     /// prefilter whose every call has a fixed cost (a call into Lua) tests them together;
     /// by default, one by one.
     func matches(batch: EventFieldBatch, into results: inout [Bool]) throws
+    /// The fields it has read so far, one bit per ``EventFieldTexts/Field`` (by
+    /// `rawValue`); all of them by default. Once it has tested a first stretch of a
+    /// listing, a store may lend it only these and give the others on demand.
+    var fieldsRead: UInt32 { get }
 }
 
 extension EventPrefilter {
+    public var fieldsRead: UInt32 { (1 << UInt32(EventFieldTexts.fieldCount)) - 1 }
+
     public func matches(batch: EventFieldBatch, into results: inout [Bool]) throws {
         for index in 0..<batch.count { results.append(try matches(fields: batch.fields(at: index))) }
     }

@@ -178,16 +178,19 @@ enum ICalendarText {
     /// Appends `text` escaped as a TEXT value (see above), as UTF-8 bytes.
     static func appendEscaped(_ text: String, to bytes: inout [UInt8]) {
         let utf8 = text.utf8
-        guard needsEscaping(utf8) else {
-            if utf8.withContiguousStorageIfAvailable({ bytes.append(contentsOf: $0) }) == nil {
-                bytes.append(contentsOf: utf8)
-            }
-            return
-        }
-        var afterCarriageReturn = false
-        for byte in utf8 {
-            let wasAfterCarriageReturn = afterCarriageReturn
-            afterCarriageReturn = false
+        let done: Void? = utf8.withContiguousStorageIfAvailable { appendEscaped($0, to: &bytes) }
+        if done == nil { Array(utf8).withUnsafeBufferPointer { appendEscaped($0, to: &bytes) } }
+    }
+
+    /// The same from the text's own bytes: the runs between bytes that need escaping are
+    /// copied whole (a million descriptions, most with a comma, pass through here).
+    private static func appendEscaped(_ source: UnsafeBufferPointer<UInt8>, to bytes: inout [UInt8]) {
+        var runStart = 0
+        var carriageReturnAt = -2
+        for index in 0..<source.count where needsEscape(source[index]) {
+            let byte = source[index]
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: source[runStart..<index]))
+            runStart = index + 1
             switch byte {
             case backslash, UInt8(ascii: ";"), UInt8(ascii: ","):
                 bytes.append(backslash)
@@ -195,18 +198,18 @@ enum ICalendarText {
             case carriageReturn:
                 bytes.append(backslash)
                 bytes.append(UInt8(ascii: "n"))
-                afterCarriageReturn = true
+                carriageReturnAt = index
             case lineFeed:
-                if !wasAfterCarriageReturn {
+                // The LF of a CRLF: its CR was the line break.
+                if carriageReturnAt != index - 1 {
                     bytes.append(backslash)
                     bytes.append(UInt8(ascii: "n"))
                 }
-            case UInt8(ascii: "\t"):
-                bytes.append(byte)
             default:
-                if byte >= 0x20 && byte != 0x7F { bytes.append(byte) }
+                break  // another control character, which TEXT cannot hold
             }
         }
+        bytes.append(contentsOf: UnsafeBufferPointer(rebasing: source[runStart..<source.count]))
     }
 
     /// Whether any byte of `utf8` needs escaping; scans the string's own storage when it

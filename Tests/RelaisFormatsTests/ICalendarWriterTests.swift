@@ -104,6 +104,10 @@ struct ICalendarWriterTests {
         #expect(lines.contains(#"CATEGORIES:a\,b,c\;d,e\\f"#))
         #expect(lines.contains(#"ORGANIZER;CN="Le ^'Lab^' ^^ Nord":mailto:lab@example.fr"#))
         #expect(ICalendarText.escaped("tab\there\u{7}bell") == "tab\there" + "bell")
+        // Line breaks of every kind, a DEL, and what comes between them, as bytes.
+        var bytes: [UInt8] = Array("x".utf8)
+        ICalendarText.appendEscaped("a\rb\r\r\nc\u{7F}d\n,é;", to: &bytes)
+        #expect(String(decoding: bytes, as: UTF8.self) == #"xa\nb\n\ncd\n\,é\;"#)
     }
 
     @Test func foldsLongLinesAt75OctetsWithoutBreakingCharacters() throws {

@@ -162,14 +162,9 @@ final class StoredFieldBatch {
     /// Adds the row whose fields are `fields` (only the lent ones are copied); `unlent`,
     /// the fields not lent (the batch's lender gives them).
     func append(_ fields: EventFieldTexts, unlent: UInt32, reference: Int64) {
-        if count == rowCapacity { growRows() }
-        let fieldCount = Self.fieldCount
-        let offsets = self.offsets + count * fieldCount
-        let counts = self.counts + count * fieldCount
-        offsets.update(repeating: -1, count: fieldCount)
-        counts.update(repeating: 0, count: fieldCount)
+        let (offsets, counts) = startRow()
         // A listing lends a few of the fields: walking their bits skips the others.
-        let lent = ~unlent & ((1 << UInt32(fieldCount)) - 1)
+        let lent = ~unlent & ((1 << UInt32(Self.fieldCount)) - 1)
         var needed = 0
         var bits = lent
         while bits != 0 {
@@ -191,10 +186,7 @@ final class StoredFieldBatch {
             (bytes + end).copyMemory(from: base, byteCount: length)
             end += length
         }
-        byteCount = end
-        keys[count] = reference
-        self.unlent = unlent
-        count += 1
+        finishRow(bytesEnd: end, unlent: unlent, reference: reference)
     }
 
     /// Adds the current row of `statement`, whose columns from `firstColumn` on hold the
@@ -206,13 +198,8 @@ final class StoredFieldBatch {
         _ statement: SQLiteStatement, columns: [EventFieldTexts.Field], firstColumn: Int32, reference: Int64
     ) throws {
         assert(!columns.contains(.slots), "a batch row's slots must go through StoredRowFields")
-        if count == rowCapacity { growRows() }
-        let fieldCount = Self.fieldCount
-        let offsets = self.offsets + count * fieldCount
-        let counts = self.counts + count * fieldCount
-        offsets.update(repeating: -1, count: fieldCount)
-        counts.update(repeating: 0, count: fieldCount)
-        var unlent: UInt32 = (1 << UInt32(fieldCount)) - 1
+        let (offsets, counts) = startRow()
+        var unlent: UInt32 = (1 << UInt32(Self.fieldCount)) - 1
         var end = byteCount
         for (offset, field) in columns.enumerated() {
             unlent &= ~(1 << UInt32(field.rawValue))
@@ -228,7 +215,22 @@ final class StoredFieldBatch {
             (bytes + end).copyMemory(from: text.base, byteCount: text.count)
             end += text.count
         }
-        byteCount = end
+        finishRow(bytesEnd: end, unlent: unlent, reference: reference)
+    }
+
+    /// Room for one more row, whose fields all start absent: where its offsets and counts go.
+    private func startRow() -> (offsets: UnsafeMutablePointer<Int>, counts: UnsafeMutablePointer<Int>) {
+        if count == rowCapacity { growRows() }
+        let offsets = self.offsets + count * Self.fieldCount
+        let counts = self.counts + count * Self.fieldCount
+        offsets.update(repeating: -1, count: Self.fieldCount)
+        counts.update(repeating: 0, count: Self.fieldCount)
+        return (offsets, counts)
+    }
+
+    /// Ends the row ``startRow()`` began, whose text ends at `bytesEnd`.
+    private func finishRow(bytesEnd: Int, unlent: UInt32, reference: Int64) {
+        byteCount = bytesEnd
         keys[count] = reference
         self.unlent = unlent
         count += 1

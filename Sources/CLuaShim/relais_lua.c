@@ -600,6 +600,8 @@ static const char *view_field(lua_State *L, view_header *view, int field, int32_
         if (!view->bases) return blob_field(view_blob(view), field, length);
         if (h->lending && view->generation == h->batch_generation) {
             const void *base = view->bases[field];
+            if (base && view->counts[field] > INT32_MAX)
+                luaL_error(L, "event field '%s' is too large", field_names[field]);
             *length = base ? (int32_t)view->counts[field] : -1;
             return base;
         }

@@ -299,7 +299,6 @@ final class SQLiteImportSession: ImportSession {
     private func duplicate(_ id: String) -> EventFieldProblem {
         EventFieldProblem(field: "id", message: "duplicate id '\(id)' (already in this file)")
     }
-
 }
 
 extension Event {

@@ -358,27 +358,50 @@ private struct StatementColumns: StoredColumns {
     let offset: Int32
 
     func text(_ index: Int32) throws -> String? {
-        let column = offset + index
-        switch sqlite3_column_type(statement, column) {
+        try SQLiteColumn.text(statement, offset + index).map {
+            String(decoding: UnsafeRawBufferPointer(start: $0.base, count: $0.count), as: UTF8.self)
+        }
+    }
+
+    func integer(_ index: Int32) throws -> Int64? { try SQLiteColumn.integer(statement, offset + index) }
+}
+
+/// A column of the current row of a statement, read with one call that takes the
+/// connection's mutex (`sqlite3_column_value`), where asking its type, text and length
+/// would take it three times: listings read every column of every row through here. The
+/// value is read on the one thread that uses the connection meanwhile.
+enum SQLiteColumn {
+    /// The text of `column`, nil when NULL, valid until the statement steps; throws
+    /// ``StoredDataProblem`` when the column holds another type.
+    static func text(_ statement: SQLiteStatement, _ column: Int32) throws -> (base: UnsafeRawPointer, count: Int)? {
+        guard let value = sqlite3_column_value(statement, column) else {
+            throw StoredDataProblem(statement, unexpectedTypeIn: column)
+        }
+        switch sqlite3_value_type(value) {
         case SQLITE_NULL:
             return nil
         case SQLITE_TEXT:
             // The text first: asking its length first could convert it twice.
-            guard let text = sqlite3_column_text(statement, column) else { return "" }
-            let count = Int(sqlite3_column_bytes(statement, column))
-            return String(decoding: UnsafeRawBufferPointer(start: text, count: count), as: UTF8.self)
+            let base = sqlite3_value_text(value).map { UnsafeRawPointer($0) } ?? UnsafeRawPointer(empty.utf8Start)
+            return (base, Int(sqlite3_value_bytes(value)))
         default:
             throw StoredDataProblem(statement, unexpectedTypeIn: column)
         }
     }
 
-    func integer(_ index: Int32) throws -> Int64? {
-        let column = offset + index
-        switch sqlite3_column_type(statement, column) {
+    /// The integer of `column`, nil when NULL; throws ``StoredDataProblem`` when the
+    /// column holds another type.
+    static func integer(_ statement: SQLiteStatement, _ column: Int32) throws -> Int64? {
+        guard let value = sqlite3_column_value(statement, column) else {
+            throw StoredDataProblem(statement, unexpectedTypeIn: column)
+        }
+        switch sqlite3_value_type(value) {
         case SQLITE_NULL: return nil
-        case SQLITE_INTEGER: return sqlite3_column_int64(statement, column)
+        case SQLITE_INTEGER: return sqlite3_value_int64(value)
         default: throw StoredDataProblem(statement, unexpectedTypeIn: column)
         }
     }
 
+    /// Where an empty text points (SQLite may give no address for zero bytes).
+    private static let empty: StaticString = ""
 }

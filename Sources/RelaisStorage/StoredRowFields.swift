@@ -14,8 +14,6 @@ final class StoredRowFields {
 
     private static let one: StaticString = "1"
     private static let zero: StaticString = "0"
-    /// Where an empty text points (SQLite gives no address for zero bytes).
-    private static let empty: StaticString = ""
 
     init() {
         bases.initialize(repeating: nil, count: EventFieldTexts.fieldCount)
@@ -72,27 +70,13 @@ final class StoredRowFields {
     static func storedText(_ statement: SQLiteStatement, _ column: Int32, _ field: EventFieldTexts.Field) throws
         -> (base: UnsafeRawPointer, count: Int)?
     {
-        // One call that takes the connection's mutex per column, where asking the column's
-        // type, text and length would take it three times. Its value is read only on this
-        // thread, which alone uses the connection meanwhile.
-        guard let value = sqlite3_column_value(statement, column) else {
-            throw StoredDataProblem(statement, unexpectedTypeIn: column)
-        }
-        let type = sqlite3_value_type(value)
         if field == .online {
-            guard type == SQLITE_INTEGER else { throw StoredDataProblem(statement, unexpectedTypeIn: column) }
-            return (UnsafeRawPointer((sqlite3_value_int64(value) != 0 ? one : zero).utf8Start), 1)
+            guard let online = try SQLiteColumn.integer(statement, column) else {
+                throw StoredDataProblem(statement, unexpectedTypeIn: column)
+            }
+            return (UnsafeRawPointer((online != 0 ? one : zero).utf8Start), 1)
         }
-        switch type {
-        case SQLITE_NULL:
-            return nil
-        case SQLITE_TEXT:
-            // The text first: asking its length first could convert it twice.
-            let base = sqlite3_value_text(value).map { UnsafeRawPointer($0) } ?? UnsafeRawPointer(empty.utf8Start)
-            return (base, Int(sqlite3_value_bytes(value)))
-        default:
-            throw StoredDataProblem(statement, unexpectedTypeIn: column)
-        }
+        return try SQLiteColumn.text(statement, column).map { ($0.base, $0.count) }
     }
 
     /// Slot times with a fraction of a second (or outside years 0–9999) are stored in an

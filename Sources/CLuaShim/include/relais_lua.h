@@ -124,7 +124,9 @@ int relais_lua_invoke_fields(lua_State *L, const char *action, const char *name,
 /// Runs filter `name` over `count` events in one protected call: event `i`'s fields are
 /// at `field_bases[i * RELAIS_EVENT_FIELDS …]` (as for relais_lua_invoke_fields), its
 /// reference at `references[i]`; `results[i]` is set to 1 when the filter returned true.
-/// Each event gets the whole instruction budget of relais_lua_begin_call. Returns a Lua
+/// Each event gets the whole instruction budget of relais_lua_begin_call. With a lender
+/// (`lender` >= 0), the views borrow the fields, which must stay where they are until the
+/// call returns; a view kept past it reads its event through the loader. Returns a Lua
 /// status; *done is the number of events whose result is set (on an error, those before
 /// the failing one; the events after it are not run).
 int relais_lua_filter_batch(lua_State *L, const char *name, const void *const *field_bases, const size_t *field_counts,

@@ -235,6 +235,18 @@ struct BatchedFilterTests {
         return ids
     }
 
+    /// The ids a listing through `filter` gave before it failed, and its error.
+    private func listedUntilFailure(_ filter: LuaEventFilter) throws -> ([String], ScriptError) {
+        var given: [String] = []
+        let error = try #require(throws: ScriptError.self) {
+            try store.forEachEvent(matching: EventQuery(), passing: filter) { event in
+                given.append(event.id)
+                return true
+            }
+        }
+        return (given, error)
+    }
+
     private func inOrder() throws -> [Event] {
         var all: [Event] = []
         try store.forEachEvent(matching: EventQuery()) { event in
@@ -268,13 +280,7 @@ struct BatchedFilterTests {
     @Test func anErrorStopsAtItsEventAfterGivingThoseBefore() throws {
         let host = plugins.host()
         let filter = try host.filter(named: "batch.fails")
-        var given: [String] = []
-        let error = try #require(throws: ScriptError.self) {
-            try store.forEachEvent(matching: EventQuery(), passing: filter) { event in
-                given.append(event.id)
-                return true
-            }
-        }
+        let (given, error) = try listedUntilFailure(filter)
         #expect(error.message.contains("cannot judge evt-0300"), "\(error.message)")
         let listing = try inOrder()
         let failing = try #require(listing.firstIndex { $0.id == "evt-0300" })
@@ -285,13 +291,7 @@ struct BatchedFilterTests {
 
     @Test func anAnswerThatIsNotABooleanStopsAtItsEventNamingTheFilter() throws {
         let filter = try plugins.host().filter(named: "batch.maybe")
-        var given: [String] = []
-        let error = try #require(throws: ScriptError.self) {
-            try store.forEachEvent(matching: EventQuery(), passing: filter) { event in
-                given.append(event.id)
-                return true
-            }
-        }
+        let (given, error) = try listedUntilFailure(filter)
         #expect(error.message.contains("filter 'maybe' must return a boolean, got string"), "\(error.message)")
         #expect(error.message.hasPrefix("batch/init.lua:"), "\(error.message)")
         let listing = try inOrder()

@@ -187,10 +187,12 @@ enum ICalendarText {
     private static func appendEscaped(_ source: UnsafeBufferPointer<UInt8>, to bytes: inout [UInt8]) {
         var runStart = 0
         var carriageReturnAt = -2
-        for index in 0..<source.count where needsEscape(source[index]) {
-            let byte = source[index]
-            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: source[runStart..<index]))
-            runStart = index + 1
+        var index = 0
+        while let found = nextNeedingEscape(in: source, from: index) {
+            index = found + 1
+            let byte = source[found]
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: source[runStart..<found]))
+            runStart = found + 1
             switch byte {
             case backslash, UInt8(ascii: ";"), UInt8(ascii: ","):
                 bytes.append(backslash)
@@ -198,10 +200,10 @@ enum ICalendarText {
             case carriageReturn:
                 bytes.append(backslash)
                 bytes.append(UInt8(ascii: "n"))
-                carriageReturnAt = index
+                carriageReturnAt = found
             case lineFeed:
                 // The LF of a CRLF: its CR was the line break.
-                if carriageReturnAt != index - 1 {
+                if carriageReturnAt != found - 1 {
                     bytes.append(backslash)
                     bytes.append(UInt8(ascii: "n"))
                 }
@@ -210,6 +212,39 @@ enum ICalendarText {
             }
         }
         bytes.append(contentsOf: UnsafeBufferPointer(rebasing: source[runStart..<source.count]))
+    }
+
+    /// The index of the first byte from `start` on that needs escaping, or nil. Tests eight
+    /// bytes at a time: most of a description is plain text between rare commas.
+    private static func nextNeedingEscape(in source: UnsafeBufferPointer<UInt8>, from start: Int) -> Int? {
+        var index = start
+        if let base = source.baseAddress {
+            let raw = UnsafeRawPointer(base)
+            while index + 8 <= source.count {
+                let word = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: index, as: UInt64.self))
+                if mayNeedEscape(word) { break }
+                index += 8
+            }
+        }
+        while index < source.count {
+            if needsEscape(source[index]) { return index }
+            index += 1
+        }
+        return nil
+    }
+
+    /// Whether one of the eight bytes of `word` may need escaping: a control character
+    /// (below 0x20, or 0x7F), `\`, `;` or `,`. Never false when one does; true for a tab,
+    /// which the byte test then keeps.
+    private static func mayNeedEscape(_ word: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highBits: UInt64 = 0x8080_8080_8080_8080
+        // A byte is below n (n ≤ 0x80) where (byte - n) borrows and the byte's own high
+        // bit is clear; "equals c" is "xor c is below 1".
+        func anyBelow(_ x: UInt64, _ n: UInt64) -> Bool { (x &- ones &* n) & ~x & highBits != 0 }
+        return anyBelow(word, 0x20) || anyBelow(word ^ (ones &* 0x7F), 1)
+            || anyBelow(word ^ (ones &* UInt64(backslash)), 1) || anyBelow(word ^ (ones &* UInt64(UInt8(ascii: ";"))), 1)
+            || anyBelow(word ^ (ones &* UInt64(UInt8(ascii: ","))), 1)
     }
 
     /// Whether any byte of `utf8` needs escaping; scans the string's own storage when it
@@ -230,28 +265,48 @@ enum ICalendarText {
         return out
     }
 
-    /// `text` as a quoted parameter value with RFC 6868 escapes: `"Dupont ^'DJ^', Paris"`.
-    /// Line breaks become `^n`; other control characters are left out.
-    static func quotedParameter(_ text: String) -> String {
-        var out = "\""
+    /// Whether `text` holds a control character (below U+0020, or U+007F). They are ASCII,
+    /// so their bytes are never part of another character.
+    static func containsControlCharacter(_ text: String) -> Bool {
+        var text = text
+        return text.withUTF8 { $0.contains { $0 < 0x20 || $0 == 0x7F } }
+    }
+
+    /// Appends `text` as a quoted parameter value with RFC 6868 escapes:
+    /// `"Dupont ^'DJ^', Paris"`. Line breaks become `^n`; other control characters are
+    /// left out. Works on bytes: every character it changes is ASCII.
+    static func appendQuotedParameter(_ text: String, to bytes: inout [UInt8]) {
+        bytes.append(UInt8(ascii: "\""))
         var afterCarriageReturn = false
-        for scalar in text.unicodeScalars {
-            let wasAfterCarriageReturn = afterCarriageReturn
-            afterCarriageReturn = false
-            switch scalar {
-            case "^": out += "^^"
-            case "\"": out += "^'"
-            case "\r":
-                out += "^n"
-                afterCarriageReturn = true
-            case "\n":
-                if !wasAfterCarriageReturn { out += "^n" }
-            case "\t": out.unicodeScalars.append(scalar)
-            default:
-                if scalar.value >= 0x20 && scalar.value != 0x7F { out.unicodeScalars.append(scalar) }
+        var text = text
+        text.withUTF8 { source in
+            for byte in source {
+                let wasAfterCarriageReturn = afterCarriageReturn
+                afterCarriageReturn = false
+                switch byte {
+                case UInt8(ascii: "^"):
+                    bytes.append(UInt8(ascii: "^"))
+                    bytes.append(UInt8(ascii: "^"))
+                case UInt8(ascii: "\""):
+                    bytes.append(UInt8(ascii: "^"))
+                    bytes.append(UInt8(ascii: "'"))
+                case carriageReturn:
+                    bytes.append(UInt8(ascii: "^"))
+                    bytes.append(UInt8(ascii: "n"))
+                    afterCarriageReturn = true
+                case lineFeed:
+                    if !wasAfterCarriageReturn {
+                        bytes.append(UInt8(ascii: "^"))
+                        bytes.append(UInt8(ascii: "n"))
+                    }
+                case 0x09, 0x20..<0x7F, 0x80...:
+                    bytes.append(byte)
+                default:
+                    break  // another control character
+                }
             }
         }
-        return out + "\""
+        bytes.append(UInt8(ascii: "\""))
     }
 
     /// The longest a physical line may be, in octets, without its CRLF (RFC 5545 §3.1).

@@ -24,8 +24,13 @@ import RelaisCore
 public final class ICalendarWriter: SelfContainedEventWriter {
     private let output: any TextOutput
     private let options: ExportOptions
-    private let stamp: String
+    /// DTSTAMP's value, the same in every VEVENT.
+    private let stamp: [UInt8]
     private var state = State.initial
+    /// The VEVENTs of the event being written.
+    private var lines = ICalendarOutputLines(capacity: 16 * 1024)
+    /// The properties its VEVENTs share.
+    private var common = ICalendarOutputLines(capacity: 8 * 1024)
 
     private enum State { case initial, open, finished }
 
@@ -38,9 +43,10 @@ public final class ICalendarWriter: SelfContainedEventWriter {
     public func begin() throws {
         guard state == .initial else { throw ICalendarWriterMisuse(message: "begin() called twice") }
         var lines = ICalendarOutputLines(capacity: 2048)
-        for line in [
+        let header: [StaticString] = [
             "BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Relais//Relais//FR", "CALSCALE:GREGORIAN",
-        ] + Self.parisTimeZone {
+        ]
+        for line in header + Self.parisTimeZone {
             lines.line(line)
         }
         try output.write(utf8: lines.bytes)
@@ -60,16 +66,25 @@ public final class ICalendarWriter: SelfContainedEventWriter {
                 throw EventFieldProblem(field: "slots[\(index)]", message: "event '\(event.id.prefix(80))': \(problem)")
             }
         }
-        // Content lines are built as UTF-8 bytes and folded as they are copied: a million
-        // events pass through here, and `String` appends cost more than the escaping.
-        var lines = ICalendarOutputLines(capacity: 1024 * event.slots.count + 2 * (event.description?.utf8.count ?? 0))
-        var common = ICalendarOutputLines(capacity: 512 + (event.description?.utf8.count ?? 0) * 2)
+        // Content lines are built as UTF-8 bytes and folded as they are copied, into
+        // buffers kept from one event to the next: a million events pass through here,
+        // and `String` appends and fresh arrays cost more than the escaping.
+        lines.removeAll()
+        common.removeAll()
         commonProperties(event, into: &common)
         let several = event.slots.count > 1
         for (index, slot) in event.slots.enumerated() {
             lines.line("BEGIN:VEVENT")
-            lines.property("UID:", escaping: several ? "\(event.id)#\(index + 1)" : event.id)
-            lines.property("DTSTAMP:", stamp)
+            if several {
+                lines.property("UID:") { line in
+                    ICalendarText.appendEscaped(event.id, to: &line)
+                    line.append(UInt8(ascii: "#"))
+                    Self.appendDigits(index + 1, width: 1, to: &line)
+                }
+            } else {
+                lines.property("UID:", escaping: event.id)
+            }
+            lines.property("DTSTAMP:") { $0.append(contentsOf: stamp) }
             appendSlot(slot, to: &lines)
             if several { lines.property("X-RELAIS-ID:", escaping: event.id) }
             lines.append(common)
@@ -90,14 +105,14 @@ public final class ICalendarWriter: SelfContainedEventWriter {
     private func appendSlot(_ slot: Slot, to lines: inout ICalendarOutputLines) {
         switch slot.start {
         case .allDay(let day):
-            lines.property("DTSTART;VALUE=DATE:", Self.basic(day))
+            lines.property("DTSTART;VALUE=DATE:") { Self.appendBasic(day, to: &$0) }
             var last = day
             if case .allDay(let end)? = slot.end { last = end }
-            lines.property("DTEND;VALUE=DATE:", Self.basic(last.adding(days: 1)))
+            lines.property("DTEND;VALUE=DATE:") { Self.appendBasic(last.adding(days: 1), to: &$0) }
             if slot.end == slot.start { lines.line("X-RELAIS-SAME-DAY-END:TRUE") }
         case .instant(let start):
-            lines.property("DTSTART", Self.dateTime(start))
-            if case .instant(let end)? = slot.end { lines.property("DTEND", Self.dateTime(end)) }
+            lines.property("DTSTART") { self.appendDateTime(start, to: &$0) }
+            if case .instant(let end)? = slot.end { lines.property("DTEND") { self.appendDateTime(end, to: &$0) } }
         }
     }
 
@@ -107,15 +122,22 @@ public final class ICalendarWriter: SelfContainedEventWriter {
         if let description = event.description { lines.property("DESCRIPTION:", escaping: description) }
         if let place = event.place { lines.property("LOCATION:", escaping: place) }
         if let url = event.url {
-            if url.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value != 0x7F }) {
+            // Control characters are ASCII, so their bytes are never part of another character.
+            if !ICalendarText.containsControlCharacter(url) {
                 lines.property("URL:", url)
             } else {
                 lines.property("X-RELAIS-URL:", escaping: url)
             }
         }
         if let contact = event.contact, Self.isPlainEmailAddress(contact) {
-            let name = event.organizer.map { ";CN=" + ICalendarText.quotedParameter($0) } ?? ""
-            lines.property("ORGANIZER", name + ":mailto:" + contact)
+            lines.property("ORGANIZER") { line in
+                if let organizer = event.organizer {
+                    line.append(contentsOf: ";CN=".utf8)
+                    ICalendarText.appendQuotedParameter(organizer, to: &line)
+                }
+                line.append(contentsOf: ":mailto:".utf8)
+                line.append(contentsOf: contact.utf8)
+            }
         } else {
             if let organizer = event.organizer { lines.property("X-RELAIS-ORGANIZER:", escaping: organizer) }
             if let contact = event.contact { lines.property("X-RELAIS-CONTACT:", escaping: contact) }
@@ -137,52 +159,97 @@ public final class ICalendarWriter: SelfContainedEventWriter {
 
     /// An address that fits `mailto:` unchanged: ASCII letters, digits and `._+-`, one `@`.
     static func isPlainEmailAddress(_ text: String) -> Bool {
-        let parts = text.split(separator: "@", omittingEmptySubsequences: false)
-        guard parts.count == 2, let local = parts.first, let domain = parts.last, !local.isEmpty, !domain.isEmpty else {
-            return false
-        }
-        func allowed(_ part: Substring, extra: Set<UInt8>) -> Bool {
-            part.utf8.allSatisfy { b in
-                (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || extra.contains(b)
+        var text = text
+        return text.withUTF8(isPlainEmailAddress)
+    }
+
+    private static func isPlainEmailAddress(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        var atSeen = false
+        var partLength = 0
+        for byte in bytes {
+            switch byte {
+            case UInt8(ascii: "@"):
+                guard !atSeen, partLength > 0 else { return false }
+                atSeen = true
+                partLength = 0
+            case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "."), UInt8(ascii: "-"):
+                partLength += 1
+            case UInt8(ascii: "_"), UInt8(ascii: "+"):
+                guard !atSeen else { return false }  // allowed before the `@` only
+                partLength += 1
+            default:
+                return false
             }
         }
-        let dotDash: Set<UInt8> = [UInt8(ascii: "."), UInt8(ascii: "-")]
-        return allowed(local, extra: dotDash.union([UInt8(ascii: "_"), UInt8(ascii: "+")])) && allowed(domain, extra: dotDash)
+        return atSeen && partLength > 0
     }
 
     // MARK: Times
 
-    /// `;TZID=Europe/Paris:20201110T093000`, or `:20201025T013000Z` when the Paris wall
-    /// clock would not read back as this instant (the repeated autumn hour, or a date the
-    /// VTIMEZONE below does not describe, before 1996).
-    static func dateTime(_ instant: Date) -> String {
-        let seconds = wholeSeconds(instant)
+    /// Appends `;TZID=Europe/Paris:20201110T093000`, or `:20201025T013000Z` when the
+    /// Paris wall clock would not read back as this instant (the repeated autumn hour, or
+    /// a date the VTIMEZONE below does not describe, before 1996).
+    private func appendDateTime(_ instant: Date, to bytes: inout [UInt8]) {
+        let seconds = Self.wholeSeconds(instant)
         let offset = ParisTime.offset(at: Date(timeIntervalSince1970: Double(seconds)))
         let local = ICalendarTime.utcLocal(epochSeconds: seconds + offset)
         // Away from a clock change (the common case) the wall clock surely reads back;
         // near one, ask the rule the reader uses.
         let steady = ParisTime.offset(at: Date(timeIntervalSince1970: Double(seconds - 7200))) == offset
-        if local.date.year >= 1970, local.date.year <= 9999, offset == europeanUnionOffset(seconds),
+        if local.date.year >= 1970, local.date.year <= 9999, offset == summerTime.offset(seconds),
             steady || ICalendarTime.epochSeconds(local, .floating) == seconds
         {
-            return ";TZID=Europe/Paris:" + basic(local)
+            bytes.append(contentsOf: ";TZID=Europe/Paris:".utf8)
+            Self.appendBasic(local, to: &bytes)
+        } else {
+            bytes.append(UInt8(ascii: ":"))
+            Self.appendBasic(ICalendarTime.utcLocal(epochSeconds: seconds), to: &bytes)
+            bytes.append(UInt8(ascii: "Z"))
         }
-        return ":" + basic(ICalendarTime.utcLocal(epochSeconds: seconds)) + "Z"
     }
 
     /// The Paris offset by the rule the VTIMEZONE states: summer time from the last Sunday
     /// of March to the last Sunday of October, 01:00 UTC.
     static func europeanUnionOffset(_ seconds: Int) -> Int {
-        let year = ICalendarTime.utcLocal(epochSeconds: seconds).date.year
-        func lastSunday(_ month: Int) -> Int {
-            let last = CivilDate(year: year, month: month, day: 31)
-            return (last.daysSinceEpoch - last.isoWeekday % 7) * 86400 + 3600
-        }
-        return seconds >= lastSunday(3) && seconds < lastSunday(10) ? 7200 : 3600
+        var rule = SummerTimeRule()
+        return rule.offset(seconds)
     }
 
-    private static func utcStamp(_ date: Date) -> String {
-        basic(ICalendarTime.utcLocal(epochSeconds: wholeSeconds(date))) + "Z"
+    /// The European Union's summer time of the last year asked for: a million slots,
+    /// mostly of a few years, are written.
+    private var summerTime = SummerTimeRule()
+
+    /// The rule of ``europeanUnionOffset(_:)``, remembering the bounds of one year.
+    struct SummerTimeRule {
+        private var start = 0
+        private var end = 0
+
+        /// The UTC seconds of that year.
+        private var seconds = 0..<0
+
+        mutating func offset(_ seconds: Int) -> Int {
+            if !self.seconds.contains(seconds) {
+                let year = ICalendarTime.utcLocal(epochSeconds: seconds).date.year
+                func lastSunday(_ month: Int) -> Int {
+                    let last = CivilDate(year: year, month: month, day: 31)
+                    return (last.daysSinceEpoch - last.isoWeekday % 7) * 86400 + 3600
+                }
+                start = lastSunday(3)
+                end = lastSunday(10)
+                self.seconds =
+                    CivilDate(year: year, month: 1, day: 1).daysSinceEpoch * 86400
+                    ..< CivilDate(year: year + 1, month: 1, day: 1).daysSinceEpoch * 86400
+            }
+            return seconds >= start && seconds < end ? 7200 : 3600
+        }
+    }
+
+    private static func utcStamp(_ date: Date) -> [UInt8] {
+        var bytes: [UInt8] = []
+        appendBasic(ICalendarTime.utcLocal(epochSeconds: wholeSeconds(date)), to: &bytes)
+        bytes.append(UInt8(ascii: "Z"))
+        return bytes
     }
 
     /// Seconds since 1970, rounded down; dates beyond ±100,000 years are held there, so
@@ -194,49 +261,56 @@ public final class ICalendarWriter: SelfContainedEventWriter {
         return Int(min(max(value, -limit), limit).rounded(.down))
     }
 
-    /// `20201117`.
-    static func basic(_ day: CivilDate) -> String {
-        var digits: [UInt8] = []
-        digits.reserveCapacity(8)
-        appendDigits(day.year, width: 4, to: &digits)
-        appendDigits(day.month, width: 2, to: &digits)
-        appendDigits(day.day, width: 2, to: &digits)
-        return String(decoding: digits, as: UTF8.self)
+    /// Appends `20201117`.
+    static func appendBasic(_ day: CivilDate, to bytes: inout [UInt8]) {
+        appendDigits(day.year, width: 4, to: &bytes)
+        appendDigits(day.month, width: 2, to: &bytes)
+        appendDigits(day.day, width: 2, to: &bytes)
     }
 
-    /// `20201110T093000`.
-    static func basic(_ local: LocalDateTime) -> String {
-        var digits: [UInt8] = []
-        digits.reserveCapacity(15)
-        appendDigits(local.date.year, width: 4, to: &digits)
-        appendDigits(local.date.month, width: 2, to: &digits)
-        appendDigits(local.date.day, width: 2, to: &digits)
-        digits.append(UInt8(ascii: "T"))
-        appendDigits(local.hour, width: 2, to: &digits)
-        appendDigits(local.minute, width: 2, to: &digits)
-        appendDigits(local.second, width: 2, to: &digits)
-        return String(decoding: digits, as: UTF8.self)
+    /// Appends `20201110T093000`.
+    static func appendBasic(_ local: LocalDateTime, to bytes: inout [UInt8]) {
+        appendBasic(local.date, to: &bytes)
+        bytes.append(UInt8(ascii: "T"))
+        appendDigits(local.hour, width: 2, to: &bytes)
+        appendDigits(local.minute, width: 2, to: &bytes)
+        appendDigits(local.second, width: 2, to: &bytes)
     }
 
     /// Appends `value` in decimal, zero-padded to `width` (wider values are written whole).
-    private static func appendDigits(_ value: Int, width: Int, to digits: inout [UInt8]) {
-        if value < 0 {
-            digits.append(UInt8(ascii: "-"))
-            appendDigits(-value, width: width, to: &digits)
+    private static func appendDigits(_ value: Int, width: Int, to bytes: inout [UInt8]) {
+        let zero = UInt8(ascii: "0")
+        // Months, days, hours and minutes, then years: the common cases, without a loop.
+        if width == 2, value >= 0, value < 100 {
+            bytes.append(zero + UInt8(value / 10))
+            bytes.append(zero + UInt8(value % 10))
             return
         }
-        var reversed: [UInt8] = []
-        var rest = value
-        repeat {
-            reversed.append(UInt8(ascii: "0") + UInt8(rest % 10))
-            rest /= 10
-        } while rest > 0
-        while reversed.count < width { reversed.append(UInt8(ascii: "0")) }
-        digits.append(contentsOf: reversed.reversed())
+        if width == 4, value >= 0, value < 10_000 {
+            bytes.append(zero + UInt8(value / 1000))
+            bytes.append(zero + UInt8(value / 100 % 10))
+            bytes.append(zero + UInt8(value / 10 % 10))
+            bytes.append(zero + UInt8(value % 10))
+            return
+        }
+        if value < 0 { bytes.append(UInt8(ascii: "-")) }
+        // The magnitude, unsigned: -Int.min does not fit an Int.
+        let magnitude = value.magnitude
+        var divisor: UInt = 1
+        var digitCount = 1
+        while digitCount < width || magnitude / divisor >= 10 {
+            divisor *= 10
+            digitCount += 1
+        }
+        while digitCount > 0 {
+            bytes.append(zero + UInt8(magnitude / divisor % 10))
+            divisor /= 10
+            digitCount -= 1
+        }
     }
 
     /// Europe/Paris as the European Union has defined it since 1996.
-    static let parisTimeZone = [
+    static let parisTimeZone: [StaticString] = [
         "BEGIN:VTIMEZONE",
         "TZID:Europe/Paris",
         "X-LIC-LOCATION:Europe/Paris",
@@ -265,48 +339,89 @@ struct ICalendarWriterMisuse: Error, CustomStringConvertible {
 }
 
 /// Content lines as UTF-8 bytes, each folded at 75 octets with its CRLF as it is added.
+///
+/// A line is written straight into ``bytes``; only a line longer than 75 octets (a
+/// description, say) is copied out and back, folded. Property names are static strings,
+/// copied as they are.
 struct ICalendarOutputLines {
     private(set) var bytes: [UInt8] = []
-    /// The content line being built, before folding.
-    private var line: [UInt8] = []
+    /// Where the line being written starts in `bytes`.
+    private var lineStart = 0
+    /// An overlong line, while it is folded back into `bytes`.
+    private var unfolded: [UInt8] = []
 
     init(capacity: Int) {
         bytes.reserveCapacity(capacity)
-        line.reserveCapacity(256)
+        unfolded.reserveCapacity(1024)
+    }
+
+    /// Forgets every line, keeping the storage for the next event.
+    mutating func removeAll() {
+        bytes.removeAll(keepingCapacity: true)
     }
 
     /// A whole content line, as it is.
-    mutating func line(_ text: String) { property(text, "") }
+    mutating func line(_ text: StaticString) {
+        startLine(text)
+        endLine()
+    }
 
     /// `name` (with its `:` or parameters) then `value`, as they are.
-    mutating func property(_ name: String, _ value: String) {
-        line.removeAll(keepingCapacity: true)
-        line.append(contentsOf: name.utf8)
-        line.append(contentsOf: value.utf8)
-        ICalendarText.appendFolded(line, to: &bytes)
+    mutating func property(_ name: StaticString, _ value: String) {
+        startLine(name)
+        Self.append(value, to: &bytes)
+        endLine()
     }
 
     /// `name` then `value` escaped as TEXT.
-    mutating func property(_ name: String, escaping value: String) {
-        line.removeAll(keepingCapacity: true)
-        line.append(contentsOf: name.utf8)
-        ICalendarText.appendEscaped(value, to: &line)
-        ICalendarText.appendFolded(line, to: &bytes)
+    mutating func property(_ name: StaticString, escaping value: String) {
+        startLine(name)
+        ICalendarText.appendEscaped(value, to: &bytes)
+        endLine()
     }
 
     /// `name` then `values` escaped as TEXT and joined by commas.
-    mutating func property(_ name: String, escapingList values: [String]) {
-        line.removeAll(keepingCapacity: true)
-        line.append(contentsOf: name.utf8)
+    mutating func property(_ name: StaticString, escapingList values: [String]) {
+        startLine(name)
         for (index, value) in values.enumerated() {
-            if index > 0 { line.append(UInt8(ascii: ",")) }
-            ICalendarText.appendEscaped(value, to: &line)
+            if index > 0 { bytes.append(UInt8(ascii: ",")) }
+            ICalendarText.appendEscaped(value, to: &bytes)
         }
-        ICalendarText.appendFolded(line, to: &bytes)
+        endLine()
+    }
+
+    /// `name` then the value `appendValue` appends.
+    mutating func property(_ name: StaticString, _ appendValue: (inout [UInt8]) -> Void) {
+        startLine(name)
+        appendValue(&bytes)
+        endLine()
     }
 
     /// Lines already folded.
     mutating func append(_ other: ICalendarOutputLines) {
         bytes.append(contentsOf: other.bytes)
+    }
+
+    /// The UTF-8 of `text`, copied from its own storage when it has one.
+    static func append(_ text: String, to bytes: inout [UInt8]) {
+        let copied: Void? = text.utf8.withContiguousStorageIfAvailable { bytes.append(contentsOf: $0) }
+        if copied == nil { bytes.append(contentsOf: text.utf8) }
+    }
+
+    private mutating func startLine(_ name: StaticString) {
+        lineStart = bytes.count
+        name.withUTF8Buffer { bytes.append(contentsOf: $0) }
+    }
+
+    private mutating func endLine() {
+        guard bytes.count - lineStart > ICalendarText.maximumLineOctets else {
+            bytes.append(UInt8(ascii: "\r"))
+            bytes.append(UInt8(ascii: "\n"))
+            return
+        }
+        unfolded.removeAll(keepingCapacity: true)
+        unfolded.append(contentsOf: bytes[lineStart...])
+        bytes.removeSubrange(lineStart...)
+        ICalendarText.appendFolded(unfolded, to: &bytes)
     }
 }

@@ -6,7 +6,7 @@ import RelaisCore
 public protocol ReplBackend: AnyObject {
     /// Calls `body` with each event `query` lists (built-in and plugin filters), in order;
     /// `body` returns false to stop.
-    func forEachEvent(matching query: EventQuery, _ body: (Event) throws -> Bool) throws
+    func forEachEvent(matching query: EventQuery, _ body: (consuming Event) throws -> Bool) throws
     /// How many events `query` lists.
     func count(matching query: EventQuery) throws -> Int
     func event(id: String) throws -> Event?

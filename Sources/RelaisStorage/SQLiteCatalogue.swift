@@ -111,7 +111,7 @@ public final class SQLiteCatalogue: CatalogueStore {
     /// of first slot start, then id. Rows are decoded one at a time from a database cursor,
     /// so memory stays flat whatever the size of the catalogue. Every event comes from one
     /// snapshot: an import committed meanwhile is not seen half-way.
-    public func forEachEvent(matching query: EventQuery, _ body: (Event) throws -> Bool) throws {
+    public func forEachEvent(matching query: EventQuery, _ body: (consuming Event) throws -> Bool) throws {
         guard (query.limit ?? 1) > 0 else { return }
         try reading { db in
             let sql = EventQuerySQL(query, in: db, textPlan: textPlan)
@@ -121,8 +121,7 @@ public final class SQLiteCatalogue: CatalogueStore {
                 sql: "SELECT \(StoredEvent.columns) FROM \(sql.table)\(sql.whereClause) ORDER BY e.first_start, e.id\(sql.limitClause)")
             let rows = try Row.fetchCursor(statement, arguments: sql.arguments)
             while try rows.next() != nil {
-                let event = try StoredEvent.decode(statement.sqliteStatement, at: 0)
-                if try !body(event) { return }
+                if try !body(StoredEvent.decode(statement.sqliteStatement, at: 0)) { return }
             }
         }
     }

@@ -168,70 +168,86 @@ struct StoredEvent: Sendable {
             return value
         }
         let title = try required(1, "title")
-        let kindName = try required(2, "kind")
-        guard let kind = EventKind(rawValue: kindName) else {
-            throw StoredDataProblem("event '\(id)' has the unknown kind '\(kindName.prefix(40))'")
-        }
-        let statusName = try required(3, "status")
-        guard let status = EventStatus(rawValue: statusName) else {
-            throw StoredDataProblem("event '\(id)' has the unknown status '\(statusName.prefix(40))'")
-        }
-        let slots = try unpackSlots(try required(4, "slots"), id: id)
-        var region: Region?
-        if let code = try row.text(5) {
-            guard let found = Region(code: code) else {
-                throw StoredDataProblem("event '\(id)' has the unknown region code '\(code.prefix(20))'")
+        // Kind, status and region are matched on the column's bytes, without a string.
+        let kind = try row.withBytes(2) { bytes -> EventKind in
+            guard let bytes else { throw StoredDataProblem("event '\(id)' has no kind") }
+            guard let kind = kindsByText.value(named: bytes) else {
+                throw StoredDataProblem("event '\(id)' has the unknown kind '\(preview(bytes, 40))'")
             }
-            region = found
+            return kind
+        }
+        let status = try row.withBytes(3) { bytes -> EventStatus in
+            guard let bytes else { throw StoredDataProblem("event '\(id)' has no status") }
+            guard let status = statusesByText.value(named: bytes) else {
+                throw StoredDataProblem("event '\(id)' has the unknown status '\(preview(bytes, 40))'")
+            }
+            return status
+        }
+        // Slots and lists are parsed from the column's bytes: only their parts become strings.
+        let slots = try row.withBytes(4) { bytes -> [Slot] in
+            guard let bytes else { throw StoredDataProblem("event '\(id)' has no slots") }
+            guard let slots = unpackSlots(bytes) else {
+                throw StoredDataProblem("event '\(id)' has unreadable slots '\(preview(bytes, 80))'")
+            }
+            return slots
+        }
+        let region = try row.withBytes(5) { bytes -> Region? in
+            guard let bytes else { return nil }
+            guard let region = regionsByCode.value(named: bytes) else {
+                throw StoredDataProblem("event '\(id)' has the unknown region code '\(preview(bytes, 20))'")
+            }
+            return region
         }
         let online = try row.integer(6) ?? 0
         return Event(
             id: id, title: title, kind: kind, status: status, slots: slots, region: region, online: online != 0,
             lab: try row.text(7), organizer: try row.text(8), place: try row.text(9), url: try row.text(10),
-            contact: try row.text(11), audience: try unpackList(try row.text(12), field: "audience", id: id),
-            tags: try unpackList(try row.text(13), field: "tags", id: id), description: try row.text(14))
-    }
-
-    private static func unpackSlots(_ text: String, id: String) throws -> [Slot] {
-        guard let slots = unpackSlots(text) else {
-            throw StoredDataProblem("event '\(id)' has unreadable slots '\(text.prefix(80))'")
-        }
-        return slots
+            contact: try row.text(11), audience: try row.withBytes(12) { try unpackList($0, field: "audience", id: id) },
+            tags: try row.withBytes(13) { try unpackList($0, field: "tags", id: id) }, description: try row.text(14))
     }
 
     /// The slots packed in `text`, or nil when it is unreadable.
     static func unpackSlots(_ text: String) -> [Slot]? {
-        // Scanned as bytes: `;` and `/` are ASCII, so they fall on character boundaries,
-        // and this runs for every event an export reads (splitting by Character cost more
-        // than parsing the times).
+        var text = text
+        return text.withUTF8 { unpackSlots($0) }
+    }
+
+    /// The same from the text's UTF-8 bytes. `;` and `/` are ASCII, so they fall on
+    /// character boundaries; this runs for every event an export reads.
+    static func unpackSlots(_ bytes: UnsafeBufferPointer<UInt8>) -> [Slot]? {
         var slots: [Slot] = []
-        let utf8 = text.utf8
-        var partStart = utf8.startIndex
-        var slash: String.Index?
-        var index = utf8.startIndex
+        var partStart = 0
+        var slash: Int?
+        var index = 0
         while true {
-            let atEnd = index == utf8.endIndex
-            let byte = atEnd ? UInt8(ascii: ";") : utf8[index]
+            let atEnd = index == bytes.count
+            let byte = atEnd ? UInt8(ascii: ";") : bytes[index]
             if byte == UInt8(ascii: ";") {
-                guard let start = StoredTime.parse(text[partStart..<(slash ?? index)]) else { return nil }
+                guard let start = StoredTime.parse(UnsafeBufferPointer(rebasing: bytes[partStart..<(slash ?? index)]))
+                else { return nil }
                 var end: EventTime?
                 if let slash {
-                    guard let parsed = StoredTime.parse(text[utf8.index(after: slash)..<index]) else { return nil }
+                    guard let parsed = StoredTime.parse(UnsafeBufferPointer(rebasing: bytes[(slash + 1)..<index]))
+                    else { return nil }
                     end = parsed
                 }
                 slots.append(Slot(start: start, end: end))
                 if atEnd { return slots }
-                partStart = utf8.index(after: index)
+                partStart = index + 1
                 slash = nil
             } else if byte == UInt8(ascii: "/"), slash == nil {
                 slash = index
             }
-            index = utf8.index(after: index)
+            index += 1
         }
     }
 
-    private static func unpackList(_ text: String?, field: String, id: String) throws -> [String] {
-        guard let text else { return [] }
+    /// A packed list (a JSON array of strings, as ``packList(_:)`` writes it); empty for NULL.
+    private static func unpackList(_ bytes: UnsafeBufferPointer<UInt8>?, field: String, id: String) throws -> [String] {
+        guard let bytes else { return [] }
+        if let items = unpackPlainList(bytes) { return items }
+        // Escapes, spaces, or damage: the full JSON parser decides.
+        let text = String(decoding: bytes, as: UTF8.self)
         guard case .array(let items)? = try? JSONValueParser.parse(text) else {
             throw StoredDataProblem("event '\(id)' has unreadable \(field) '\(text.prefix(80))'")
         }
@@ -244,6 +260,60 @@ struct StoredEvent: Sendable {
             result.append(value)
         }
         return result
+    }
+
+    /// The strings of `["a","b"]` when it is written exactly so — no white space, and no
+    /// escape or control character inside the strings, as almost every list is — or nil,
+    /// for the JSON parser to read (or refuse).
+    static func unpackPlainList(_ bytes: UnsafeBufferPointer<UInt8>) -> [String]? {
+        let count = bytes.count
+        guard count >= 2, bytes[0] == UInt8(ascii: "["), bytes[count - 1] == UInt8(ascii: "]") else { return nil }
+        var items: [String] = []
+        var index = 1
+        if index == count - 1 { return items }
+        while true {
+            guard bytes[index] == UInt8(ascii: "\"") else { return nil }
+            let start = index + 1
+            index = start
+            while index < count - 1, bytes[index] != UInt8(ascii: "\"") {
+                if bytes[index] == UInt8(ascii: "\\") || bytes[index] < 0x20 { return nil }
+                index += 1
+            }
+            guard index < count - 1 else { return nil }
+            items.append(String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<index]), as: UTF8.self))
+            index += 1
+            if index == count - 1 { return items }
+            guard bytes[index] == UInt8(ascii: ","), index + 1 < count - 1 else { return nil }
+            index += 1
+        }
+    }
+
+    private static let kindsByText = NamedValues(EventKind.allCases.map { ($0.rawValue, $0) })
+    private static let statusesByText = NamedValues(EventStatus.allCases.map { ($0.rawValue, $0) })
+    private static let regionsByCode = NamedValues(Region.all.map { ($0.code, $0) })
+
+    /// Up to `limit` characters of `bytes`, for naming a damaged value.
+    private static func preview(_ bytes: UnsafeBufferPointer<UInt8>, _ limit: Int) -> Substring {
+        String(decoding: bytes, as: UTF8.self).prefix(limit)
+    }
+}
+
+/// A few values, each named by a short text, found by the text's UTF-8 bytes: a stored
+/// kind, status or region is read this way for every event a listing builds.
+private struct NamedValues<Value>: Sendable where Value: Sendable {
+    private let entries: [(name: [UInt8], value: Value)]
+
+    init(_ pairs: [(String, Value)]) {
+        entries = pairs.map { (Array($0.0.utf8), $0.1) }
+    }
+
+    func value(named bytes: UnsafeBufferPointer<UInt8>) -> Value? {
+        for entry in entries where entry.name.count == bytes.count {
+            var index = 0
+            while index < bytes.count, entry.name[index] == bytes[index] { index += 1 }
+            if index == bytes.count { return entry.value }
+        }
+        return nil
     }
 }
 
@@ -310,6 +380,15 @@ enum StoredTime {
             return EventTime(parsing: text)
         }
     }
+
+    /// The same from UTF-8 bytes; the interchange form, by far the most common, is parsed
+    /// without making a string.
+    static func parse(_ bytes: UnsafeBufferPointer<UInt8>) -> EventTime? {
+        switch bytes.first {
+        case UInt8(ascii: "@"), UInt8(ascii: "#"): return parse(Substring(String(decoding: bytes, as: UTF8.self)))
+        default: return EventTime(utf8: bytes)
+        }
+    }
 }
 
 /// A row of the catalogue that Relais cannot read back: the file was changed by hand or
@@ -343,6 +422,9 @@ private protocol StoredColumns {
     func text(_ index: Int32) throws -> String?
     /// The integer of column `index`, nil when NULL; throws when it holds something else.
     func integer(_ index: Int32) throws -> Int64?
+    /// Calls `body` with the UTF-8 bytes of text column `index` (nil when NULL), valid
+    /// during the call; throws when it holds something else.
+    func withBytes<Result>(_ index: Int32, _ body: (UnsafeBufferPointer<UInt8>?) throws -> Result) throws -> Result
 }
 
 private struct RowColumns: StoredColumns {
@@ -351,6 +433,11 @@ private struct RowColumns: StoredColumns {
 
     func text(_ index: Int32) throws -> String? { try row.decode(String?.self, atIndex: offset + Int(index)) }
     func integer(_ index: Int32) throws -> Int64? { try row.decode(Int64?.self, atIndex: offset + Int(index)) }
+
+    func withBytes<Result>(_ index: Int32, _ body: (UnsafeBufferPointer<UInt8>?) throws -> Result) throws -> Result {
+        guard var text = try text(index) else { return try body(nil) }
+        return try text.withUTF8 { try body($0) }
+    }
 }
 
 private struct StatementColumns: StoredColumns {
@@ -364,6 +451,11 @@ private struct StatementColumns: StoredColumns {
     }
 
     func integer(_ index: Int32) throws -> Int64? { try SQLiteColumn.integer(statement, offset + index) }
+
+    func withBytes<Result>(_ index: Int32, _ body: (UnsafeBufferPointer<UInt8>?) throws -> Result) throws -> Result {
+        guard let text = try SQLiteColumn.text(statement, offset + index) else { return try body(nil) }
+        return try body(UnsafeBufferPointer(start: text.base.assumingMemoryBound(to: UInt8.self), count: text.count))
+    }
 }
 
 /// A column of the current row of a statement, read with one call that takes the

@@ -94,7 +94,7 @@ final class CatalogueReplBackend: ReplBackend {
         _ = try host.registerExporters(in: registry)
     }
 
-    func forEachEvent(matching query: EventQuery, _ body: (Event) throws -> Bool) throws {
+    func forEachEvent(matching query: EventQuery, _ body: (consuming Event) throws -> Bool) throws {
         let filters = try query.scriptFilters.map { try host.filter(named: $0) }
         if filters.isEmpty {
             try store.forEachEvent(matching: query, body)

@@ -125,7 +125,7 @@ private final class MemoryStore: CatalogueStore, @unchecked Sendable {
     var given: Int { lock.withLock { givenCount } }
     var stoppedEarly: Bool { lock.withLock { stopped } }
 
-    func forEachEvent(matching query: EventQuery, _ body: (Event) throws -> Bool) throws {
+    func forEachEvent(matching query: EventQuery, _ body: (consuming Event) throws -> Bool) throws {
         lock.withLock {
             threads.append(pthread_self())
             givenCount = 0

@@ -48,6 +48,79 @@ struct ICalendarWriterTests {
         #expect(mismatches.isEmpty)
     }
 
+    @Test func theTimeZoneRuleRemembersOneYearAndAnswersForAnyOther() {
+        // One rule asked across years, back and forth (as a catalogue's slots come), says
+        // what a rule asked once says.
+        var rule = ICalendarWriter.SummerTimeRule()
+        let march2020 = Int(ParisTime.startOfDay(CivilDate(year: 2020, month: 3, day: 29)).timeIntervalSince1970)
+        var differences: [Int] = []
+        for step in 0..<2_000 {
+            // Some five weeks and a few hours apart, over nine years, taken out of order, on both sides of changes.
+            let seconds = march2020 + (step * 7_919 % 100) * (61 * 7 * 86_400 / 13) + (step % 5) * 3_600 - 7_200
+            if rule.offset(seconds) != ICalendarWriter.europeanUnionOffset(seconds) { differences.append(seconds) }
+        }
+        #expect(differences.isEmpty)
+        // Years' first and last seconds.
+        for year in [1999, 2000, 2024, 9999] {
+            let first = CivilDate(year: year, month: 1, day: 1).daysSinceEpoch * 86_400
+            #expect(rule.offset(first) == 3600 && rule.offset(first - 1) == 3600, "\(year)")
+        }
+    }
+
+    @Test func datesOfEveryWidthAreWrittenWhole() throws {
+        let slots = [
+            Slot(start: .allDay(CivilDate(year: 987, month: 3, day: 4))),
+            Slot(start: .allDay(CivilDate(year: 12_345, month: 11, day: 30))),
+            Slot(start: try F.time("1900-01-02T03:04:05Z")),
+            Slot(start: try F.time("2020-12-31T23:59:59Z")),
+        ]
+        let lines = F.eventLines(try F.export([event(slots: slots)]))
+        #expect(
+            lines.filter { $0.hasPrefix("DTSTART") } == [
+                "DTSTART;VALUE=DATE:09870304", "DTSTART;VALUE=DATE:123451130", "DTSTART:19000102T030405Z",
+                "DTSTART;TZID=Europe/Paris:20210101T005959",
+            ])
+        #expect(lines.contains("DTEND;VALUE=DATE:123451201"))
+    }
+
+    @Test func escapingReadsEightBytesAtATimeWithoutMissingOne() {
+        // Texts of every length up to 40 from characters that need escaping and characters
+        // that do not, at every offset in an eight-byte word, escaped as bytes and compared
+        // with an escaping by Unicode scalars.
+        let alphabet: [String] = ["a", "é", "\t", "\r", "\n", ",", ";", "\\", "\u{7}", "\u{7F}", "€", " ", "\u{1F}", "^"]
+        func expected(_ text: String) -> String {
+            var out = ""
+            let scalars = Array(text.unicodeScalars)
+            for (index, scalar) in scalars.enumerated() {
+                switch scalar {
+                case "\\", ";", ",": out += "\\" + String(scalar)
+                case "\r": out += "\\n"
+                case "\n": if index == 0 || scalars[index - 1] != "\r" { out += "\\n" }
+                case "\t": out += "\t"
+                default: if scalar.value >= 0x20 && scalar.value != 0x7F { out.unicodeScalars.append(scalar) }
+                }
+            }
+            return out
+        }
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        var mismatches: [String] = []
+        for length in 0...40 {
+            for _ in 0..<60 {
+                var text = ""
+                for _ in 0..<length {
+                    state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+                    // Plain letters most of the time, so that whole words pass untouched.
+                    let pick = Int(state >> 33) % (alphabet.count * 3)
+                    text += pick < alphabet.count ? alphabet[pick] : "a"
+                }
+                var bytes: [UInt8] = []
+                ICalendarText.appendEscaped(text, to: &bytes)
+                if String(decoding: bytes, as: UTF8.self) != expected(text) { mismatches.append(text) }
+            }
+        }
+        #expect(mismatches.count == 0, "first texts escaped wrongly: \(mismatches.prefix(3))")
+    }
+
     @Test func oneSlotUsesTheIDAsUID() throws {
         let lines = F.contentLines(try F.export([event(slots: [Slot(start: try F.time("2020-11-10T09:30"))])]))
         #expect(lines.filter { $0.hasPrefix("UID:") } == ["UID:mip2020-atelier"])

@@ -188,6 +188,60 @@ import Testing
     }
 }
 
+extension SQLiteCatalogueOpeningTests {
+    @Test func listsWrittenOtherwiseAreReadAndDamagedValuesAreNamed() throws {
+        let folder = try ScratchFolder()
+        let path = folder.path("catalogue.sqlite")
+        do {
+            let catalogue = try SQLiteCatalogue(path: path)
+            try importEvents([try makeEvent("good"), try makeEvent("bad")], into: catalogue)
+        }
+        func damage(_ assignment: String) throws {
+            let queue = try DatabaseQueue(path: path)
+            try queue.write { db in try db.execute(sql: "UPDATE events SET \(assignment) WHERE id = 'bad'") }
+        }
+        /// The event as a listing builds it and as a lookup by id builds it.
+        func bothReadings() throws -> (listed: Event?, found: Event?) {
+            let catalogue = try SQLiteCatalogue(path: path)
+            var listed: Event?
+            try catalogue.forEachEvent(matching: EventQuery()) { event in
+                if event.id == "bad" { listed = event }
+                return true
+            }
+            return (listed, try catalogue.event(id: "bad"))
+        }
+        func messages() throws -> [String] {
+            let catalogue = try SQLiteCatalogue(path: path)
+            var messages: [String] = []
+            do { try catalogue.forEachEvent(matching: EventQuery()) { _ in true } } catch let error as CatalogueError {
+                messages.append(error.message)
+            }
+            do { _ = try catalogue.event(id: "bad") } catch let error as CatalogueError { messages.append(error.message) }
+            return messages
+        }
+        // JSON that another program wrote: spaces, escapes, an empty list.
+        try damage(#"tags = '[ "a" , "b\"c", "\u00e9t\u00e9" ]', audience = '[]'"#)
+        let (listed, found) = try bothReadings()
+        #expect(listed?.tags == ["a", "b\"c", "été"])
+        #expect(found?.tags == ["a", "b\"c", "été"])
+        #expect(listed?.audience == [] && found?.audience == [])
+        let damaged: [(String, String)] = [
+            (#"tags = '["a",]'"#, #"event 'bad' has unreadable tags '["a",]'"#),
+            (#"tags = NULL, audience = '["a" "b"]'"#, #"event 'bad' has unreadable audience '["a" "b"]'"#),
+            ("audience = '[1]'", "event 'bad' has unreadable audience '[1]'"),
+            ("audience = NULL, status = 'later'", "event 'bad' has the unknown status 'later'"),
+            ("status = 'scheduled', region = 'ZZ'", "event 'bad' has the unknown region code 'ZZ'"),
+            ("region = NULL, kind = 'workshopp'", "event 'bad' has the unknown kind 'workshopp'"),
+            ("kind = 'workshop', slots = '2020-11-10/nope'", "event 'bad' has unreadable slots '2020-11-10/nope'"),
+        ]
+        for (assignment, problem) in damaged {
+            try damage(assignment)
+            let expected = "\(path): the catalogue is damaged: \(problem)"
+            #expect(try messages() == [expected, expected], "\(assignment)")
+        }
+    }
+}
+
 /// A prefilter that passes every event, reading the fields the listing lends.
 private final class PassEverything: EventPrefilter {
     func matches(_ event: Event) throws -> Bool { true }

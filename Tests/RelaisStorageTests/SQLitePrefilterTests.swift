@@ -627,7 +627,7 @@ extension SQLitePrefilterTests {
             try catalogue.importBatch(origin: origin, dryRun: dryRun, work)
         }
 
-        func forEachEvent(matching query: EventQuery, _ body: (Event) throws -> Bool) throws {
+        func forEachEvent(matching query: EventQuery, _ body: (consuming Event) throws -> Bool) throws {
             try catalogue.forEachEvent(matching: query, body)
         }
 

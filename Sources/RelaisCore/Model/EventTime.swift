@@ -18,6 +18,12 @@ public enum EventTime: Hashable, Sendable, CustomStringConvertible {
         self = time
     }
 
+    /// ``init(parsing:)`` on UTF-8 bytes, for readers that hold bytes rather than strings.
+    public init?(utf8 bytes: UnsafeBufferPointer<UInt8>) {
+        guard let time = Self.parse(bytes) else { return nil }
+        self = time
+    }
+
     /// ``init(parsing:)`` on the UTF-8 bytes of the text (no copy: a million slot times are
     /// parsed when a catalogue is exported).
     static func parse(_ bytes: UnsafeBufferPointer<UInt8>) -> EventTime? {

@@ -18,7 +18,7 @@ public protocol CatalogueStore: AnyObject {
     /// Calls `body` with each event that passes the built-in filters of `query`, in order
     /// of first slot start, then id, streaming: memory does not grow with the catalogue.
     /// `body` returns false to stop early. `query.scriptFilters` are ignored here.
-    func forEachEvent(matching query: EventQuery, _ body: (Event) throws -> Bool) throws
+    func forEachEvent(matching query: EventQuery, _ body: (consuming Event) throws -> Bool) throws
 
     /// Like ``forEachEvent(matching:_:)``, but calls `body` only with the events that
     /// `prefilter` passes. A store that can lend an event's stored text tests it with

@@ -29,7 +29,7 @@ public final class ReadAheadQueue<Element>: @unchecked Sendable {
     }
 
     /// Called by the reader: false when the writer has stopped and reading should end.
-    public func push(_ element: Element) -> Bool {
+    public func push(_ element: consuming Element) -> Bool {
         filling.append(element)
         guard filling.count >= batchSize else { return true }
         var spent: [[Element]] = []

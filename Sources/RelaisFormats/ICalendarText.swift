@@ -214,37 +214,18 @@ enum ICalendarText {
         bytes.append(contentsOf: UnsafeBufferPointer(rebasing: source[runStart..<source.count]))
     }
 
-    /// The index of the first byte from `start` on that needs escaping, or nil. Tests eight
-    /// bytes at a time: most of a description is plain text between rare commas.
+    /// The index of the first byte from `start` on that needs escaping, or nil.
     private static func nextNeedingEscape(in source: UnsafeBufferPointer<UInt8>, from start: Int) -> Int? {
-        var index = start
-        if let base = source.baseAddress {
-            let raw = UnsafeRawPointer(base)
-            while index + 8 <= source.count {
-                let word = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: index, as: UInt64.self))
-                if mayNeedEscape(word) { break }
-                index += 8
-            }
-        }
-        while index < source.count {
-            if needsEscape(source[index]) { return index }
-            index += 1
-        }
-        return nil
+        ByteScanning.firstIndex(in: source, from: start, wordMayMatch: mayNeedEscape, matches: needsEscape)
     }
 
     /// Whether one of the eight bytes of `word` may need escaping: a control character
-    /// (below 0x20, or 0x7F), `\`, `;` or `,`. Never false when one does; true for a tab,
-    /// which the byte test then keeps.
+    /// (below 0x20, or 0x7F), `\`, `;` or `,`. True for a tab too, which the byte test
+    /// then keeps.
     private static func mayNeedEscape(_ word: UInt64) -> Bool {
-        let ones: UInt64 = 0x0101_0101_0101_0101
-        let highBits: UInt64 = 0x8080_8080_8080_8080
-        // A byte is below n (n ≤ 0x80) where (byte - n) borrows and the byte's own high
-        // bit is clear; "equals c" is "xor c is below 1".
-        func anyBelow(_ x: UInt64, _ n: UInt64) -> Bool { (x &- ones &* n) & ~x & highBits != 0 }
-        return anyBelow(word, 0x20) || anyBelow(word ^ (ones &* 0x7F), 1)
-            || anyBelow(word ^ (ones &* UInt64(backslash)), 1) || anyBelow(word ^ (ones &* UInt64(UInt8(ascii: ";"))), 1)
-            || anyBelow(word ^ (ones &* UInt64(UInt8(ascii: ","))), 1)
+        ByteScanning.hasByte(below: 0x20, in: word) || ByteScanning.hasByte(0x7F, in: word)
+            || ByteScanning.hasByte(backslash, in: word) || ByteScanning.hasByte(UInt8(ascii: ";"), in: word)
+            || ByteScanning.hasByte(UInt8(ascii: ","), in: word)
     }
 
     /// Whether any byte of `utf8` needs escaping; scans the string's own storage when it

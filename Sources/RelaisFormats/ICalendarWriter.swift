@@ -69,6 +69,16 @@ public final class ICalendarWriter: SelfContainedEventWriter {
         // Content lines are built as UTF-8 bytes and folded as they are copied, into
         // buffers kept from one event to the next: a million events pass through here,
         // and `String` appends and fresh arrays cost more than the escaping.
+        // Worked on as locals: inout access to a class's stored property is checked for
+        // exclusivity at run time, on every call.
+        var lines = ICalendarOutputLines()
+        var common = ICalendarOutputLines()
+        swap(&lines, &self.lines)
+        swap(&common, &self.common)
+        defer {
+            swap(&lines, &self.lines)
+            swap(&common, &self.common)
+        }
         lines.removeAll()
         common.removeAll()
         commonProperties(event, into: &common)
@@ -79,7 +89,7 @@ public final class ICalendarWriter: SelfContainedEventWriter {
                 lines.property("UID:") { line in
                     ICalendarText.appendEscaped(event.id, to: &line)
                     line.append(UInt8(ascii: "#"))
-                    Self.appendDigits(index + 1, width: 1, to: &line)
+                    CivilDate.appendDigits(index + 1, width: 1, to: &line)
                 }
             } else {
                 lines.property("UID:", escaping: event.id)
@@ -136,7 +146,7 @@ public final class ICalendarWriter: SelfContainedEventWriter {
                     ICalendarText.appendQuotedParameter(organizer, to: &line)
                 }
                 line.append(contentsOf: ":mailto:".utf8)
-                line.append(contentsOf: contact.utf8)
+                line.appendUTF8(of: contact)
             }
         } else {
             if let organizer = event.organizer { lines.property("X-RELAIS-ORGANIZER:", escaping: organizer) }
@@ -263,50 +273,18 @@ public final class ICalendarWriter: SelfContainedEventWriter {
 
     /// Appends `20201117`.
     static func appendBasic(_ day: CivilDate, to bytes: inout [UInt8]) {
-        appendDigits(day.year, width: 4, to: &bytes)
-        appendDigits(day.month, width: 2, to: &bytes)
-        appendDigits(day.day, width: 2, to: &bytes)
+        CivilDate.appendDigits(day.year, width: 4, to: &bytes)
+        CivilDate.appendDigits(day.month, width: 2, to: &bytes)
+        CivilDate.appendDigits(day.day, width: 2, to: &bytes)
     }
 
     /// Appends `20201110T093000`.
     static func appendBasic(_ local: LocalDateTime, to bytes: inout [UInt8]) {
         appendBasic(local.date, to: &bytes)
         bytes.append(UInt8(ascii: "T"))
-        appendDigits(local.hour, width: 2, to: &bytes)
-        appendDigits(local.minute, width: 2, to: &bytes)
-        appendDigits(local.second, width: 2, to: &bytes)
-    }
-
-    /// Appends `value` in decimal, zero-padded to `width` (wider values are written whole).
-    private static func appendDigits(_ value: Int, width: Int, to bytes: inout [UInt8]) {
-        let zero = UInt8(ascii: "0")
-        // Months, days, hours and minutes, then years: the common cases, without a loop.
-        if width == 2, value >= 0, value < 100 {
-            bytes.append(zero + UInt8(value / 10))
-            bytes.append(zero + UInt8(value % 10))
-            return
-        }
-        if width == 4, value >= 0, value < 10_000 {
-            bytes.append(zero + UInt8(value / 1000))
-            bytes.append(zero + UInt8(value / 100 % 10))
-            bytes.append(zero + UInt8(value / 10 % 10))
-            bytes.append(zero + UInt8(value % 10))
-            return
-        }
-        if value < 0 { bytes.append(UInt8(ascii: "-")) }
-        // The magnitude, unsigned: -Int.min does not fit an Int.
-        let magnitude = value.magnitude
-        var divisor: UInt = 1
-        var digitCount = 1
-        while digitCount < width || magnitude / divisor >= 10 {
-            divisor *= 10
-            digitCount += 1
-        }
-        while digitCount > 0 {
-            bytes.append(zero + UInt8(magnitude / divisor % 10))
-            divisor /= 10
-            digitCount -= 1
-        }
+        CivilDate.appendDigits(local.hour, width: 2, to: &bytes)
+        CivilDate.appendDigits(local.minute, width: 2, to: &bytes)
+        CivilDate.appendDigits(local.second, width: 2, to: &bytes)
     }
 
     /// Europe/Paris as the European Union has defined it since 1996.
@@ -350,6 +328,9 @@ struct ICalendarOutputLines {
     /// An overlong line, while it is folded back into `bytes`.
     private var unfolded: [UInt8] = []
 
+    /// Lines with no storage yet.
+    init() {}
+
     init(capacity: Int) {
         bytes.reserveCapacity(capacity)
         unfolded.reserveCapacity(1024)
@@ -369,7 +350,7 @@ struct ICalendarOutputLines {
     /// `name` (with its `:` or parameters) then `value`, as they are.
     mutating func property(_ name: StaticString, _ value: String) {
         startLine(name)
-        Self.append(value, to: &bytes)
+        bytes.appendUTF8(of: value)
         endLine()
     }
 
@@ -400,12 +381,6 @@ struct ICalendarOutputLines {
     /// Lines already folded.
     mutating func append(_ other: ICalendarOutputLines) {
         bytes.append(contentsOf: other.bytes)
-    }
-
-    /// The UTF-8 of `text`, copied from its own storage when it has one.
-    static func append(_ text: String, to bytes: inout [UInt8]) {
-        let copied: Void? = text.utf8.withContiguousStorageIfAvailable { bytes.append(contentsOf: $0) }
-        if copied == nil { bytes.append(contentsOf: text.utf8) }
     }
 
     private mutating func startLine(_ name: StaticString) {

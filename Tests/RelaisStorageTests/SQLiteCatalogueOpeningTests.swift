@@ -155,16 +155,9 @@ import Testing
     /// Values of a type the column never holds (a blob title, a text where `online` is an
     /// integer), whichever way a listing reads them: built events, or fields lent to a filter.
     @Test func valuesOfAnotherTypeAreNamedWithTheirEventAndColumn() throws {
-        let folder = try ScratchFolder()
-        let path = folder.path("catalogue.sqlite")
-        do {
-            let catalogue = try SQLiteCatalogue(path: path)
-            try importEvents([try makeEvent("good"), try makeEvent("bad")], into: catalogue)
-        }
-        func damage(_ assignment: String) throws {
-            let queue = try DatabaseQueue(path: path)
-            try queue.write { db in try db.execute(sql: "UPDATE events SET \(assignment) WHERE id = 'bad'") }
-        }
+        let twoEvents = try GoodAndBadCatalogue()
+        let path = twoEvents.path
+        let damage = twoEvents.damage
         func listingMessage(passing prefilter: (any EventPrefilter)?) throws -> String? {
             let catalogue = try SQLiteCatalogue(path: path)
             do {
@@ -190,16 +183,9 @@ import Testing
 
 extension SQLiteCatalogueOpeningTests {
     @Test func listsWrittenOtherwiseAreReadAndDamagedValuesAreNamed() throws {
-        let folder = try ScratchFolder()
-        let path = folder.path("catalogue.sqlite")
-        do {
-            let catalogue = try SQLiteCatalogue(path: path)
-            try importEvents([try makeEvent("good"), try makeEvent("bad")], into: catalogue)
-        }
-        func damage(_ assignment: String) throws {
-            let queue = try DatabaseQueue(path: path)
-            try queue.write { db in try db.execute(sql: "UPDATE events SET \(assignment) WHERE id = 'bad'") }
-        }
+        let twoEvents = try GoodAndBadCatalogue()
+        let path = twoEvents.path
+        let damage = twoEvents.damage
         /// The event as a listing builds it and as a lookup by id builds it.
         func bothReadings() throws -> (listed: Event?, found: Event?) {
             let catalogue = try SQLiteCatalogue(path: path)
@@ -239,6 +225,26 @@ extension SQLiteCatalogueOpeningTests {
             let expected = "\(path): the catalogue is damaged: \(problem)"
             #expect(try messages() == [expected, expected], "\(assignment)")
         }
+    }
+}
+
+/// A catalogue file of two events, `good` and `bad`, whose `bad` row another program
+/// changes by hand.
+private struct GoodAndBadCatalogue {
+    let folder: ScratchFolder
+    let path: String
+
+    init() throws {
+        folder = try ScratchFolder()
+        path = folder.path("catalogue.sqlite")
+        let catalogue = try SQLiteCatalogue(path: path)
+        try importEvents([try makeEvent("good"), try makeEvent("bad")], into: catalogue)
+    }
+
+    /// Runs `UPDATE events SET <assignment>` on the `bad` row, outside Relais.
+    func damage(_ assignment: String) throws {
+        let queue = try DatabaseQueue(path: path)
+        try queue.write { db in try db.execute(sql: "UPDATE events SET \(assignment) WHERE id = 'bad'") }
     }
 }
 

@@ -92,27 +92,44 @@ public struct CivilDate: Hashable, Comparable, Sendable, CustomStringConvertible
 
     /// Appends `YYYY-MM-DD` as UTF-8.
     public func appendText(to bytes: inout [UInt8]) {
-        if year < 0 { bytes.append(UInt8(ascii: "-")) }
-        Self.appendDigits(abs(year), width: 4, to: &bytes)
+        Self.appendDigits(year, width: 4, to: &bytes)
         bytes.append(UInt8(ascii: "-"))
         Self.appendDigits(month, width: 2, to: &bytes)
         bytes.append(UInt8(ascii: "-"))
         Self.appendDigits(day, width: 2, to: &bytes)
     }
 
-    /// Appends a non-negative number in decimal, zero-padded to `width` digits.
-    static func appendDigits(_ value: Int, width: Int, to bytes: inout [UInt8]) {
-        var divisor = 1
-        var digits = 1
-        while digits < width || value / divisor >= 10 {
-            divisor *= 10
-            digits += 1
+    /// Appends `value` in decimal, zero-padded to `width` digits (wider values are written
+    /// whole; a negative one gets a `-` before its padded digits). The writers' dates and
+    /// times, a few million numbers per export, come through here.
+    public static func appendDigits(_ value: Int, width: Int, to bytes: inout [UInt8]) {
+        let zero = UInt8(ascii: "0")
+        // Months, days, hours and minutes, then years: the common cases, without a loop.
+        if width == 2, value >= 0, value < 100 {
+            bytes.append(zero + UInt8(value / 10))
+            bytes.append(zero + UInt8(value % 10))
+            return
         }
-        var rest = value
-        while divisor > 0 {
-            bytes.append(UInt8(truncatingIfNeeded: 48 + rest / divisor))
-            rest %= divisor
+        if width == 4, value >= 0, value < 10_000 {
+            bytes.append(zero + UInt8(value / 1000))
+            bytes.append(zero + UInt8(value / 100 % 10))
+            bytes.append(zero + UInt8(value / 10 % 10))
+            bytes.append(zero + UInt8(value % 10))
+            return
+        }
+        if value < 0 { bytes.append(UInt8(ascii: "-")) }
+        // The magnitude, unsigned: -Int.min does not fit an Int.
+        let magnitude = value.magnitude
+        var divisor: UInt = 1
+        var digitCount = 1
+        while digitCount < width || magnitude / divisor >= 10 {
+            divisor *= 10
+            digitCount += 1
+        }
+        while digitCount > 0 {
+            bytes.append(zero + UInt8(magnitude / divisor % 10))
             divisor /= 10
+            digitCount -= 1
         }
     }
 

@@ -23,12 +23,24 @@ public final class CSVWriter: SelfContainedEventWriter {
     private let output: any TextOutput
     private let options: ExportOptions
     private let delimiter: Character
+    private let delimiterByte: UInt8
     private var began = false
+    // Built as UTF-8 bytes in buffers kept from one event to the next: a million events
+    // pass through here, and `String` appends cost more than the quoting.
+    /// The rows of the event being written.
+    private var rows: [UInt8] = []
+    /// Its cells before the slot's (`id,title,kind,status,`).
+    private var leading: [UInt8] = []
+    /// Its cells after the slot's, with the line end.
+    private var trailing: [UInt8] = []
+    /// A list's items joined, before the cell is quoted.
+    private var joined: [UInt8] = []
 
     public init(output: any TextOutput, options: ExportOptions) {
         self.output = output
         self.options = options
         delimiter = options.csvDelimiter
+        delimiterByte = options.csvDelimiter == ";" ? UInt8(ascii: ";") : UInt8(ascii: ",")
     }
 
     /// Writes the byte-order mark (if asked) and the header.
@@ -48,34 +60,59 @@ public final class CSVWriter: SelfContainedEventWriter {
 
     public func write(_ event: Event) throws {
         try begin()
-        // Everything but the slot is the same on each of the event's rows.
-        var before = ""
-        append(event.id, to: &before, last: false)
-        append(event.title, to: &before, last: false)
-        append(event.kind.rawValue, to: &before, last: false)
-        append(event.status.rawValue, to: &before, last: true)
-        var after = ""
-        after.append(delimiter)
-        append(event.region?.code ?? "", to: &after, last: false)
-        append(event.online ? "true" : "false", to: &after, last: false)
-        append(event.lab ?? "", to: &after, last: false)
-        append(event.organizer ?? "", to: &after, last: false)
-        append(event.place ?? "", to: &after, last: false)
-        append(event.url ?? "", to: &after, last: false)
-        append(event.contact ?? "", to: &after, last: false)
-        append(event.audience.joined(separator: ";"), to: &after, last: false)
-        append(event.tags.joined(separator: ";"), to: &after, last: false)
-        append(event.description ?? "", to: &after, last: true)
-        after += "\r\n"
-        var rows = ""
-        for slot in event.slots {
-            rows += before
-            rows.append(delimiter)
-            append(slot.start.description, to: &rows, last: false)
-            append(slot.end?.description ?? "", to: &rows, last: true)
-            rows += after
+        // The buffers are worked on as locals: inout access to a class's stored property is
+        // checked for exclusivity at run time, on every call.
+        var leading: [UInt8] = []
+        var trailing: [UInt8] = []
+        var joined: [UInt8] = []
+        var rows: [UInt8] = []
+        swap(&leading, &self.leading)
+        swap(&trailing, &self.trailing)
+        swap(&joined, &self.joined)
+        swap(&rows, &self.rows)
+        defer {
+            swap(&leading, &self.leading)
+            swap(&trailing, &self.trailing)
+            swap(&joined, &self.joined)
+            swap(&rows, &self.rows)
         }
-        try output.write(rows)
+        // Everything but the slot is the same on each of the event's rows.
+        leading.removeAll(keepingCapacity: true)
+        for cell in [event.id, event.title, event.kind.rawValue, event.status.rawValue] {
+            appendCell(cell, to: &leading)
+            leading.append(delimiterByte)
+        }
+        trailing.removeAll(keepingCapacity: true)
+        for cell in [
+            event.region?.code, event.online ? "true" : "false", event.lab, event.organizer, event.place, event.url,
+            event.contact,
+        ] {
+            trailing.append(delimiterByte)
+            appendCell(cell ?? "", to: &trailing)
+        }
+        for list in [event.audience, event.tags] {
+            trailing.append(delimiterByte)
+            joined.removeAll(keepingCapacity: true)
+            for (index, item) in list.enumerated() {
+                if index > 0 { joined.append(UInt8(ascii: ";")) }
+                joined.appendUTF8(of: item)
+            }
+            joined.withUnsafeBufferPointer { Self.appendCell($0, delimiter: delimiterByte, to: &trailing) }
+        }
+        trailing.append(delimiterByte)
+        appendCell(event.description ?? "", to: &trailing)
+        trailing.append(UInt8(ascii: "\r"))
+        trailing.append(UInt8(ascii: "\n"))
+        rows.removeAll(keepingCapacity: true)
+        for slot in event.slots {
+            rows.append(contentsOf: leading)
+            // Interchange times hold no delimiter, quote or line break: never quoted.
+            slot.start.appendText(to: &rows)
+            rows.append(delimiterByte)
+            slot.end?.appendText(to: &rows)
+            rows.append(contentsOf: trailing)
+        }
+        try output.write(utf8: rows)
     }
 
     /// Writes the header if no event was written, so an empty export is still a CSV file
@@ -84,30 +121,35 @@ public final class CSVWriter: SelfContainedEventWriter {
         try begin()
     }
 
-    private func append(_ cell: String, to row: inout String, last: Bool) {
-        let delimiterByte = delimiter == ";" ? UInt8(ascii: ";") : UInt8(ascii: ",")
-        var needsQuotes = false
-        for byte in cell.utf8
-        where byte == delimiterByte || byte == UInt8(ascii: "\"") || byte == 0x0A || byte == 0x0D {
-            needsQuotes = true
-            break
+    private func appendCell(_ cell: String, to row: inout [UInt8]) {
+        var cell = cell
+        cell.withUTF8 { Self.appendCell($0, delimiter: delimiterByte, to: &row) }
+    }
+
+    /// Appends one cell, quoted when it holds the delimiter, a quote, CR or LF, its quotes
+    /// doubled.
+    private static func appendCell(_ cell: UnsafeBufferPointer<UInt8>, delimiter delimiterByte: UInt8, to row: inout [UInt8]) {
+        let quote = UInt8(ascii: "\"")
+        let special = ByteScanning.firstIndex(
+            in: cell, from: 0,
+            wordMayMatch: {
+                ByteScanning.hasByte(delimiterByte, in: $0) || ByteScanning.hasByte(quote, in: $0)
+                    || ByteScanning.hasByte(0x0A, in: $0) || ByteScanning.hasByte(0x0D, in: $0)
+            },
+            matches: { $0 == delimiterByte || $0 == quote || $0 == 0x0A || $0 == 0x0D })
+        guard special != nil else {
+            row.append(contentsOf: cell)
+            return
         }
-        if needsQuotes {
-            // Doubling quotes by hand: `replacing(_:with:)` costs more than the rest of
-            // the row.
-            row += "\""
-            var runStart = cell.startIndex
-            for index in cell.utf8.indices where cell.utf8[index] == UInt8(ascii: "\"") {
-                row += cell[runStart...index]
-                row += "\""
-                runStart = cell.utf8.index(after: index)
-            }
-            row += cell[runStart...]
-            row += "\""
-        } else {
-            row += cell
+        row.append(quote)
+        var runStart = 0
+        for index in 0..<cell.count where cell[index] == quote {
+            row.append(contentsOf: UnsafeBufferPointer(rebasing: cell[runStart...index]))
+            row.append(quote)
+            runStart = index + 1
         }
-        if !last { row.append(delimiter) }
+        row.append(contentsOf: UnsafeBufferPointer(rebasing: cell[runStart...]))
+        row.append(quote)
     }
 }
 

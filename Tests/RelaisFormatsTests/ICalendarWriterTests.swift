@@ -102,21 +102,11 @@ struct ICalendarWriterTests {
             }
             return out
         }
-        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
         var mismatches: [String] = []
-        for length in 0...40 {
-            for _ in 0..<60 {
-                var text = ""
-                for _ in 0..<length {
-                    state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-                    // Plain letters most of the time, so that whole words pass untouched.
-                    let pick = Int(state >> 33) % (alphabet.count * 3)
-                    text += pick < alphabet.count ? alphabet[pick] : "a"
-                }
-                var bytes: [UInt8] = []
-                ICalendarText.appendEscaped(text, to: &bytes)
-                if String(decoding: bytes, as: UTF8.self) != expected(text) { mismatches.append(text) }
-            }
+        for text in mixedTexts(of: alphabet, perLength: 60, seed: 0x9E37_79B9_7F4A_7C15) {
+            var bytes: [UInt8] = []
+            ICalendarText.appendEscaped(text, to: &bytes)
+            if String(decoding: bytes, as: UTF8.self) != expected(text) { mismatches.append(text) }
         }
         #expect(mismatches.count == 0, "first texts escaped wrongly: \(mismatches.prefix(3))")
     }

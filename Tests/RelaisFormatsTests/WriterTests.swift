@@ -80,25 +80,16 @@ import Testing
         }
         var options = ExportOptions()
         options.csvDelimiter = delimiter
-        var state: UInt64 = 0x2545_F491_4F6C_DD1D
         var mismatches: [String] = []
-        for length in 0...40 {
-            for _ in 0..<25 {
-                var title = ""
-                for _ in 0..<length {
-                    state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
-                    let pick = Int(state >> 33) % (alphabet.count * 3)
-                    title += pick < alphabet.count ? alphabet[pick] : "a"
-                }
-                var event = Samples.workshop
-                event.title = title
-                event.tags = [title, "x"]
-                let text = try written([event]) { CSVWriter(output: $0, options: options) }
-                let separator = String(delimiter)
-                let expectedTitle = separator + quoted(title) + separator + "workshop" + separator
-                let expectedTags = separator + quoted(title + ";x") + separator
-                if !text.contains(expectedTitle) || !text.contains(expectedTags) { mismatches.append(title) }
-            }
+        for title in mixedTexts(of: alphabet, perLength: 25, seed: 0x2545_F491_4F6C_DD1D) {
+            var event = Samples.workshop
+            event.title = title
+            event.tags = [title, "x"]
+            let text = try written([event]) { CSVWriter(output: $0, options: options) }
+            let separator = String(delimiter)
+            let expectedTitle = separator + quoted(title) + separator + "workshop" + separator
+            let expectedTags = separator + quoted(title + ";x") + separator
+            if !text.contains(expectedTitle) || !text.contains(expectedTags) { mismatches.append(title) }
         }
         #expect(mismatches.count == 0, "first titles quoted wrongly: \(mismatches.prefix(3))")
     }

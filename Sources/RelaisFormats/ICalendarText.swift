@@ -161,21 +161,9 @@ enum ICalendarText {
 
     // MARK: Writing
 
-    /// Appends `text` escaped as a TEXT value: `\` `;` `,` get a backslash, a line break
-    /// (LF, CRLF or CR) becomes `\n`. Other control characters, which TEXT cannot hold,
-    /// are left out; a tab is kept.
-    static func appendEscaped(_ text: String, to out: inout String) {
-        guard needsEscaping(text.utf8) else {
-            out += text
-            return
-        }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(text.utf8.count + 16)
-        appendEscaped(text, to: &bytes)
-        out += String(decoding: bytes, as: UTF8.self)
-    }
-
-    /// Appends `text` escaped as a TEXT value (see above), as UTF-8 bytes.
+    /// Appends `text` escaped as a TEXT value, as UTF-8 bytes: `\` `;` `,` get a
+    /// backslash, a line break (LF, CRLF or CR) becomes `\n`. Other control characters,
+    /// which TEXT cannot hold, are left out; a tab is kept.
     static func appendEscaped(_ text: String, to bytes: inout [UInt8]) {
         let utf8 = text.utf8
         let done: Void? = utf8.withContiguousStorageIfAvailable { appendEscaped($0, to: &bytes) }
@@ -228,22 +216,9 @@ enum ICalendarText {
             || ByteScanning.hasByte(UInt8(ascii: ","), in: word)
     }
 
-    /// Whether any byte of `utf8` needs escaping; scans the string's own storage when it
-    /// has one (a million events' descriptions pass through here).
-    private static func needsEscaping(_ utf8: String.UTF8View) -> Bool {
-        utf8.withContiguousStorageIfAvailable { $0.contains(where: needsEscape) } ?? utf8.contains(where: needsEscape)
-    }
-
     private static func needsEscape(_ byte: UInt8) -> Bool {
         (byte < 0x20 && byte != 0x09) || byte == 0x7F || byte == backslash || byte == UInt8(ascii: ";")
             || byte == UInt8(ascii: ",")
-    }
-
-    /// `text` escaped as a TEXT value.
-    static func escaped(_ text: String) -> String {
-        var out = ""
-        appendEscaped(text, to: &out)
-        return out
     }
 
     /// Whether `text` holds a control character (below U+0020, or U+007F). They are ASCII,
@@ -297,13 +272,6 @@ enum ICalendarText {
     ///
     /// Continuation lines start with one space, which counts in their 75 octets. A fold
     /// never falls inside a UTF-8 character.
-    static func appendFolded(_ line: String, to out: inout String) {
-        var bytes: [UInt8] = []
-        appendFolded(Array(line.utf8), to: &bytes)
-        out += String(decoding: bytes, as: UTF8.self)
-    }
-
-    /// The same on UTF-8 bytes, what the writer uses.
     static func appendFolded(_ line: [UInt8], to out: inout [UInt8]) {
         let count = line.count
         if count <= maximumLineOctets {

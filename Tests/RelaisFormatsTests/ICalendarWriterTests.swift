@@ -166,7 +166,9 @@ struct ICalendarWriterTests {
         #expect(lines.contains(#"LOCATION:Salle 1\nBâtiment B"#))
         #expect(lines.contains(#"CATEGORIES:a\,b,c\;d,e\\f"#))
         #expect(lines.contains(#"ORGANIZER;CN="Le ^'Lab^' ^^ Nord":mailto:lab@example.fr"#))
-        #expect(ICalendarText.escaped("tab\there\u{7}bell") == "tab\there" + "bell")
+        var escaped: [UInt8] = []
+        ICalendarText.appendEscaped("tab\there\u{7}bell", to: &escaped)
+        #expect(String(decoding: escaped, as: UTF8.self) == "tab\there" + "bell")
         // Line breaks of every kind, a DEL, and what comes between them, as bytes.
         var bytes: [UInt8] = Array("x".utf8)
         ICalendarText.appendEscaped("a\rb\r\r\nc\u{7F}d\n,é;", to: &bytes)
@@ -195,9 +197,9 @@ struct ICalendarWriterTests {
 
     @Test func foldingBoundaries() {
         func fold(_ line: String) -> [String] {
-            var out = ""
-            ICalendarText.appendFolded(line, to: &out)
-            return out.components(separatedBy: "\r\n").dropLast()
+            var out: [UInt8] = []
+            ICalendarText.appendFolded(Array(line.utf8), to: &out)
+            return String(decoding: out, as: UTF8.self).components(separatedBy: "\r\n").dropLast()
         }
         let exact = String(repeating: "a", count: 75)
         #expect(fold(exact) == [exact])

@@ -25,16 +25,19 @@ public final class CSVWriter: SelfContainedEventWriter {
     private let delimiter: Character
     private let delimiterByte: UInt8
     private var began = false
-    // Built as UTF-8 bytes in buffers kept from one event to the next: a million events
-    // pass through here, and `String` appends cost more than the quoting.
-    /// The rows of the event being written.
-    private var rows: [UInt8] = []
-    /// Its cells before the slot's (`id,title,kind,status,`).
-    private var leading: [UInt8] = []
-    /// Its cells after the slot's, with the line end.
-    private var trailing: [UInt8] = []
-    /// A list's items joined, before the cell is quoted.
-    private var joined: [UInt8] = []
+    /// The buffers rows are built in, kept from one event to the next: a million events
+    /// pass through here, and `String` appends cost more than the quoting.
+    private struct RowBuffers {
+        /// The rows of the event being written.
+        var rows: [UInt8] = []
+        /// Its cells before the slot's (`id,title,kind,status,`).
+        var leading: [UInt8] = []
+        /// Its cells after the slot's, with the line end.
+        var trailing: [UInt8] = []
+        /// A list's items joined, before the cell is quoted.
+        var joined: [UInt8] = []
+    }
+    private var buffers = RowBuffers()
 
     public init(output: any TextOutput, options: ExportOptions) {
         self.output = output
@@ -60,59 +63,62 @@ public final class CSVWriter: SelfContainedEventWriter {
 
     public func write(_ event: Event) throws {
         try begin()
-        // The buffers are worked on as locals: inout access to a class's stored property is
-        // checked for exclusivity at run time, on every call.
-        var leading: [UInt8] = []
-        var trailing: [UInt8] = []
-        var joined: [UInt8] = []
-        var rows: [UInt8] = []
-        swap(&leading, &self.leading)
-        swap(&trailing, &self.trailing)
-        swap(&joined, &self.joined)
-        swap(&rows, &self.rows)
-        defer {
-            swap(&leading, &self.leading)
-            swap(&trailing, &self.trailing)
-            swap(&joined, &self.joined)
-            swap(&rows, &self.rows)
-        }
+        // Worked on as a local: inout access to a class's stored property is checked for
+        // exclusivity at run time, on every call.
+        var buffers = RowBuffers()
+        swap(&buffers, &self.buffers)
+        defer { swap(&buffers, &self.buffers) }
+        appendRows(of: event, to: &buffers)
+        try output.write(utf8: buffers.rows)
+    }
+
+    private func appendRows(of event: Event, to buffers: inout RowBuffers) {
+        let delimiter = delimiterByte
         // Everything but the slot is the same on each of the event's rows.
-        leading.removeAll(keepingCapacity: true)
-        for cell in [event.id, event.title, event.kind.rawValue, event.status.rawValue] {
-            appendCell(cell, to: &leading)
-            leading.append(delimiterByte)
+        buffers.leading.removeAll(keepingCapacity: true)
+        func lead(_ cell: String) {
+            appendCell(cell, to: &buffers.leading)
+            buffers.leading.append(delimiter)
         }
-        trailing.removeAll(keepingCapacity: true)
-        for cell in [
-            event.region?.code, event.online ? "true" : "false", event.lab, event.organizer, event.place, event.url,
-            event.contact,
-        ] {
-            trailing.append(delimiterByte)
-            appendCell(cell ?? "", to: &trailing)
+        lead(event.id)
+        lead(event.title)
+        lead(event.kind.rawValue)
+        lead(event.status.rawValue)
+        buffers.trailing.removeAll(keepingCapacity: true)
+        func trail(_ cell: String?) {
+            buffers.trailing.append(delimiter)
+            appendCell(cell ?? "", to: &buffers.trailing)
         }
-        for list in [event.audience, event.tags] {
-            trailing.append(delimiterByte)
-            joined.removeAll(keepingCapacity: true)
+        func trail(list: [String]) {
+            buffers.trailing.append(delimiter)
+            buffers.joined.removeAll(keepingCapacity: true)
             for (index, item) in list.enumerated() {
-                if index > 0 { joined.append(UInt8(ascii: ";")) }
-                joined.appendUTF8(of: item)
+                if index > 0 { buffers.joined.append(UInt8(ascii: ";")) }
+                buffers.joined.appendUTF8(of: item)
             }
-            joined.withUnsafeBufferPointer { Self.appendCell($0, delimiter: delimiterByte, to: &trailing) }
+            buffers.joined.withUnsafeBufferPointer { Self.appendCell($0, delimiter: delimiter, to: &buffers.trailing) }
         }
-        trailing.append(delimiterByte)
-        appendCell(event.description ?? "", to: &trailing)
-        trailing.append(UInt8(ascii: "\r"))
-        trailing.append(UInt8(ascii: "\n"))
-        rows.removeAll(keepingCapacity: true)
+        trail(event.region?.code)
+        trail(event.online ? "true" : "false")
+        trail(event.lab)
+        trail(event.organizer)
+        trail(event.place)
+        trail(event.url)
+        trail(event.contact)
+        trail(list: event.audience)
+        trail(list: event.tags)
+        trail(event.description)
+        buffers.trailing.append(UInt8(ascii: "\r"))
+        buffers.trailing.append(UInt8(ascii: "\n"))
+        buffers.rows.removeAll(keepingCapacity: true)
         for slot in event.slots {
-            rows.append(contentsOf: leading)
+            buffers.rows.append(contentsOf: buffers.leading)
             // Interchange times hold no delimiter, quote or line break: never quoted.
-            slot.start.appendText(to: &rows)
-            rows.append(delimiterByte)
-            slot.end?.appendText(to: &rows)
-            rows.append(contentsOf: trailing)
+            slot.start.appendText(to: &buffers.rows)
+            buffers.rows.append(delimiter)
+            slot.end?.appendText(to: &buffers.rows)
+            buffers.rows.append(contentsOf: buffers.trailing)
         }
-        try output.write(utf8: rows)
     }
 
     /// Writes the header if no event was written, so an empty export is still a CSV file

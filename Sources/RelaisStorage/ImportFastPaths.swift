@@ -15,18 +15,20 @@ enum ImportFastPaths {
 
     /// Whether `event.normalized()` would return `event` unchanged.
     static func isNormalized(_ event: Event) -> Bool {
-        guard isTrimmed(event.title) else { return false }
+        guard isInNormalForm(event.title) else { return false }
         for text in [event.organizer, event.place, event.url, event.contact, event.lab, event.description] {
-            if let text, text.isEmpty || !isTrimmed(text) { return false }
+            if let text, text.isEmpty || !isInNormalForm(text) { return false }
         }
         for list in [event.audience, event.tags] {
-            for item in list where item.isEmpty || !isTrimmed(item) { return false }
+            for item in list where item.isEmpty || !isInNormalForm(item) { return false }
         }
         return true
     }
 
-    /// True when neither end of `text` is a character `normalized()` trims.
-    private static func isTrimmed(_ text: String) -> Bool {
+    /// True when neither end of `text` is a character `normalized()` trims, and no
+    /// carriage return is left for it to make a line feed.
+    private static func isInNormalForm(_ text: String) -> Bool {
+        guard !text.utf8.contains(0x0D) else { return false }
         guard let first = text.unicodeScalars.first, let last = text.unicodeScalars.last else { return true }
         return !isTrimmedAway(first) && !isTrimmedAway(last)
     }

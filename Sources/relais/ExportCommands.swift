@@ -45,7 +45,7 @@ struct QueryCommand: ParsableCommand {
         let wantsTable = format?.lowercased() == "table" || (format == nil && output == nil && Terminal.standardOutputIsTerminal)
         if wantsTable {
             let table = TableWriter(width: output == nil ? Terminal.width : 200)
-            try writeOutput(to: output) { output in
+            try writeOutput(to: output, sparing: store) { output in
                 table.output = output
                 try ExportPipeline.run(from: store, matching: query, filters: filters, into: table)
             }
@@ -79,16 +79,32 @@ extension QueryCommand {
         } catch let problem as QuestionProblem {
             throw UserError("saved query '\(name)': \(problem.message)")
         }
-        query.regions += options.regions
-        query.kinds += options.kinds
-        query.labs += options.labs
-        query.statuses += options.statuses
-        query.from = options.from ?? query.from
-        query.to = options.to ?? query.to
-        query.online = options.online ?? query.online
+        // Each filter of the command line narrows the saved one (AND), as two filters of one
+        // command do; a value list that keeps no value leaves no event.
+        var matchesNothing = false
+        func narrow<Value: Equatable>(_ saved: inout [Value], by given: [Value]) {
+            guard !given.isEmpty else { return }
+            guard !saved.isEmpty else {
+                saved = given
+                return
+            }
+            saved = saved.filter { given.contains($0) }
+            if saved.isEmpty { matchesNothing = true }
+        }
+        narrow(&query.regions, by: options.regions)
+        narrow(&query.kinds, by: options.kinds)
+        narrow(&query.labs, by: options.labs)
+        narrow(&query.statuses, by: options.statuses)
+        query.from = [query.from, options.from].compactMap { $0 }.max()
+        query.to = [query.to, options.to].compactMap { $0 }.min()
+        if let online = options.online {
+            if let savedOnline = query.online, savedOnline != online { matchesNothing = true }
+            query.online = online
+        }
         if let text = options.text { query.text = [query.text, text].compactMap { $0 }.joined(separator: " ") }
         query.scriptFilters += options.scriptFilters
-        query.limit = options.limit ?? query.limit
+        query.limit = [query.limit, options.limit].compactMap { $0 }.min()
+        if matchesNothing { query.limit = 0 }
         return query
     }
 }
@@ -198,7 +214,18 @@ struct ExportRun {
                 throw ValidationError("unknown format '\(formatName)' (expected one of \(names))\(notes)")
             }
             exporter = found
-        } else if let outputPath, let found = registry.exporter(forExtension: URL(fileURLWithPath: outputPath).pathExtension) {
+        } else if let outputPath, case let fileExtension = URL(fileURLWithPath: outputPath).pathExtension,
+            !fileExtension.isEmpty
+        {
+            guard let found = registry.exporter(forExtension: fileExtension) else {
+                var extensions: [String] = []
+                for exporter in registry.all where !extensions.contains("." + exporter.fileExtension) {
+                    extensions.append("." + exporter.fileExtension)
+                }
+                let notes = pluginFailures.map { "\n  (a plugin failed to load: \($0.message))" }.joined()
+                throw ValidationError(
+                    "no export format writes '.\(fileExtension)' files (\(extensions.joined(separator: ", "))): give --format\(notes)")
+            }
             exporter = found
         } else if let found = registry.exporter(named: "jsonl") {
             exporter = found
@@ -210,7 +237,7 @@ struct ExportRun {
             showProgress && Terminal.standardErrorIsTerminal && filters.isEmpty ? try store.count(matching: query) : nil
         let progress = ProgressReporter(label: "Exporting", total: total, enabled: showProgress && Terminal.standardErrorIsTerminal)
         defer { progress.finish() }
-        try writeOutput(to: outputPath) { output in
+        try writeOutput(to: outputPath, sparing: store) { output in
             let writer = try exporter.makeWriter(output, options)
             try ExportPipeline.run(
                 from: store, matching: query, filters: filters, into: writer, progress: progress.update)
@@ -220,10 +247,13 @@ struct ExportRun {
 
 /// Runs `body` with the output for `path` (standard output when nil). A file is written
 /// to a temporary name and renamed only if `body` succeeds; a closed pipe on standard
-/// output (`relais query | head`) ends the output quietly.
-func writeOutput(to path: String?, _ body: (any TextOutput) throws -> Void) throws {
+/// output (`relais query | head`) ends the output quietly. `path` may not be the catalogue
+/// `store` reads, nor one of SQLite's files beside it: the rename would replace it.
+func writeOutput(to path: String?, sparing store: SQLiteCatalogue, _ body: (any TextOutput) throws -> Void) throws {
     if let path, path != "-" {
-        let output = try FileTextOutput(path: path)
+        var protectedFiles = [store.path: "the catalogue"]
+        for suffix in ["-wal", "-shm", "-journal"] { protectedFiles[store.path + suffix] = "a file of the catalogue" }
+        let output = try FileTextOutput(path: path, protectedFiles: protectedFiles)
         do {
             try body(output)
             try output.commit()

@@ -127,23 +127,28 @@ struct GlobalOptions: ParsableArguments {
         return catalogue
     }
 
-    /// Options that people naturally write before the subcommand
-    /// (`relais --catalogue x.sqlite query`) are moved after it, where the parser looks.
-    static func hoistingGlobalOptions(_ arguments: [String]) -> [String] {
-        var hoisted: [String] = []
+    /// How many of `arguments`, from the first, are global options and their values
+    /// (`--catalogue x.sqlite --now=2020-11-10`): all of them when no subcommand is given.
+    static func leadingGlobalOptionCount(_ arguments: [String]) -> Int {
         var index = 0
         while index < arguments.count {
             let argument = arguments[index]
             if ["--catalogue", "--plugins", "--config", "--now"].contains(argument), index + 1 < arguments.count {
-                hoisted += [argument, arguments[index + 1]]
                 index += 2
             } else if ["--catalogue=", "--plugins=", "--config=", "--now="].contains(where: { argument.hasPrefix($0) }) {
-                hoisted.append(argument)
                 index += 1
             } else {
                 break
             }
         }
+        return index
+    }
+
+    /// Options that people naturally write before the subcommand
+    /// (`relais --catalogue x.sqlite query`) are moved after it, where the parser looks.
+    static func hoistingGlobalOptions(_ arguments: [String]) -> [String] {
+        var index = leadingGlobalOptionCount(arguments)
+        let hoisted = arguments[..<index]
         guard !hoisted.isEmpty, index < arguments.count else { return arguments }
         // The subcommand path (`plugins list`), then the hoisted options, then the rest.
         var path = [arguments[index]]

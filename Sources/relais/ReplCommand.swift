@@ -130,7 +130,7 @@ final class CatalogueReplBackend: ReplBackend {
         let filters = try query.scriptFilters.map { try host.filter(named: $0) }
         var written = 0
         if let path {
-            try writeOutput(to: path) { file in
+            try writeOutput(to: path, sparing: store) { file in
                 let writer = try exporter.makeWriter(file, ExportOptions())
                 written = try ExportPipeline.run(from: store, matching: query, filters: filters, into: writer)
             }

@@ -8,8 +8,13 @@ import Foundation
 signal(SIGPIPE, SIG_IGN)
 
 var given = Array(CommandLine.arguments.dropFirst())
-// `relais` alone on a terminal opens the REPL.
-if given.isEmpty && isatty(STDIN_FILENO) == 1 && isatty(STDOUT_FILENO) == 1 { given = ["repl"] }
+// `relais` alone on a terminal opens the REPL, with any global options given
+// (`relais --now 2020-11-10`).
+if GlobalOptions.leadingGlobalOptionCount(given) == given.count && isatty(STDIN_FILENO) == 1
+    && isatty(STDOUT_FILENO) == 1
+{
+    given.append("repl")
+}
 let arguments = GlobalOptions.hoistingGlobalOptions(given)
 let command: any ParsableCommand
 do {

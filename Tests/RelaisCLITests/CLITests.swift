@@ -102,6 +102,10 @@ import Testing
         #expect(french.status == 0)
         let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: directory.path("fr.csv"))))
         #expect(Array(bytes.prefix(3)) == [0xEF, 0xBB, 0xBF])
+        let unknown = try relais(["export", "-o", "out.unknown"])
+        #expect(unknown.status == 2, "\(unknown)")
+        #expect(unknown.standardError.contains("no export format writes '.unknown' files"), "\(unknown)")
+        #expect(!FileManager.default.fileExists(atPath: directory.path("out.unknown")))
         let json = try relais(["export", "--format", "json"])
         let parsed = try JSONSerialization.jsonObject(with: Data(json.standardOutput.utf8)) as? [Any]
         #expect(parsed?.count == (try sampleCount()))
@@ -184,6 +188,23 @@ import Testing
         let noDirectory = try relais(["export", "--format", "jsonl", "-o", "missing/dir/out.jsonl"])
         #expect(noDirectory.status == 1)
         #expect(!FileManager.default.fileExists(atPath: directory.path("missing/dir/out.jsonl")))
+    }
+
+    @Test func anExportNeverReplacesTheCatalogue() throws {
+        _ = try relais(["import", ProjectFiles.sampleJSONLines])
+        let before = try Data(contentsOf: URL(fileURLWithPath: catalogue))
+        for arguments in [
+            ["export", "--format", "jsonl", "-o", catalogue], ["export", "--format", "ics", "-o", "./catalogue.sqlite"],
+            ["query", "--format", "jsonl", "-o", "catalogue.sqlite"],
+        ] {
+            let result = try relais(arguments)
+            #expect(result.status == 1, "\(arguments): \(result)")
+            #expect(result.standardError.contains("it is the catalogue"), "\(result)")
+        }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: catalogue)) == before)
+        let query = try relais(["query", "--format", "jsonl"])
+        #expect(query.status == 0)
+        #expect(try jsonLines(query.standardOutput).count == (try sampleCount()))
     }
 
     @Test func catalogueComesFromTheEnvironmentOrTheDefault() throws {

@@ -94,6 +94,16 @@ struct ReplCLITests {
         #expect(saved.status == 0, "\(saved)")
         #expect(saved.standardOutput.split(separator: "\n").count == 1)
         #expect(saved.standardOutput.contains("simplificathon-nord"))
+        // The command line's filters narrow the saved question: both must hold.
+        let narrowed = try RelaisProcess.run(
+            base + ["query", "--saved", "hack", "32", "--region", "32", "--kind", "hackathon", "--format", "jsonl"])
+        #expect(narrowed.status == 0, "\(narrowed)")
+        #expect(narrowed.standardOutput == saved.standardOutput)
+        for other in [["--region", "75"], ["--kind", "webinar"], ["--from", "2020-12-05"], ["--to", "2020-10-16"]] {
+            let none = try RelaisProcess.run(base + ["query", "--saved", "hack", "32"] + other + ["--format", "jsonl"])
+            #expect(none.status == 0, "\(none)")
+            #expect(none.standardOutput.isEmpty, "\(other): \(none.standardOutput)")
+        }
         let missing = try RelaisProcess.run(base + ["query", "--saved", "hack"])
         #expect(missing.status == 1)
         #expect(missing.standardError.contains("saved query 'hack' needs 1 parameter ($1), got 0"))

@@ -84,7 +84,7 @@ struct EventJSONWritingTests {
         region: Region(code: "93"), online: true, lab: "ti-lab", organizer: "Ti-Lab « Bretagne »",
         place: "Rennes\nSalle 2", url: "https://example.org/?a=1&b=2", contact: "ti-lab@example.org",
         audience: ["agents", "élus"], tags: ["open data", "cœur", "ctrl"],
-        description: "Ligne 1\nLigne 2\r\n\u{1F}fin 🎉 — « citations » et \"guillemets\"")
+        description: "Ligne 1\nLigne 2\n\tfin 🎉 — « citations » et \"guillemets\"")
 
     @Test(arguments: [
         rich,

@@ -87,6 +87,30 @@ struct EventRecordDecodingTests {
         #expect(try EventRecordDecoding.event(from: record).title == "Webinaire")
     }
 
+    @Test func lineBreaksAreLineFeedsAndTabsStay() throws {
+        var record = Self.minimalRecord
+        record["title"] = .string("Atelier\r\nsuite")
+        record["description"] = .string("un\r\ndeux\rtrois\nquatre\tcinq\r\n\r\nsix")
+        record["place"] = .string("\rBordeaux\r")
+        let event = try EventRecordDecoding.event(from: record)
+        #expect(event.title == "Atelier\nsuite")
+        #expect(event.description == "un\ndeux\ntrois\nquatre\tcinq\n\nsix")
+        #expect(event.place == "Bordeaux")
+    }
+
+    @Test func theYearsKeptAreAccepted() throws {
+        for (start, end) in [
+            ("1970-01-01", "1970-01-01"), ("1970-01-01T00:00", nil), ("1969-12-31T23:00:00Z", nil),
+            ("9998-12-31", "9998-12-31"), ("9998-12-31T23:59:59", nil), ("9998-12-31T22:59:59Z", nil),
+        ] as [(String, String?)] {
+            var record = Self.minimalRecord
+            var slot: [String: InterchangeValue] = ["start": .string(start)]
+            if let end { slot["end"] = .string(end) }
+            record["slots"] = .array([.object(slot)])
+            #expect(throws: Never.self, "\(start)") { try EventRecordDecoding.event(from: record) }
+        }
+    }
+
     @Test func optionalTextsAreTrimmedAndEmptyOnesDropped() throws {
         var record = Self.minimalRecord
         record["organizer"] = .string("  La Base ")
@@ -249,6 +273,25 @@ struct EventRecordDecodingTests {
             $0["description"] = .string(String(repeating: "d", count: 20_001))
         },
         Violation("description not a string", "description") { $0["description"] = .number(0) },
+        Violation("title with a NUL", "title") { $0["title"] = .string("Atelier\u{0}") },
+        Violation("description with a bell", "description") { $0["description"] = .string("Sonnez\u{7}!") },
+        Violation("place with an escape", "place") { $0["place"] = .string("Paris\u{1B}[31m") },
+        Violation("contact with a DEL", "contact") { $0["contact"] = .string("a\u{7F}b@example.org") },
+        Violation("organizer with a form feed", "organizer") { $0["organizer"] = .string("La\u{0C}Base") },
+        Violation("url with a vertical tab", "url") { $0["url"] = .string("https://x.org/\u{0B}a") },
+        Violation("tag with a CSV separator", "tags[1]") { $0["tags"] = .array([.string("a"), .string("b;c")]) },
+        Violation("audience with a CSV separator", "audience[0]") { $0["audience"] = .array([.string("agents;élus")]) },
+        Violation("slot before 1970", "slots[0]") { $0["slots"] = .array([.object(["start": .string("1969-12-31")])]) },
+        Violation("instant before 1970 in Paris", "slots[0]") {
+            $0["slots"] = .array([.object(["start": .string("1969-12-31T22:59:59Z")])])
+        },
+        Violation("slot after 9998", "slots[0]") { $0["slots"] = .array([.object(["start": .string("9999-01-01")])]) },
+        Violation("instant in 9999 in Paris", "slots[0]") {
+            $0["slots"] = .array([.object(["start": .string("9998-12-31T23:30:00Z")])])
+        },
+        Violation("end after 9998", "slots[0]") {
+            $0["slots"] = .array([.object(["start": .string("2020-11-10"), "end": .string("9999-12-31")])])
+        },
         Violation("unknown field", "titre") { $0["titre"] = .string("Atelier") },
         Violation("misspelt field", "organiser") { $0["organiser"] = .string("La Base") },
         Violation("field named like an extension but not one", "x_note") { $0["x_note"] = .string("n") },

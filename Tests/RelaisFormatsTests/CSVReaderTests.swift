@@ -34,7 +34,7 @@ import Testing
         let events = try readEvents(reader, name: "e.csv", text)
         #expect(events.count == 2)
         #expect(events[0].title == "Titre; avec point-virgule")
-        #expect(events[0].description == "Ligne 1\r\nLigne \"2\"")
+        #expect(events[0].description == "Ligne 1\nLigne \"2\"")  // line breaks are stored as LF
         #expect(events[0].tags == ["a", "b"])
         #expect(events[0].slots == [Slot(start: Samples.time("2020-11-10"), end: Samples.time("2020-11-11"))])
         #expect(events[1].description == nil)

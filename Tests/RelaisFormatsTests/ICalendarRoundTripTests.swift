@@ -17,7 +17,7 @@ enum ICalendarSamples {
                 region: Region(code: "53"), online: false, lab: "ti-lab", organizer: "Ti Lab, \"Bretagne\" ^ Rennes",
                 place: "Rennes; salle 3, étage 2", url: "https://example.fr/atelier?a=1,2;b=3",
                 contact: "ti-lab@bretagne.bzh", audience: ["agents", "public"],
-                tags: ["design", "a,b", "c;d", "e\\f", "numérique"],
+                tags: ["design", "a,b", "c:d", "e\\f", "numérique"],
                 description: "Première ligne\nDeuxième ligne, avec ; et \\ et des émojis 🎉🇫🇷\n\nFin."),
             Event(
                 id: "mip2020-national-mois", title: "Mois de l’innovation publique", kind: .other,

@@ -127,7 +127,7 @@ enum Samples {
             ],
             region: Region(code: "53"), lab: "ti-lab", url: "https://example.org/?a=1,b=2", contact: "contact@example.org",
             audience: ["agents", "elected"], tags: ["a \"quoted\" tag", "données"],
-            description: "Texte avec, virgules; points-virgules\r\net \"guillemets\" \\ barre \u{1F600}")
+            description: "Texte avec, virgules; points-virgules\net \"guillemets\" \\ barre \u{1F600}")
     }
 
     static var all: [Event] { [workshop, national, multiSlot] }

@@ -128,6 +128,31 @@ import Testing
         #expect(error?.message == "it is a directory")
     }
 
+    @Test func aProtectedFileIsRefusedByAnyOfItsNames() throws {
+        let directory = try TemporaryDirectory()
+        let protected = directory.path("catalogue.sqlite")
+        try "precious".write(toFile: protected, atomically: false, encoding: .utf8)
+        let hardLink = directory.path("other-name.sqlite")
+        #expect(link(protected, hardLink) == 0)
+        let symbolicLink = directory.path("link.sqlite")
+        try FileManager.default.createSymbolicLink(atPath: symbolicLink, withDestinationPath: protected)
+        let names = [protected, directory.path("./catalogue.sqlite"), hardLink, symbolicLink]
+        for name in names {
+            let error = #expect(throws: OutputError.self) {
+                try FileTextOutput(path: name, protectedFiles: [protected: "the catalogue"])
+            }
+            #expect(error?.message == "it is the catalogue '\(protected)' (choose another file)", "\(name)")
+        }
+        #expect(try contents(protected) == "precious")
+        #expect(try directory.listing().sorted() == ["catalogue.sqlite", "link.sqlite", "other-name.sqlite"])
+        // Another file, and a protected file that does not exist, are written as usual.
+        let output = try FileTextOutput(
+            path: directory.path("out.jsonl"), protectedFiles: [protected: "the catalogue", protected + "-wal": "its WAL"])
+        try output.write("ok\n")
+        try output.commit()
+        #expect(try contents(directory.path("out.jsonl")) == "ok\n")
+    }
+
     @Test func unwritableDirectoryIsAClearError() throws {
         guard getuid() != 0 else { return }  // root writes anywhere
         let directory = try TemporaryDirectory()

@@ -9,10 +9,10 @@ import Testing
 @Suite struct JSONValueParserTests {
     @Test func canonicalJSONReadsBackToTheSameEvent() throws {
         let event = try makeEvent(
-            "e-1", title: "« Guillemets » \"doubles\" \\ et \u{1}contrôle\u{7F}", kind: .callForIdeas,
+            "e-1", title: "« Guillemets » \"doubles\" \\ et \tcontrôle", kind: .callForIdeas,
             status: .postponed, slots: [slot("2020-11-10T09:30", "2020-11-10T11:30"), slot("2020-11-17", "2020-11-27")],
             region: "93", online: true, lab: "siilab", organizer: "Ville 😀", place: "Tab\there",
-            tags: ["a", "b\"c\\d"], description: "Ligne\r\nsuivante\u{1}\u{2028}"
+            tags: ["a", "b\"c\\d"], description: "Ligne\nsuivante\t\u{2028}"
         ).normalized()
         let json = EventJSONWriting.json(event)
         guard case .object(let record) = try JSONValueParser.parse(json) else {

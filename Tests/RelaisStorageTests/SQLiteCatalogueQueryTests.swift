@@ -290,7 +290,7 @@ import Testing
                 slot("2020-11-10T09:30:00.25+01:00", "2020-11-10T11:30:00.5Z"), slot("2020-11-17", "2020-11-27"),
                 slot("2020-03-29T02:30"), slot("2020-10-25T02:30"), slot("2020-11-01T12:00:00-09:30"),
             ],
-            region: "04", online: true, lab: "la-base", organizer: "Préfecture ; région / ville", place: "Salle \u{1F}",
+            region: "04", online: true, lab: "la-base", organizer: "Préfecture ; région / ville", place: "Salle\t2",
             tags: ["a,b", "[x]", "\"q\""], description: "Ligne 1\nLigne 2\t😀")
         event.url = "https://example.org/?a=1&b=2"
         event.contact = "contact@example.org"

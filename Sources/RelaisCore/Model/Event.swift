@@ -134,14 +134,36 @@ extension Event {
         }
         if slots.isEmpty { return EventFieldProblem(field: "slots", message: "at least one slot is required") }
         for (index, slot) in slots.enumerated() {
-            if let problem = slot.problem { return EventFieldProblem(field: "slots[\(index)]", message: problem) }
+            if let problem = slot.problem ?? slot.yearsProblem {
+                return EventFieldProblem(field: "slots[\(index)]", message: problem)
+            }
         }
         if let lab, !Self.isValidLabID(lab) {
             return EventFieldProblem(field: "lab", message: "'\(lab.prefix(60))' must be a lower-case id like la-base")
         }
         for (name, list) in [("audience", audience), ("tags", tags)] {
-            for (index, item) in list.enumerated() where item.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
-                return EventFieldProblem(field: "\(name)[\(index)]", message: "must not contain control characters")
+            for (index, item) in list.enumerated() {
+                if item.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
+                    return EventFieldProblem(field: "\(name)[\(index)]", message: "must not contain control characters")
+                }
+                // CSV joins a list's items with ';' (contract §1): an item holding one would
+                // come back as two.
+                if item.utf8.contains(UInt8(ascii: ";")) {
+                    return EventFieldProblem(
+                        field: "\(name)[\(index)]", message: "must not contain ';', which separates the items in CSV")
+                }
+            }
+        }
+        for (name, text) in [
+            ("title", title), ("organizer", organizer), ("place", place), ("url", url), ("contact", contact),
+            ("description", description),
+        ] {
+            if let text, let control = Self.controlCharacterNoExportCarries(in: text) {
+                let code = String(control, radix: 16, uppercase: true)
+                return EventFieldProblem(
+                    field: name,
+                    message: "contains the control character U+\(String(repeating: "0", count: 4 - code.count))\(code), "
+                        + "which no export can carry (only tabs and line breaks are allowed)")
             }
         }
         if let description, Self.hasMoreCharacters(description, than: Limits.descriptionLength) {
@@ -149,6 +171,25 @@ extension Event {
                 field: "description", message: "has \(description.count) characters, at most 20000 allowed")
         }
         return nil
+    }
+
+    /// The first byte of `text` below U+0020 or U+007F other than a tab, a line feed or a
+    /// carriage return (``normalized()`` makes those line feeds): iCalendar's TEXT cannot
+    /// hold it, so an event with one would not read back the same from an export. Control
+    /// characters are ASCII: their bytes are never part of another character.
+    static func controlCharacterNoExportCarries(in text: String) -> UInt8? {
+        for byte in text.utf8 where byte < 0x20 || byte == 0x7F {
+            if byte != 0x09 && byte != 0x0A && byte != 0x0D { return byte }
+        }
+        return nil
+    }
+
+    /// `text` with each line break a line feed: a carriage return, alone or before a line
+    /// feed (Windows and old Mac sources), is one. Every export writes a line break one
+    /// way, so the stored text holds one form, and an export reads back the same.
+    static func unifyingLineBreaks(_ text: String) -> String {
+        guard text.utf8.contains(0x0D) else { return text }
+        return text.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\r", with: "\n")
     }
 
     /// Whether `text` has more than `limit` characters. Counting characters walks grapheme
@@ -174,16 +215,16 @@ extension Event {
         return trimmableSet.contains(scalar)
     }
 
-    /// The event as stored: title and optional texts trimmed, empty optional texts and
-    /// empty tags dropped.
+    /// The event as stored: title and optional texts trimmed, their line breaks line feeds,
+    /// empty optional texts and empty tags dropped.
     public func normalized() -> Event {
         var copy = self
         func clean(_ text: String?) -> String? {
             guard let text else { return nil }
-            let trimmed = Self.trimmed(text)
+            let trimmed = Self.trimmed(Self.unifyingLineBreaks(text))
             return trimmed.isEmpty ? nil : trimmed
         }
-        copy.title = Self.trimmed(title)
+        copy.title = Self.trimmed(Self.unifyingLineBreaks(title))
         copy.organizer = clean(organizer)
         copy.place = clean(place)
         copy.url = clean(url)

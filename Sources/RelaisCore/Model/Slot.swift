@@ -24,6 +24,22 @@ public struct Slot: Hashable, Sendable {
         coveredStart <= to && coveredEnd >= from
     }
 
+    /// The years of Paris time a slot may fall in. Before 1970 Paris time has offsets
+    /// that RFC 3339 cannot write (+00:09:21 before 1911) and calendars that disagree
+    /// (Julian before 1582); the day after 9998 would be written with five digits. Inside
+    /// them, every export reads back the same.
+    public static let keptYears = 1970...9998
+
+    /// Why an import refuses the slot although it is well formed: a time outside
+    /// ``keptYears``. (An export writes what a catalogue holds, whatever the year.)
+    public var yearsProblem: String? {
+        for time in [start, end] {
+            guard let time, !Self.keptYears.contains(time.parisYear) else { continue }
+            return "\(time) is outside the years Relais keeps (\(Self.keptYears.lowerBound)–\(Self.keptYears.upperBound))"
+        }
+        return nil
+    }
+
     /// Why the slot is invalid, or nil when it is valid: an end before its start, or an
     /// all-day start with a timed end (or the reverse).
     public var problem: String? {

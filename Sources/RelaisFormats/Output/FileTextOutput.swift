@@ -43,10 +43,14 @@ public final class FileTextOutput: CommittableTextOutput {
     private let writesDirectly: Bool
 
     /// Creates the temporary file next to `path`.
-    /// - Parameter bufferSize: bytes gathered before each write(2); tests use small ones.
-    /// - Throws: ``OutputError`` when the directory does not exist, is not writable, or
-    ///   `path` names a directory.
-    public init(path: String, bufferSize: Int = 256 * 1024) throws {
+    /// - Parameters:
+    ///   - bufferSize: bytes gathered before each write(2); tests use small ones.
+    ///   - protectedFiles: files that `path` must not be, by any name (a link, `./x`, a
+    ///     hard link: compared by device and inode), each with what it is for the error
+    ///     message — the catalogue an export reads, which the rename would replace.
+    /// - Throws: ``OutputError`` when the directory does not exist, is not writable,
+    ///   `path` names a directory, or `path` is one of `protectedFiles`.
+    public init(path: String, bufferSize: Int = 256 * 1024, protectedFiles: [String: String] = [:]) throws {
         self.path = path
         self.bufferSize = max(1, bufferSize)
         let url = URL(fileURLWithPath: path)
@@ -64,7 +68,18 @@ public final class FileTextOutput: CommittableTextOutput {
             throw OutputError(path: path, message: "it is a directory")
         }
         var followed = stat()
-        if targetExists, stat(path, &followed) == 0,
+        let targetFollowed = targetExists && stat(path, &followed) == 0
+        if targetFollowed {
+            for (protectedPath, what) in protectedFiles.sorted(by: { $0.key < $1.key }) {
+                var protected = stat()
+                if stat(protectedPath, &protected) == 0, protected.st_dev == followed.st_dev,
+                    protected.st_ino == followed.st_ino
+                {
+                    throw OutputError(path: path, message: "it is \(what) '\(protectedPath)' (choose another file)")
+                }
+            }
+        }
+        if targetFollowed,
             (followed.st_mode & S_IFMT) != S_IFREG, (followed.st_mode & S_IFMT) != S_IFDIR
         {
             let descriptor = open(path, O_WRONLY | O_CLOEXEC)

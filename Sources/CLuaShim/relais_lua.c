@@ -7,14 +7,24 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define HOOK_PERIOD 1000
+#define SECONDS_PER_INSTRUCTION 3e-7
 #define MESSAGE_SIZE 600
 #define MAX_TRACEBACK_LINES 8
 
 typedef struct relais_lua_host {
     size_t used, limit, peak;
     long long instructions, instruction_limit;
+    // A second bound on a call, in time: one instruction can do work proportional to its
+    // operands (comparing two long strings, `s:upper()`), which the count does not see.
+    // The clock is the thread's CPU time (other processes do not count); it starts at the
+    // call's first hook (a call shorter than one hook period never reads it), and the call
+    // may run SECONDS_PER_INSTRUCTION per instruction of its budget, about thirty times
+    // what plain Lua needs.
+    double clock_started;
+    int stopped_by_time;
     relais_lua_stop stop;
     int exit_status;
     char stop_message[MESSAGE_SIZE];
@@ -73,10 +83,14 @@ static void *relais_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
         h->used -= old;
         return NULL;
     }
+    int retrying = h->refusal_pending && h->refused_block == ptr && h->refused_size == nsize;
+    // Lua's core retries a refused request at once, after an emergency collection (which
+    // only frees or shrinks); a growing request that is not that retry means the refusal
+    // was given up — lauxlib's buffers (table.concat, string.format) raise an ordinary,
+    // catchable error without retrying — so the budget is spent as surely.
+    if (h->refusal_pending && nsize > old && !retrying && h->stop == RELAIS_STOP_NONE) h->stop = RELAIS_STOP_MEMORY;
     if (h->limit && nsize > old && h->used - old + nsize > h->limit) {
-        if (h->refusal_pending && h->refused_block == ptr && h->refused_size == nsize) {
-            if (h->stop == RELAIS_STOP_NONE) h->stop = RELAIS_STOP_MEMORY;
-        }
+        if (retrying && h->stop == RELAIS_STOP_NONE) h->stop = RELAIS_STOP_MEMORY;
         h->refusal_pending = 1;
         h->refused_block = ptr;
         h->refused_size = nsize;
@@ -103,8 +117,13 @@ static void compose_stop_message(relais_lua_host *h, const char *source, int lin
     else if (source && source[0]) snprintf(where, sizeof where, "%s: ", source);
     switch (h->stop) {
     case RELAIS_STOP_CPU:
-        snprintf(h->stop_message, MESSAGE_SIZE, "%sinstruction limit exceeded (%lld instructions)", where,
-                 h->instruction_limit);
+        if (h->stopped_by_time)
+            snprintf(h->stop_message, MESSAGE_SIZE,
+                     "%sinstruction limit exceeded (%.1f s, the time %lld instructions may take)", where,
+                     (double)h->instruction_limit * SECONDS_PER_INSTRUCTION, h->instruction_limit);
+        else
+            snprintf(h->stop_message, MESSAGE_SIZE, "%sinstruction limit exceeded (%lld instructions)", where,
+                     h->instruction_limit);
         break;
     case RELAIS_STOP_MEMORY:
         if (h->limit % (1024 * 1024) == 0)
@@ -148,6 +167,17 @@ static void relais_hook(lua_State *L, lua_Debug *ar) {
 
     if (h->stop == RELAIS_STOP_NONE && h->instruction_limit > 0 && h->instructions > h->instruction_limit)
         h->stop = RELAIS_STOP_CPU;
+    if (h->stop == RELAIS_STOP_NONE && h->instruction_limit > 0) {
+        struct timespec now;
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
+        double seconds = (double)now.tv_sec + (double)now.tv_nsec * 1e-9;
+        if (h->clock_started == 0) {
+            h->clock_started = seconds;
+        } else if (seconds - h->clock_started > (double)h->instruction_limit * SECONDS_PER_INSTRUCTION) {
+            h->stop = RELAIS_STOP_CPU;
+            h->stopped_by_time = 1;
+        }
+    }
     if (h->stop == RELAIS_STOP_NONE) return;
     if (!h->stop_message[0]) compose_stop_message(h, h->last_source, h->last_line);
     // From now on raise at every instruction: a pcall that swallows this error gets it
@@ -881,8 +911,9 @@ static int sandbox_rep(lua_State *L) {
             return lua_error(L);
         }
     }
-    // The copy loop runs n times inside one C call: charge it like instructions.
-    relais_lua_charge_instructions(L, (long long)(n / 64) + 1);
+    // The copy loop writes every byte inside one C call: charge it like instructions.
+    double copied = (double)n * (double)(length + separator_length) / 64 + 1;
+    relais_lua_charge_instructions(L, copied > 1e15 ? (long long)1e15 : (long long)copied);
     lua_pushvalue(L, lua_upvalueindex(1));
     lua_insert(L, 1);
     lua_call(L, lua_gettop(L) - 1, 1);
@@ -899,17 +930,35 @@ static double range_count(lua_State *L, int first_index, int last_index, double 
     return last >= first ? last - first + 1 : 0;
 }
 
+static int has_metatable(lua_State *L, int index) {
+    if (!lua_getmetatable(L, index)) return 0;
+    lua_pop(L, 1);
+    return 1;
+}
+
 static int charged_library_call(lua_State *L) {
     int cost_kind = (int)lua_tointeger(L, lua_upvalueindex(2));
-    double table_length = lua_type(L, 1) == LUA_TTABLE ? (double)lua_rawlen(L, 1) : 0;
+    // The length the library itself will use: a __len metamethod's answer, if any.
+    double table_length = 0;
+    if (lua_type(L, 1) == LUA_TTABLE) {
+        if (luaL_getmetafield(L, 1, "__len") != LUA_TNIL) {
+            lua_pop(L, 1);
+            table_length = (double)luaL_len(L, 1);
+        } else {
+            table_length = (double)lua_rawlen(L, 1);
+        }
+    }
+    // A plain table's element costs the library a fraction of an instruction; through a
+    // metatable each one may call a metamethod, which a C function answers unhooked.
+    double per_element = has_metatable(L, 1) || (cost_kind == COST_RANGE_MOVE && has_metatable(L, 5)) ? 1 : 0.125;
     double cost = 1;
     switch (cost_kind) {
     case COST_COROUTINE: cost = HOOK_PERIOD; break;  // a new thread starts a fresh hook count
-    case COST_SHIFT: cost = table_length / 8 + 1; break;
-    case COST_RANGE_MOVE: cost = range_count(L, 2, 3, 0) / 8 + 1; break;
-    case COST_RANGE_CONCAT: cost = range_count(L, 3, 4, table_length) / 8 + 1; break;
-    case COST_SORT: cost = table_length * 2 + 1; break;
-    case COST_UNPACK: cost = range_count(L, 2, 3, table_length) / 8 + 1; break;
+    case COST_SHIFT: cost = table_length * per_element + 1; break;
+    case COST_RANGE_MOVE: cost = range_count(L, 2, 3, 0) * per_element + 1; break;
+    case COST_RANGE_CONCAT: cost = range_count(L, 3, 4, table_length) * per_element + 1; break;
+    case COST_SORT: cost = table_length * 16 * per_element + 1; break;
+    case COST_UNPACK: cost = range_count(L, 2, 3, table_length) * per_element + 1; break;
     }
     relais_lua_charge_instructions(L, cost > 1e15 ? (long long)1e15 : (long long)cost);
     int count = lua_gettop(L);
@@ -1105,6 +1154,8 @@ void relais_lua_begin_call(lua_State *L, long long instruction_limit) {
     relais_lua_host *h = host_of(L);
     h->instructions = 0;
     h->instruction_limit = instruction_limit;
+    h->clock_started = 0;
+    h->stopped_by_time = 0;
     h->stop = RELAIS_STOP_NONE;
     h->stop_message[0] = 0;
     h->last_source[0] = 0;
@@ -1356,6 +1407,7 @@ static int filter_batch_protected(lua_State *L) {
     for (size_t index = 0; index < request->count; index++) {
         // Each event has the budget a call would have: a filter's limit is per event.
         h->instructions = 0;
+        h->clock_started = 0;
         lua_pushvalue(L, filter);
         push_view_fields(L, request->field_bases + index * RELAIS_EVENT_FIELDS,
                          request->field_counts + index * RELAIS_EVENT_FIELDS, request->unlent, request->lender,

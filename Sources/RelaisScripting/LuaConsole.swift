@@ -15,13 +15,23 @@ public final class LuaConsole {
 
     private let runtime: ScriptRuntime
     private var printed = ""
+    /// The most a chunk's printed output is kept: 1 MiB.
+    private static let printedLimit = 1 << 20
 
     public init(events: (any ScriptEventSource)?, limits: ScriptLimits, folder: URL) throws {
         var collected: (String) -> Void = { _ in }
         runtime = try ScriptRuntime(
             name: "lua", origin: ScriptOrigin(pluginID: nil, folder: folder), limits: limits, events: events,
             write: { text, _ in collected(text + "\n") })
-        collected = { [unowned self] text in self.printed += text }
+        collected = { [unowned self] text in
+            // The Lua state's memory budget does not cover what the host keeps: a loop of
+            // prints stops being kept past a screenful many times over.
+            guard self.printed.utf8.count < Self.printedLimit else { return }
+            self.printed += text
+            if self.printed.utf8.count >= Self.printedLimit {
+                self.printed += "… (output cut at \(Self.printedLimit >> 20) MiB)\n"
+            }
+        }
     }
 
     /// Runs `chunk`: as an expression when it is one (`1 + 1`, `relais.regions["53"]`, or

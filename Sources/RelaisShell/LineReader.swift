@@ -182,6 +182,9 @@ public final class EditLineReader: LineReader {
         rl_attempted_completion_function = { text, start, _ in
             // 0: when nothing is returned, libedit completes file names (after `:export … to`).
             rl_attempted_completion_over = 0
+            // What libedit adds after a unique completion, read once this function has returned:
+            // a space after a whole word. Set on every Tab, since completing a key turns it off.
+            rl_completion_append_character = Int32(UInt8(ascii: " "))
             guard let source = EditLineReader.completionSource, let text else { return nil }
             let word = String(cString: text)
             var before = ""
@@ -196,6 +199,11 @@ public final class EditLineReader: LineReader {
             EditLineReader.candidateIndex = 0
             rl_attempted_completion_over = 1
             if EditLineReader.candidates.isEmpty { return nil }
+            // A key (`reg` → `region:`) is followed by its value, not a space: with one,
+            // `region: bretagne` would read as a key without a value.
+            if EditLineReader.candidates.count == 1, EditLineReader.candidates[0].hasSuffix(":") {
+                rl_completion_append_character = 0
+            }
             return rl_completion_matches(text) { _, state in
                 if state == 0 { EditLineReader.candidateIndex = 0 }
                 guard EditLineReader.candidateIndex < EditLineReader.candidates.count else { return nil }

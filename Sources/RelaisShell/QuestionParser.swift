@@ -451,7 +451,9 @@ public struct QuestionParser: Sendable {
         var best = base
         var bestDistance = Int.max
         for year in [base - 1, base, base + 1] {
-            let clamped = min(day, CivilDate.daysIn(month: month, year: year))
+            // Clamped into the month: `31 février` or `32 novembre` still gets a year, for
+            // the message that refuses it.
+            let clamped = max(1, min(day, CivilDate.daysIn(month: month, year: year)))
             let distance = abs(CivilDate(year: year, month: month, day: clamped).daysSinceEpoch - today.daysSinceEpoch)
             if distance < bestDistance {
                 best = year
@@ -461,11 +463,26 @@ public struct QuestionParser: Sendable {
         return best
     }
 
+    /// Week `number` (`47`, `W47`, `S47`) of the ISO year that puts it nearest to this
+    /// week, as for days: in late December, `S1` is next year's; in early January, `S52`
+    /// last year's. Nil when no year around has that week.
     private func weekNumber(_ text: String) -> ISOWeek? {
         var digits = text.uppercased()
         if digits.hasPrefix("W") || digits.hasPrefix("S") { digits.removeFirst() }
         guard let number = Int(digits) else { return nil }
-        return ISOWeek(year: ISOWeek(containing: today).year, week: number)
+        let thisWeek = ISOWeek(containing: today)
+        var best: ISOWeek?
+        var bestDistance = Int.max
+        // This year's first, so that a tie (26 weeks either way) keeps this year's week.
+        for year in [thisWeek.year, thisWeek.year - 1, thisWeek.year + 1] {
+            guard let week = ISOWeek(year: year, week: number) else { continue }
+            let distance = abs(week.monday.daysSinceEpoch - thisWeek.monday.daysSinceEpoch)
+            if distance < bestDistance {
+                best = week
+                bestDistance = distance
+            }
+        }
+        return best
     }
 
     private func slashDate(_ text: String) -> CivilDate? {
@@ -608,14 +625,18 @@ public struct QuestionParser: Sendable {
         "monday": 1, "tuesday": 2, "wednesday": 3, "thursday": 4, "friday": 5, "saturday": 6, "sunday": 7,
     ]
 
-    /// `10`, `1er`, `1st`, `2nd`, `3rd`, `15th` → the day number (1…31).
+    /// `10`, `1er`, `1st`, `2nd`, `3rd`, `15th` → the day number, as written (0…99): whether
+    /// the month has it is checked with the month (``date(_:_:_:)``), so that `32 novembre`
+    /// is refused rather than read as `novembre` and a word `32` of the text.
     static func dayOfMonth(_ word: String) -> Int? {
         var digits = Substring(word)
         for suffix in ["er", "st", "nd", "rd", "th", "e"] where digits.hasSuffix(suffix) {
             digits = digits.dropLast(suffix.count)
             break
         }
-        guard digits.count <= 2, let number = Int(digits), (1...31).contains(number) else { return nil }
+        guard (1...2).contains(digits.count), digits.allSatisfy({ $0.isASCII && $0.isNumber }),
+            let number = Int(digits)
+        else { return nil }
         return number
     }
 

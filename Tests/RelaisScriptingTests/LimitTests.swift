@@ -181,10 +181,33 @@ struct Runaway: Sendable, CustomTestStringConvertible {
         "table.move({}, 1, 1e7, 1, {})",
         "local t = {}\nfor i = 1, 20000 do t[i] = i end\nfor i = 1, 500 do table.insert(t, 1, i) end",
         "local t = {}\nfor i = 1, 20000 do t[i] = i end\nfor i = 1, 500 do table.remove(t, 1) end",
+        // The length the library uses is __len's, and each element through a metatable may
+        // be a C metamethod's call.
+        "table.insert(setmetatable({}, {__len = function() return 2^50 end}), 1, 0)",
+        "table.remove(setmetatable({}, {__len = function() return 2^50 end}), 1)",
+        "table.sort(setmetatable({}, {__len = function() return 2^31 - 2 end, __index = type, __newindex = type}))",
+        "while true do table.unpack(setmetatable({}, {__len = function() return 100000 end})) end",
+        "table.move(setmetatable({}, {__index = type}), 1, 1e7, 1, setmetatable({}, {__newindex = type}))",
+        "local s = (\"x\"):rep(2^16)\nwhile true do local t = s:rep(16) end",
     ])
     func tableLoopsInCCountAgainstTheBudget(_ source: String) throws {
         let outcome = try runScript(source + "\nreturn 0\n")
         expectFailure(outcome, "instruction limit exceeded", limit: .instructions)
+    }
+
+    /// One instruction can do work in proportion to its operands (comparing or upper-casing
+    /// long strings): the call is also bounded in time, by what its budget may take.
+    @Test(arguments: [
+        "local s = (\"x\"):rep(2^20)\nwhile true do local u = s:upper() end",
+        "local s, t = (\"x\"):rep(2^21), (\"x\"):rep(2^21)\nlocal n = 0\nwhile true do if s == t then n = n + 1 end end",
+    ])
+    func workInsideOneInstructionIsBoundedInTime(_ source: String) throws {
+        let started = Date()
+        let outcome = try runScript(source + "\nreturn 0\n")
+        expectFailure(outcome, "instruction limit exceeded (0.3 s, the time 1000000 instructions may take)", limit: .instructions)
+        #expect(outcome.message.contains("script.lua:"), "\(outcome.message)")
+        #expect(Date().timeIntervalSince(started) < 30)
+        try expectHealthyRun()
     }
 
     @Test func deepRecursionIsACleanError() throws {
@@ -295,6 +318,16 @@ struct Runaway: Sendable, CustomTestStringConvertible {
                 while true do
                   pcall(function() local t = {} for i = 1, 1e9 do t[i] = { i } end end) -- STOP
                 end
+                """, limit: .memory),
+        Runaway(
+            name: "a refused buffer caught by pcall (lauxlib does not retry)",
+            source: """
+                local s = ("x"):rep(3 * 2^20)
+                local t = { s, s, s }
+                local ok = pcall(table.concat, t) -- STOP
+                local kept = {}
+                for i = 1, 1e6 do kept[i % 100 + 1] = { i } end
+                return 0
                 """, limit: .memory),
         Runaway(
             name: "coroutine bomb",

@@ -64,21 +64,34 @@ public struct PluginManifest: Sendable, Equatable {
             for key in limits.keys where key != "instructions" && key != "memory" {
                 throw ScriptError(message: "\(file): unknown limit '\(key)' (expected instructions, memory)")
             }
+            // A plugin may ask for more than the defaults, within a ceiling: only the person
+            // running Relais (--cpu-limit, --memory-limit) may lift a plugin past it.
             if let value = limits["instructions"] {
-                guard let number = value as? NSNumber, number.int64Value > 0 else {
-                    throw ScriptError(message: "\(file): limits.instructions must be a positive integer")
+                guard let number = value as? NSNumber, number.doubleValue >= 1,
+                    number.doubleValue <= Double(Self.instructionCeiling)
+                else {
+                    throw ScriptError(
+                        message: "\(file): limits.instructions must be an integer from 1 to \(Self.instructionCeiling)")
                 }
                 manifest.instructionLimit = number.int64Value
             }
             if let value = limits["memory"] {
-                guard let number = value as? NSNumber, number.intValue >= 1 << 20 else {
-                    throw ScriptError(message: "\(file): limits.memory must be at least 1048576 bytes (1 MiB)")
+                guard let number = value as? NSNumber, number.doubleValue >= Double(1 << 20),
+                    number.doubleValue <= Double(Self.memoryCeiling)
+                else {
+                    throw ScriptError(
+                        message: "\(file): limits.memory must be from 1048576 bytes (1 MiB) to \(Self.memoryCeiling) (1 GiB)")
                 }
                 manifest.memoryLimit = number.intValue
             }
         }
         return manifest
     }
+
+    /// The most a manifest may ask for: ten times the default instructions, sixteen times
+    /// the default memory.
+    static let instructionCeiling: Int64 = 1_000_000_000
+    static let memoryCeiling = 1 << 30
 
     init(id: String, name: String, version: String, region: Region?, lab: String?, description: String) {
         self.id = id

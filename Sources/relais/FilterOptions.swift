@@ -37,7 +37,9 @@ struct FilterOptions: ParsableArguments {
     @Option(help: ArgumentHelp("A Lua filter from a plugin, written plugin.name (e.g. la-base.agents).", valueName: "plugin.name"))
     var filter: [String] = []
 
-    @Option(help: ArgumentHelp("At most this many events.", valueName: "n"))
+    // `.unconditional`: `--limit -1` is a value the check below refuses by name, not a
+    // missing value followed by an unknown option.
+    @Option(parsing: .unconditional, help: ArgumentHelp("At most this many events.", valueName: "n"))
     var limit: Int?
 
     func validate() throws {
@@ -92,7 +94,7 @@ struct FilterOptions: ParsableArguments {
         if online && onSite { throw ValidationError("--online and --on-site exclude each other") }
         if online { query.online = true }
         if onSite { query.online = false }
-        if let text, !text.trimmingCharacters(in: .whitespaces).isEmpty {
+        if let text {
             if TextFolding.words(text).isEmpty {
                 throw ValidationError("--text '\(text)' has no word to search for")
             }

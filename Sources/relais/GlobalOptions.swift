@@ -35,6 +35,10 @@ struct GlobalOptions: ParsableArguments {
             valueName: "time"))
     var now: String?
 
+    func validate() throws {
+        if catalogue?.isEmpty == true { throw ValidationError("--catalogue: the path is empty") }
+    }
+
     /// The pinned time (--now, else $RELAIS_NOW), or nil for the real clock.
     func pinnedNow() throws -> Date? {
         var text = now

@@ -65,7 +65,7 @@ struct OutboxCommand: ParsableCommand {
         @Option(help: ArgumentHelp("Only deliveries with this status: pending, delivered or dead.", valueName: "status"))
         var status: String?
 
-        @Option(help: ArgumentHelp("At most this many deliveries (default 50).", valueName: "n"))
+        @Option(parsing: .unconditional, help: ArgumentHelp("At most this many deliveries (default 50).", valueName: "n"))
         var limit = 50
 
         func validate() throws {
@@ -117,10 +117,11 @@ struct OutboxCommand: ParsableCommand {
         @OptionGroup var global: GlobalOptions
         @OptionGroup var scripts: ScriptOptions
 
-        @Option(help: ArgumentHelp("Deliveries claimed and sent at a time (default 32).", valueName: "n"))
+        @Option(parsing: .unconditional, help: ArgumentHelp("Deliveries claimed and sent at a time (default 32).", valueName: "n"))
         var batch = 32
 
         @Option(
+            parsing: .unconditional,
             help: ArgumentHelp(
                 "Seconds a claim holds (default 300): a worker that dies lets its deliveries go after this.",
                 valueName: "seconds"))
@@ -176,7 +177,7 @@ struct OutboxCommand: ParsableCommand {
         @Flag(help: "Delete delivered deliveries (the only kind purge deletes; required, to be explicit).")
         var delivered = false
 
-        @Option(name: .customLong("older-than"), help: ArgumentHelp("An age: 30d, 12h, 90m.", valueName: "age"))
+        @Option(name: .customLong("older-than"), parsing: .unconditional, help: ArgumentHelp("An age: 30d, 12h, 90m.", valueName: "age"))
         var olderThan: String
 
         func validate() throws {

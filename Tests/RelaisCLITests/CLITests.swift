@@ -175,6 +175,25 @@ import Testing
             #expect(!result.standardError.isEmpty)
             #expect(!result.wasSignalled)
         }
+        // Each names what is wrong with the value given, a negative number included.
+        for (arguments, message) in [
+            (["query", "--limit", "-1"], "--limit must be a positive number"),
+            (["query", "--cpu-limit", "-5"], "--cpu-limit must be a positive number"),
+            (["query", "--memory-limit", "99999999999G"], "must be a size from 1M to 1024G"),
+            (["query", "--text", ""], "has no word to search for"),
+            (["outbox", "list", "--limit", "-3"], "--limit must be at least 1"),
+        ] {
+            let result = try relais(arguments)
+            #expect(result.status == 2, "\(arguments): \(result)")
+            #expect(result.standardError.contains(message), "\(arguments): \(result.standardError)")
+        }
+        let emptyCatalogue = try RelaisProcess.run(["query", "--catalogue", ""], in: directory.path)
+        #expect(emptyCatalogue.status == 2, "\(emptyCatalogue)")
+        #expect(emptyCatalogue.standardError.contains("--catalogue: the path is empty"))
+        #expect(!FileManager.default.fileExists(atPath: directory.path("relais.sqlite")))
+        let noPlugins = try relais(["query", "--plugins", directory.path("nowhere")])
+        #expect(noPlugins.status == 1, "\(noPlugins)")
+        #expect(noPlugins.standardError.contains("nowhere: no such folder"))
     }
 
     @Test func failuresTheUserCanFixExitOne() throws {

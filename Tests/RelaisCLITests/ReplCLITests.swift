@@ -280,7 +280,7 @@ struct ReplCLITests {
         try Data(
             "relais.filter(\"tout\", function(e) local t = os.clock() while os.clock() - t < 0.3 do end return true end)\n".utf8
         ).write(to: URL(fileURLWithPath: extra + "/lent/init.lua"))
-        try Data("return { name = \"lent\", version = \"1.0.0\", limits = { instructions = 100000000000 } }\n".utf8)
+        try Data("return { name = \"lent\", version = \"1.0.0\", limits = { instructions = 1000000000 } }\n".utf8)
             .write(to: URL(fileURLWithPath: extra + "/lent/manifest.lua"))
         var environment = Self.pinned
         environment["XDG_STATE_HOME"] = directory.path("state")

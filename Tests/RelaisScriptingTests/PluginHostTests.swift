@@ -173,10 +173,17 @@ struct ManifestCase: Sendable, CustomTestStringConvertible {
             expected: ["broken/manifest.lua:", "unknown limit 'time'"]),
         ManifestCase(
             name: "zero instructions", manifest: #"return { name = "B", version = "1", limits = { instructions = 0 } }"#,
-            expected: ["broken/manifest.lua:", "limits.instructions must be a positive integer"]),
+            expected: ["broken/manifest.lua:", "limits.instructions must be an integer from 1 to 1000000000"]),
         ManifestCase(
             name: "tiny memory", manifest: #"return { name = "B", version = "1", limits = { memory = 1000 } }"#,
-            expected: ["broken/manifest.lua:", "limits.memory must be at least 1048576 bytes"]),
+            expected: ["broken/manifest.lua:", "limits.memory must be from 1048576 bytes (1 MiB)"]),
+        ManifestCase(
+            name: "instructions past the ceiling",
+            manifest: #"return { name = "B", version = "1", limits = { instructions = 9.2e18 } }"#,
+            expected: ["broken/manifest.lua:", "limits.instructions must be an integer from 1 to 1000000000"]),
+        ManifestCase(
+            name: "memory past the ceiling", manifest: #"return { name = "B", version = "1", limits = { memory = 2^62 } }"#,
+            expected: ["broken/manifest.lua:", "limits.memory must be from 1048576 bytes (1 MiB) to 1073741824 (1 GiB)"]),
         ManifestCase(
             name: "limits not a table", manifest: #"return { name = "B", version = "1", limits = 5 }"#,
             expected: ["broken/manifest.lua:", "field 'limits' must be a table"]),

@@ -52,7 +52,21 @@ struct ImportCommand: ParsableCommand {
             if isDirectory.boolValue { throw UserError("\(file): is a directory, not a file") }
             guard FileManager.default.isReadableFile(atPath: file) else { throw UserError("\(file): cannot be read") }
         }
-        let store = try global.openCatalogue()
+        // A dry run into a catalogue that does not exist yet checks the files against an
+        // empty one, made in a temporary folder: nothing is written where it points.
+        var scratchFolder: URL?
+        defer { if let scratchFolder { try? FileManager.default.removeItem(at: scratchFolder) } }
+        var storeGlobal = global
+        let target = URL(fileURLWithPath: global.cataloguePath)
+        if dryRun && !FileManager.default.fileExists(atPath: target.path)
+            && FileManager.default.fileExists(atPath: target.deletingLastPathComponent().path)
+        {
+            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("relais-dry-run-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            scratchFolder = folder
+            storeGlobal.catalogue = folder.appendingPathComponent("empty.sqlite").path
+        }
+        let store = try storeGlobal.openCatalogue()
         // Plugins with change handlers get their cursor before the import commits, so its
         // changes reach them even if this process dies before the handlers run.
         let notifications = dryRun ? nil : try Notifications(global: global, scripts: scripts, store: store)
@@ -66,7 +80,7 @@ struct ImportCommand: ParsableCommand {
             if !handlersOK { Terminal.writeError("relais: the import is stored; run `relais outbox deliver` once the handlers are fixed\n") }
         }
         var imported: [String] = []
-        for file in files {
+        for (position, file) in files.enumerated() {
             let formatName = format?.lowercased() ?? BuiltinFormats.readerFormat(forPath: file) ?? "jsonl"
             guard let reader = BuiltinFormats.reader(forFormat: formatName) else {
                 throw UserError("\(file): unknown format '\(formatName)'")
@@ -82,9 +96,14 @@ struct ImportCommand: ParsableCommand {
                 progress.finish()
             } catch {
                 progress.finish()
-                if !imported.isEmpty {
-                    throw UserError(
-                        userMessage(for: error) + "\n(nothing of \(file) was stored; already imported: \(imported.joined(separator: ", ")))")
+                let unread = files[(position + 1)...]
+                if !imported.isEmpty || !unread.isEmpty {
+                    var note = "nothing of \(file) was stored"
+                    if !imported.isEmpty {
+                        note += "; already \(dryRun ? "checked" : "imported"): \(imported.joined(separator: ", "))"
+                    }
+                    if !unread.isEmpty { note += "; not read: \(unread.joined(separator: ", "))" }
+                    throw UserError(userMessage(for: error) + "\n(\(note))")
                 }
                 throw error
             }

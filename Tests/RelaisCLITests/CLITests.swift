@@ -28,6 +28,13 @@ import Testing
 
     @Test func importReportsCountsThenUnchanged() throws {
         let total = try sampleCount()
+        // A dry run into a catalogue that does not exist counts against an empty one and
+        // leaves no file behind.
+        let dry = try relais(["import", "--dry-run", ProjectFiles.sampleJSONLines])
+        #expect(dry.status == 0, "\(dry)")
+        #expect(dry.standardOutput.contains("\(total) added"))
+        #expect(!FileManager.default.fileExists(atPath: catalogue))
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path).isEmpty)
         let first = try relais(["import", ProjectFiles.sampleJSONLines])
         #expect(first.status == 0, "\(first)")
         #expect(first.standardOutput.contains("\(total) added, 0 updated, 0 rescheduled, 0 cancelled, 0 unchanged"))
@@ -136,6 +143,11 @@ import Testing
         #expect(before == after)
         let query = try relais(["query", "--text", "atelier", "--lab", "none"])
         #expect(query.standardOutput.isEmpty)
+        // Among several files, the message names those imported and those not read.
+        let other = try directory.write("other.jsonl", good.replacingOccurrences(of: "new-1", with: "new-4") + "\n")
+        let several = try relais(["import", other, file, other])
+        #expect(several.status == 1)
+        #expect(several.standardError.contains("(nothing of \(file) was stored; already imported: \(other); not read: \(other))"), "\(several)")
     }
 
     @Test func aDuplicateIdIsNamedByItsLineFromAFileOrAPipe() throws {

@@ -110,6 +110,8 @@ struct ICalendarEventBuilder {
         built.reserveCapacity(groupOrder.count)
         for id in groupOrder {
             guard let group = groups[id], let first = group.first else { continue }
+            try checkAgreement(
+                of: group, overrides: group.flatMap { member in masterByUID[member.uid].flatMap { overrides[$0] } ?? [] })
             var slots: [PlannedSlot] = []
             var uncancelled: [PlannedSlot] = []
             for member in group {
@@ -154,9 +156,35 @@ struct ICalendarEventBuilder {
     /// decoding.
     private func event(id: String, first: Item, slots: [PlannedSlot], cancelled: Bool) throws(ImportError) -> Event {
         let vevent = first.vevent
+        var record = try fields(of: vevent)
+        record["id"] = .string(id)
+        if cancelled { record["status"] = .string(EventStatus.cancelled.rawValue) }
+        record["slots"] = .array(
+            slots.map { slot in
+                var fields: [String: InterchangeValue] = ["start": .string(slot.start)]
+                if let end = slot.end { fields["end"] = .string(end) }
+                return .object(fields)
+            })
+        do {
+            return try EventRecordDecoding.event(from: record)
+        } catch {
+            if let (index, part) = Self.slotField(error.field), slots.indices.contains(index) {
+                let origin = slots[index].origin
+                throw ImportError(
+                    file: file, location: origin.location, field: part == "start" ? "DTSTART" : "DTEND",
+                    message: error.message)
+            }
+            throw ImportError(
+                file: file, location: vevent.location, field: Self.property(for: error.field, in: vevent),
+                message: error.message)
+        }
+    }
+
+    /// The interchange fields a VEVENT gives its event, but its id and slots, with the
+    /// values this reader checks itself (STATUS, X-RELAIS-ONLINE) checked.
+    private func fields(of vevent: ICalendarVEvent) throws(ImportError) -> [String: InterchangeValue] {
         var record: [String: InterchangeValue] = [:]
         try at(vevent) { () throws(ICalendarProblem) in
-            record["id"] = .string(id)
             if let title = try vevent.text("SUMMARY") { record["title"] = .string(title) }
             record["kind"] = .string(try vevent.text("X-RELAIS-KIND") ?? EventKind.other.rawValue)
 
@@ -170,14 +198,7 @@ struct ICalendarEventBuilder {
                         field: "STATUS", message: "'\(value.prefix(30))' is not a VEVENT status (TENTATIVE, CONFIRMED, CANCELLED)")
                 }
             }
-            record["status"] = .string(cancelled ? EventStatus.cancelled.rawValue : status)
-
-            record["slots"] = .array(
-                slots.map { slot in
-                    var fields: [String: InterchangeValue] = ["start": .string(slot.start)]
-                    if let end = slot.end { fields["end"] = .string(end) }
-                    return .object(fields)
-                })
+            record["status"] = .string(status)
             if let region = try vevent.text("X-RELAIS-REGION").map({ ICalendarText.trimmed($0) }), !region.isEmpty {
                 record["region"] = .string(region)
             }
@@ -212,18 +233,41 @@ struct ICalendarEventBuilder {
             if !tags.isEmpty { record["tags"] = .array(tags.map(InterchangeValue.string)) }
             if let description = try vevent.text("DESCRIPTION") { record["description"] = .string(description) }
         }
-        do {
-            return try EventRecordDecoding.event(from: record)
-        } catch {
-            if let (index, part) = Self.slotField(error.field), slots.indices.contains(index) {
-                let origin = slots[index].origin
-                throw ImportError(
-                    file: file, location: origin.location, field: part == "start" ? "DTSTART" : "DTEND",
-                    message: error.message)
+        return record
+    }
+
+    /// Checks that each VEVENT of an event after the first agrees with the first on what
+    /// it gives (as the rows of one event in CSV must agree): it may leave a property out
+    /// and bring only its slot, but a value it gives differently would otherwise be
+    /// dropped unread. A RECURRENCE-ID instance may change its occurrence (only its
+    /// STATUS:CANCELLED is kept), but its values must be valid.
+    private func checkAgreement(of group: [Item], overrides: [Item]) throws(ImportError) {
+        guard let first = group.first, group.count > 1 || !overrides.isEmpty else { return }
+        let expected = try fields(of: first.vevent)
+        for member in group.dropFirst() {
+            var given = try fields(of: member.vevent)
+            // Defaults the reader fills in, not values the VEVENT gives.
+            if member.vevent.properties["X-RELAIS-KIND"] == nil { given["kind"] = nil }
+            if member.vevent.properties["STATUS"] == nil && member.vevent.properties["X-RELAIS-STATUS"] == nil {
+                given["status"] = nil
             }
-            throw ImportError(
-                file: file, location: vevent.location, field: Self.property(for: error.field, in: vevent),
-                message: error.message)
+            for key in given.keys.sorted() where expected[key] != given[key] {
+                throw failure(
+                    member.vevent, field: Self.property(for: key, in: member.vevent),
+                    "differs from the VEVENT at line \(first.vevent.beginLine) of the same event "
+                        + "(X-RELAIS-ID '\((member.relaisID ?? member.uid).prefix(80))'): its VEVENTs must agree")
+            }
+        }
+        for instance in overrides {
+            var record = try fields(of: instance.vevent)
+            record["id"] = .string(first.relaisID ?? first.uid)
+            record["slots"] = .array([.object(["start": .string("2020-01-01")])])
+            if record["title"] == nil { record["title"] = expected["title"] ?? .string("-") }
+            do {
+                _ = try EventRecordDecoding.event(from: record)
+            } catch {
+                throw failure(instance.vevent, field: Self.property(for: error.field, in: instance.vevent), error.message)
+            }
         }
     }
 

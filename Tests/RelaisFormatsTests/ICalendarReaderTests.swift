@@ -409,8 +409,10 @@ struct ICalendarReaderRecurrenceTests {
                 "X-RELAIS-REGION:75")
                 + F.vevent("autre", "DTSTART;VALUE=DATE:20201103")
                 + F.vevent(
-                    "tour#2", "X-RELAIS-ID:tour", "SUMMARY:Autre titre ignoré", "DTSTART;TZID=Europe/Paris:20201110T093000")
-                + F.vevent("tour#3", "X-RELAIS-ID:tour", "DTSTART;VALUE=DATE:20201120", "DTEND;VALUE=DATE:20201122"))
+                    "tour#2", "X-RELAIS-ID:tour", "SUMMARY:Tour de France", "DTSTART;TZID=Europe/Paris:20201110T093000")
+                + F.vevent(
+                    "tour#3", "X-RELAIS-ID:tour", "SUMMARY:Tour de France", "DTSTART;VALUE=DATE:20201120",
+                    "DTEND;VALUE=DATE:20201122"))
         let events = try F.read(text)
         #expect(events.map(\.id) == ["tour", "autre"])
         let tour = try #require(events.first)
@@ -422,6 +424,36 @@ struct ICalendarReaderRecurrenceTests {
                 Slot(start: try F.day("2020-11-02")), Slot(start: try F.time("2020-11-10T09:30")),
                 Slot(start: try F.day("2020-11-20"), end: try F.day("2020-11-21")),
             ])
+    }
+}
+
+extension ICalendarReaderRecurrenceTests {
+    /// A later VEVENT of an event may leave properties out, but what it gives must agree
+    /// with the first, and an instance's values must be valid: nothing is dropped unread.
+    @Test(arguments: [
+        ("SUMMARY:Autre titre", "SUMMARY"), ("X-RELAIS-KIND:workshop", "X-RELAIS-KIND"),
+        ("X-RELAIS-REGION:53", "X-RELAIS-REGION"), ("STATUS:CANCELLED", "STATUS"), ("LOCATION:Lyon", "LOCATION"),
+    ])
+    func groupedVEventsMustAgree(_ property: String, _ field: String) {
+        let text = F.calendar(
+            F.vevent("e1#1", "X-RELAIS-ID:e1", "SUMMARY:Bonjour", "DTSTART:20201110T093000Z", "X-RELAIS-KIND:forum")
+                + F.vevent("e1#2", "X-RELAIS-ID:e1", property, "DTSTART:20201111T093000Z"))
+        let error = #expect(throws: ImportError.self) { try F.read(text) }
+        #expect(error?.location == .uid("e1#2", line: 11), "\(String(describing: error))")
+        #expect(error?.field == field)
+        #expect(error?.message.contains("differs from the VEVENT at line 4") == true, "\(String(describing: error))")
+    }
+
+    @Test(arguments: [
+        ("X-RELAIS-KIND:webinaire", "X-RELAIS-KIND"), ("STATUS:WHATEVER", "STATUS"), ("X-RELAIS-ONLINE:maybe", "X-RELAIS-ONLINE"),
+        ("X-RELAIS-REGION:99", "X-RELAIS-REGION"),
+    ])
+    func anInstanceMustHoldValidValues(_ property: String, _ field: String) {
+        let text = F.calendar(
+            F.vevent("serie", "SUMMARY:Série", "DTSTART:20201110T093000Z", "RRULE:FREQ=DAILY;COUNT=3")
+                + F.vevent("serie", "RECURRENCE-ID:20201111T093000Z", "DTSTART:20201111T100000Z", property))
+        let error = #expect(throws: ImportError.self) { try F.read(text) }
+        #expect(error?.field == field, "\(String(describing: error))")
     }
 }
 

@@ -31,6 +31,8 @@ public final class ChangeHandlerRunner {
     private let outbox: any OutboxStore
     /// Wanted changes read and committed at a time: one transaction per page.
     static let pageSize = 256
+    /// The most the deliveries of a page wait for in memory before they are queued: 32 MiB.
+    static let pendingDeliveryBytes = 32 << 20
     /// Sequences scanned per read, whatever their kinds.
     static let windowSize: Int64 = 4096
     /// How far the cursor may lag behind changes that asked for no delivery.
@@ -90,10 +92,13 @@ public final class ChangeHandlerRunner {
             let windowEnd = min(last, position + Self.windowSize)
             let page = try catalogue.changes(after: position, through: windowEnd, kinds: kinds, limit: Self.pageSize)
             var deliveries: [DeliveryRequest] = []
+            var deliveryBytes = 0
             var through = position
             for change in page {
                 do {
-                    deliveries += try plugin.handle(change)
+                    let asked = try plugin.handle(change)
+                    deliveries += asked
+                    deliveryBytes += asked.reduce(0) { $0 + $1.byteCount }
                     handled += 1
                 } catch let error as ScriptError {
                     if through > committed || !deliveries.isEmpty {
@@ -106,6 +111,14 @@ public final class ChangeHandlerRunner {
                     return
                 }
                 through = change.sequence
+                // Deliveries wait in memory for the page's transaction: past a bound, they
+                // are queued with the cursor at this change rather than at the page's end.
+                if deliveryBytes > Self.pendingDeliveryBytes {
+                    report.queued += try outbox.commitHandled(plugin: id, through: through, deliveries: deliveries)
+                    committed = through
+                    deliveries = []
+                    deliveryBytes = 0
+                }
             }
             // A page short of its limit holds every wanted change of its window.
             if page.count < Self.pageSize { through = windowEnd }

@@ -113,10 +113,16 @@ final class ScriptRuntime {
     var clock: () -> Date = { Date() }
     private var changeCursors: [Int: ChangeCursor] = [:]
 
+    /// The most the notifications of one change may hold: 16 MiB.
+    static let deliveryBytesPerChange = 16 << 20
+
     /// The deliveries the handlers of one change asked for.
     final class HandledChange {
         let sequence: Int64
         var deliveries: [DeliveryRequest] = []
+        /// Their ``DeliveryRequest/byteCount``s, which the Lua state's memory budget does
+        /// not cover: bounded by ``deliveryBytesPerChange``.
+        var deliveryBytes = 0
         var perChannel: [String: Int] = [:]
         init(sequence: Int64) { self.sequence = sequence }
     }
@@ -651,13 +657,19 @@ final class ScriptRuntime {
         let originName = origin.pluginID ?? lua.name
         if let handling {
             let count = (handling.perChannel[channel] ?? 0) + 1
-            handling.perChannel[channel] = count
             let key = givenKey ?? "\(originName)/\(handling.sequence)/\(channel)/\(count)"
-            handling.deliveries.append(
-                concealingSecrets(
-                    in: DeliveryRequest(
-                        channel: channel, recipient: recipient, subject: subject, body: body, html: html,
-                        headers: headers, key: key, origin: originName, changeSequence: handling.sequence)))
+            let request = concealingSecrets(
+                in: DeliveryRequest(
+                    channel: channel, recipient: recipient, subject: subject, body: body, html: html,
+                    headers: headers, key: key, origin: originName, changeSequence: handling.sequence))
+            guard handling.deliveryBytes + request.byteCount <= Self.deliveryBytesPerChange else {
+                throw LuaFunctionError(
+                    "relais.notify: the notifications of one change would hold more than "
+                        + "\(Self.deliveryBytesPerChange >> 20) MiB")
+            }
+            handling.perChannel[channel] = count
+            handling.deliveryBytes += request.byteCount
+            handling.deliveries.append(request)
             return []
         }
         guard let queueDeliveries else {

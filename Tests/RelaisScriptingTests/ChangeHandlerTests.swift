@@ -401,6 +401,43 @@ struct ChangeHandlerTests {
         #expect(stuck.failedSequence == sequences[1])
     }
 
+    /// What the handlers ask for waits in the host's memory, which the Lua budget does not
+    /// cover: one change's notifications are bounded, and a page's are queued early.
+    @Test func notificationsHeldInMemoryAreBounded() throws {
+        let folders = try PluginFolders()
+        try folders.add(
+            "bavard",
+            initSource: """
+                local body = ("x"):rep(1024 * 1024)
+                relais.on("event.added", function(change)
+                  for i = 1, 20 do relais.notify{ channel = "file", to = "box", body = body } end -- NOTIFY
+                end)
+                """)
+        let plugin = try folders.host().plugin("bavard")
+        expectScriptError("relais.notify: the notifications of one change would hold more than 16 MiB") {
+            _ = try plugin.handle(addedChange())
+        }
+
+        let fixture = try HandlerFixture()
+        try fixture.plugins.add(
+            "gros",
+            initSource: """
+                local body = ("y"):rep(3 * 1024 * 1024)
+                relais.on("event.added", function(change)
+                  relais.notify{ channel = "file", to = "box", body = body }
+                end)
+                """)
+        let runner = fixture.runner(fixture.plugins.host())
+        _ = try runner.prepare()
+        let events = (1...30).map { makeEvent(String(format: "gros-%03d", $0)) }
+        try fixture.importEvents(events)
+        let report = try runner.run()
+        #expect(report.failures.isEmpty)
+        #expect(report.queued == 30)
+        #expect(try fixture.queued(origin: "gros").count == 30)
+        #expect(try fixture.position("gros").sequence == (try fixture.allChanges().last?.sequence))
+    }
+
     // MARK: - relais.notify
 
     @Test(arguments: badNotifyCases)

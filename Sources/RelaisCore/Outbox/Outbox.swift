@@ -2,6 +2,13 @@ import Foundation
 
 /// A notification a plugin asked for (`relais.notify{…}`), before it is queued.
 public struct DeliveryRequest: Hashable, Sendable {
+    /// About how many bytes it holds: what bounds the deliveries a host keeps in memory
+    /// before they are queued.
+    public var byteCount: Int {
+        recipient.utf8.count + (subject?.utf8.count ?? 0) + body.utf8.count + (html?.utf8.count ?? 0) + key.utf8.count
+            + headers.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count }
+    }
+
     /// `webhook`, `sendmail` or `file`.
     public var channel: String
     /// Where it goes: a URL for a webhook, addresses for sendmail, a file name for file.

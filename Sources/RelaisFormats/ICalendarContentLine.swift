@@ -31,45 +31,81 @@ struct ICalendarLogicalLine {
     var bytes: [UInt8]
 }
 
-/// Splitting a file into content lines: unfolding and syntax, on bytes.
-enum ICalendarLines {
-    private static let lineFeed = UInt8(ascii: "\n")
-    private static let carriageReturn = UInt8(ascii: "\r")
-    private static let space = UInt8(ascii: " ")
-    private static let tab = UInt8(ascii: "\t")
+/// Unfolds a file given in chunks (RFC 5545 §3.1), holding no more than the line being
+/// read: lines end with CRLF or LF, a line starting with a space or a tab continues the
+/// previous one, without that first character, empty lines are skipped, a leading UTF-8
+/// byte-order mark is dropped. Works on bytes, so that a UTF-8 character split by a fold
+/// is joined again before anything decodes it. A logical line longer than
+/// ``maximumLineBytes`` is an error, so that input without line ends (`/dev/zero`) cannot
+/// take all memory.
+struct ICalendarUnfolder {
+    /// 16 MiB, as for a JSON Lines record.
+    static let maximumLineBytes = 16 << 20
 
-    /// Unfolds `bytes` (RFC 5545 §3.1): lines end with CRLF or LF, and a line starting with
-    /// a space or a tab continues the previous one, without that first character.
-    ///
-    /// Works on bytes so that a UTF-8 character split by a fold is joined again before
-    /// anything decodes it. Empty lines are skipped. A leading UTF-8 byte-order mark is
-    /// dropped.
-    static func unfold(_ bytes: [UInt8]) -> [ICalendarLogicalLine] {
-        var lines: [ICalendarLogicalLine] = []
-        var current: ICalendarLogicalLine?
-        var lineNumber = 0
-        var start = 0
-        if bytes.starts(with: [0xEF, 0xBB, 0xBF]) { start = 3 }
-        while start < bytes.count {
-            lineNumber += 1
-            var end = bytes[start...].firstIndex(of: lineFeed) ?? bytes.count
-            let next = end + 1
-            if end > start, bytes[end - 1] == carriageReturn { end -= 1 }
-            if start == end {
-                if let finished = current { lines.append(finished) }
-                current = nil
-            } else if bytes[start] == space || bytes[start] == tab, current != nil {
-                current?.bytes.append(contentsOf: bytes[(start + 1)..<end])
-            } else {
-                if let finished = current { lines.append(finished) }
-                current = ICalendarLogicalLine(number: lineNumber, bytes: Array(bytes[start..<end]))
-            }
-            start = next
-        }
-        if let finished = current { lines.append(finished) }
-        return lines
+    /// A line past ``maximumLineBytes``.
+    struct TooLong: Error {
+        var line: Int
+        var message: String { "is longer than \(ICalendarUnfolder.maximumLineBytes >> 20) MiB" }
     }
 
+    private var physical: [UInt8] = []
+    private var current: ICalendarLogicalLine?
+    private var lineNumber = 0
+    private var atStart = true
+
+    /// Takes the next bytes of the file, calling `emit` with each logical line completed.
+    mutating func feed<E: Error>(
+        _ chunk: ArraySlice<UInt8>, _ emit: (ICalendarLogicalLine) throws(E) -> Void
+    ) throws {
+        var start = chunk.startIndex
+        if atStart && !chunk.isEmpty {
+            // The first chunk holds the whole mark: readers give at least 64 KiB at a time.
+            atStart = false
+            if chunk.starts(with: [0xEF, 0xBB, 0xBF]) { start += 3 }
+        }
+        while start < chunk.endIndex {
+            guard let end = chunk[start...].firstIndex(of: UInt8(ascii: "\n")) else {
+                physical.append(contentsOf: chunk[start...])
+                if physical.count > Self.maximumLineBytes { throw TooLong(line: lineNumber + 1) }
+                return
+            }
+            physical.append(contentsOf: chunk[start..<end])
+            start = end + 1
+            try endPhysicalLine(emit)
+        }
+    }
+
+    /// Ends the file: the last line, if it has no line end.
+    mutating func finish<E: Error>(_ emit: (ICalendarLogicalLine) throws(E) -> Void) throws {
+        if !physical.isEmpty { try endPhysicalLine(emit) }
+        if let finished = current {
+            current = nil
+            try emit(finished)
+        }
+    }
+
+    private mutating func endPhysicalLine<E: Error>(_ emit: (ICalendarLogicalLine) throws(E) -> Void) throws {
+        lineNumber += 1
+        var line = physical[...]
+        if line.last == UInt8(ascii: "\r") { line = line.dropLast() }
+        defer { physical.removeAll(keepingCapacity: physical.count <= 1 << 16) }
+        if line.isEmpty {
+            if let finished = current {
+                current = nil
+                try emit(finished)
+            }
+        } else if line.first == UInt8(ascii: " ") || line.first == UInt8(ascii: "\t"), current != nil {
+            current?.bytes.append(contentsOf: line.dropFirst())
+            if let current, current.bytes.count > Self.maximumLineBytes { throw TooLong(line: current.number) }
+        } else {
+            if let finished = current { try emit(finished) }
+            current = ICalendarLogicalLine(number: lineNumber, bytes: Array(line))
+        }
+    }
+}
+
+/// The syntax of one content line, on bytes.
+enum ICalendarLines {
     /// Parses one unfolded line. The bytes must already be valid UTF-8.
     ///
     /// Returns a message saying what is wrong when the line is not `NAME[;PARAM=…]:value`.

@@ -30,7 +30,7 @@ struct ICalendarEventBuilder {
     }
 
     /// A VEVENT with the properties that decide where it belongs.
-    private struct Item {
+    fileprivate struct Item {
         var vevent: ICalendarVEvent
         var uid: String
         var recurrenceID: ICalendarTime?
@@ -66,73 +66,139 @@ struct ICalendarEventBuilder {
 
     // MARK: Events
 
-    /// The events of the file, in the order of their first VEVENT.
-    func events(from vevents: [ICalendarVEvent]) throws(ImportError) -> [Built] {
-        var items: [Item] = []
-        items.reserveCapacity(vevents.count)
-        for vevent in vevents { items.append(try item(vevent)) }
-
-        var masterByUID: [String: Int] = [:]
-        var overrides: [Int: [Item]] = [:]
-        var groupOrder: [String] = []
-        var groups: [String: [Item]] = [:]
-        for (index, item) in items.enumerated() where item.recurrenceID == nil {
-            if let earlier = masterByUID[item.uid] {
-                throw failure(
-                    item.vevent, field: "UID",
-                    "is already the UID of the VEVENT at line \(items[earlier].vevent.beginLine); only RECURRENCE-ID instances may share a UID"
-                )
-            }
-            masterByUID[item.uid] = index
-            let id = item.relaisID ?? item.uid
-            if let group = groups[id], let first = group.first {
-                guard item.relaisID != nil, first.relaisID != nil else {
-                    throw failure(
-                        item.vevent, field: item.relaisID == nil ? "UID" : "X-RELAIS-ID",
-                        "event id '\(id.prefix(80))' is already used by the VEVENT at line \(first.vevent.beginLine)")
-                }
-                groups[id]?.append(item)
-            } else {
-                groups[id] = [item]
-                groupOrder.append(id)
-            }
-        }
-        for item in items where item.recurrenceID != nil {
-            guard let master = masterByUID[item.uid] else {
-                throw failure(
-                    item.vevent, field: "RECURRENCE-ID",
-                    "no VEVENT with UID '\(item.uid.prefix(80))' and without RECURRENCE-ID to apply this instance to")
-            }
-            overrides[master, default: []].append(item)
-        }
-
+    /// The events of `vevents`, in the order of their first VEVENT (the whole file at once:
+    /// for tests; the reader streams through ``Grouper``).
+    func events(from vevents: [ICalendarVEvent]) throws -> [Built] {
         var built: [Built] = []
-        built.reserveCapacity(groupOrder.count)
-        for id in groupOrder {
-            guard let group = groups[id], let first = group.first else { continue }
-            try checkAgreement(
-                of: group, overrides: group.flatMap { member in masterByUID[member.uid].flatMap { overrides[$0] } ?? [] })
-            var slots: [PlannedSlot] = []
-            var uncancelled: [PlannedSlot] = []
-            for member in group {
-                let expanded = try occurrences(
-                    of: member, overrides: masterByUID[member.uid].flatMap { overrides[$0] } ?? [])
-                slots += expanded.kept
-                uncancelled += expanded.all
-            }
-            var cancelledByInstances = false
-            if slots.isEmpty {
-                // Every occurrence is cancelled: the event is cancelled, not deleted.
-                slots = uncancelled
-                cancelledByInstances = true
-            }
-            let event = try event(id: id, first: first, slots: slots, cancelled: cancelledByInstances)
-            built.append(Built(event: event, origin: first.vevent))
-        }
+        let grouper = Grouper(builder: self, window: Int.max)
+        for vevent in vevents { try grouper.add(vevent) { built.append($0) } }
+        try grouper.finish { built.append($0) }
         return built
     }
 
-    private func item(_ vevent: ICalendarVEvent) throws(ImportError) -> Item {
+    /// Groups VEVENTs into events as they come, and builds each event once it is old
+    /// enough: when `window` VEVENTs came after its first one, or at the end of the file.
+    /// The VEVENTs of one event (its `X-RELAIS-ID` group, its `RECURRENCE-ID` instances)
+    /// may come in any order within that window — a file Relais writes keeps them
+    /// together — so memory holds at most `window` VEVENTs, whatever the size of the file.
+    /// A VEVENT of an event already built is an event of its own, which the store then
+    /// refuses as a duplicate id; an instance whose series never came is an error.
+    final class Grouper {
+        private let builder: ICalendarEventBuilder
+        private let window: Int
+        /// Pending groups by event id, in the order of their first VEVENT.
+        private var order: [String] = []
+        private var firstPending = 0
+        private var groups: [String: [Item]] = [:]
+        /// The VEVENT count at each pending group's first VEVENT.
+        private var openedAt: [String: Int] = [:]
+        /// Pending series (VEVENTs without RECURRENCE-ID) by UID: their group and line.
+        private var masterByUID: [String: (group: String, line: Int)] = [:]
+        /// Instances by the UID of their series, waiting for it to be built.
+        private var instancesByUID: [String: [Item]] = [:]
+        private var seen = 0
+        /// Instances in `instancesByUID`.
+        private var waitingInstances = 0
+
+        init(builder: ICalendarEventBuilder, window: Int) {
+            self.builder = builder
+            self.window = window
+        }
+
+        /// Takes the next VEVENT; `emit` gets each event that is complete.
+        func add(_ vevent: ICalendarVEvent, _ emit: (Built) throws -> Void) throws {
+            let item = try builder.item(vevent)
+            seen += 1
+            if item.recurrenceID != nil {
+                instancesByUID[item.uid, default: []].append(item)
+                waitingInstances += 1
+                // Instances wait for their series; past the window none of them may still
+                // be coming, and memory must not hold them.
+                if waitingInstances > window, masterByUID[item.uid] == nil {
+                    throw builder.failure(
+                        item.vevent, field: "RECURRENCE-ID",
+                        "no VEVENT with UID '\(item.uid.prefix(80))' and without RECURRENCE-ID within \(window) VEVENTs to apply this instance to")
+                }
+            } else {
+                if let earlier = masterByUID[item.uid] {
+                    throw builder.failure(
+                        item.vevent, field: "UID",
+                        "is already the UID of the VEVENT at line \(earlier.line); only RECURRENCE-ID instances may share a UID")
+                }
+                let id = item.relaisID ?? item.uid
+                if let group = groups[id], let first = group.first {
+                    guard item.relaisID != nil, first.relaisID != nil else {
+                        throw builder.failure(
+                            item.vevent, field: item.relaisID == nil ? "UID" : "X-RELAIS-ID",
+                            "event id '\(id.prefix(80))' is already used by the VEVENT at line \(first.vevent.beginLine)")
+                    }
+                    groups[id]?.append(item)
+                } else {
+                    groups[id] = [item]
+                    openedAt[id] = seen
+                    order.append(id)
+                }
+                masterByUID[item.uid] = (id, vevent.beginLine)
+            }
+            while firstPending < order.count, let opened = openedAt[order[firstPending]], seen - opened >= window {
+                try buildOldest(emit)
+            }
+        }
+
+        /// Builds every pending event; an instance left without its series is an error.
+        func finish(_ emit: (Built) throws -> Void) throws {
+            while firstPending < order.count { try buildOldest(emit) }
+            if let orphan = instancesByUID.values.compactMap(\.first).min(by: { $0.vevent.beginLine < $1.vevent.beginLine }) {
+                throw builder.failure(
+                    orphan.vevent, field: "RECURRENCE-ID",
+                    "no VEVENT with UID '\(orphan.uid.prefix(80))' and without RECURRENCE-ID to apply this instance to")
+            }
+        }
+
+        private func buildOldest(_ emit: (Built) throws -> Void) throws {
+            let id = order[firstPending]
+            firstPending += 1
+            if firstPending > 4096, firstPending * 2 > order.count {
+                order.removeFirst(firstPending)
+                firstPending = 0
+            }
+            guard let group = groups.removeValue(forKey: id) else { return }
+            openedAt[id] = nil
+            var instances: [String: [Item]] = [:]
+            for member in group {
+                masterByUID[member.uid] = nil
+                instances[member.uid] = instancesByUID.removeValue(forKey: member.uid)
+                waitingInstances -= instances[member.uid]?.count ?? 0
+            }
+            try emit(try builder.build(group: group, instances: instances))
+        }
+    }
+
+    /// Builds the event of `group` (VEVENTs sharing an id, in file order) with the
+    /// RECURRENCE-ID instances of each member's UID.
+    fileprivate func build(group: [Item], instances: [String: [Item]]) throws(ImportError) -> Built {
+        guard let first = group.first else {
+            throw ImportError(file: file, location: nil, message: "an event without VEVENT")
+        }
+        try checkAgreement(of: group, overrides: group.flatMap { instances[$0.uid] ?? [] })
+        var slots: [PlannedSlot] = []
+        var uncancelled: [PlannedSlot] = []
+        for member in group {
+            let expanded = try occurrences(of: member, overrides: instances[member.uid] ?? [])
+            slots += expanded.kept
+            uncancelled += expanded.all
+        }
+        var cancelledByInstances = false
+        if slots.isEmpty {
+            // Every occurrence is cancelled: the event is cancelled, not deleted.
+            slots = uncancelled
+            cancelledByInstances = true
+        }
+        let event = try event(id: first.relaisID ?? first.uid, first: first, slots: slots, cancelled: cancelledByInstances)
+        return Built(event: event, origin: first.vevent)
+    }
+
+    fileprivate func item(_ vevent: ICalendarVEvent) throws(ImportError) -> Item {
         guard let uid = vevent.uid else {
             throw ImportError(file: file, location: .line(vevent.beginLine), field: "UID", message: "VEVENT has no UID")
         }
@@ -551,7 +617,7 @@ struct ICalendarEventBuilder {
 
     // MARK: Errors
 
-    private func failure(_ vevent: ICalendarVEvent, field: String?, _ message: String) -> ImportError {
+    fileprivate func failure(_ vevent: ICalendarVEvent, field: String?, _ message: String) -> ImportError {
         ImportError(file: file, location: vevent.location, field: field, message: message)
     }
 

@@ -15,18 +15,23 @@ import RelaisCore
 /// try ICalendarReader().read(ImportInput(url: url)) { event in events.append(event) }
 /// ```
 ///
-/// The whole file is read and checked before `body` sees any event, so nothing of a bad
-/// file is passed on. Every problem is an ``ImportError`` naming the file, the VEVENT (by
-/// UID and the line of its `BEGIN:VEVENT`, or by line) and the property. Events come in
-/// the order of their first VEVENT.
+/// The file is read in chunks and each event is passed on once it is complete: when the
+/// VEVENTs of ``groupingWindow`` more have come after its first, or at the end (see
+/// ``ICalendarEventBuilder/Grouper``), so memory does not grow with the file. A problem
+/// later in the file stops the import after `body` has seen earlier events: the store's
+/// batch rolls them back with the rest. Every problem is an ``ImportError`` naming the
+/// file, the VEVENT (by UID and the line of its `BEGIN:VEVENT`, or by line) and the
+/// property. Events come in the order of their first VEVENT.
 public struct ICalendarReader: ReadAheadEventReader {
     public init() {}
 
+    /// How many VEVENTs after an event's first may still belong to it.
+    public static let groupingWindow = 10_000
+
     public func read(_ input: ImportInput, _ body: (Event) throws -> Void) throws {
-        let bytes = try Self.contents(of: input)
-        let document = try ICalendarDocument(file: input.displayName, bytes: bytes)
-        let events = try ICalendarEventBuilder(file: input.displayName).events(from: document.events)
-        for built in events {
+        let grouper = ICalendarEventBuilder.Grouper(
+            builder: ICalendarEventBuilder(file: input.displayName), window: Self.groupingWindow)
+        func pass(_ built: ICalendarEventBuilder.Built) throws {
             do {
                 try body(built.event)
             } catch let problem as EventFieldProblem {
@@ -35,15 +40,35 @@ public struct ICalendarReader: ReadAheadEventReader {
                     field: ICalendarEventBuilder.property(for: problem.field, in: built.origin), message: problem.message)
             }
         }
-    }
-
-    private static func contents(of input: ImportInput) throws(ImportError) -> [UInt8] {
+        let handle: FileHandle
         do {
-            let handle = try FileHandle(forReadingFrom: input.url)
-            defer { try? handle.close() }
-            return [UInt8](try handle.readToEnd() ?? Data())
+            handle = try FileHandle(forReadingFrom: input.url)
         } catch {
             throw ImportError(file: input.displayName, location: nil, message: "cannot be read: \(error.localizedDescription)")
         }
+        defer { try? handle.close() }
+        var document = ICalendarDocument(file: input.displayName)
+        var unfolder = ICalendarUnfolder()
+        func take(_ line: ICalendarLogicalLine) throws {
+            try document.consume(line) { vevent in try grouper.add(vevent, pass) }
+        }
+        do {
+            while true {
+                let chunk: Data
+                do {
+                    chunk = try handle.read(upToCount: 1 << 16) ?? Data()
+                } catch {
+                    throw ImportError(
+                        file: input.displayName, location: nil, message: "cannot be read: \(error.localizedDescription)")
+                }
+                if chunk.isEmpty { break }
+                try unfolder.feed([UInt8](chunk)[...], take)
+            }
+            try unfolder.finish(take)
+        } catch let problem as ICalendarUnfolder.TooLong {
+            throw ImportError(file: input.displayName, location: .line(problem.line), message: problem.message)
+        }
+        try document.finish()
+        try grouper.finish(pass)
     }
 }

@@ -143,6 +143,16 @@ import Testing
         #expect(before == after)
         let query = try relais(["query", "--text", "atelier", "--lab", "none"])
         #expect(query.standardOutput.isEmpty)
+        // An iCalendar file streams too, and is just as all-or-nothing.
+        let calendar = try directory.write(
+            "bad.ics",
+            "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nBEGIN:VEVENT\r\nUID:new-5\r\nSUMMARY:Atelier\r\n"
+                + "DTSTART;VALUE=DATE:20201110\r\nEND:VEVENT\r\nBEGIN:VEVENT\r\nUID:new-6\r\nSUMMARY:Atelier\r\n"
+                + "DTSTART:zzz\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n")
+        let icsResult = try relais(["import", calendar])
+        #expect(icsResult.status == 1)
+        #expect(icsResult.standardError.contains("bad.ics: VEVENT UID 'new-6' (line 9): field 'DTSTART'"), "\(icsResult)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: catalogue)) == before)
         // Among several files, the message names those imported and those not read.
         let other = try directory.write("other.jsonl", good.replacingOccurrences(of: "new-1", with: "new-4") + "\n")
         let several = try relais(["import", other, file, other])

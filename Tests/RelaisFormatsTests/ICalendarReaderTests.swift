@@ -575,16 +575,56 @@ struct ICalendarReaderErrorTests {
         }
     }
 
-    @Test func nothingReachesBodyWhenALaterEventIsBad() throws {
+    /// The reader streams, as the JSON Lines reader does: a bad event later in the file
+    /// stops the read, naming it, after the events before it went on (the store's batch
+    /// rolls them back: CLITests.badRecordRejectsTheWholeFileAndNamesIt).
+    @Test func aLaterBadEventStopsTheReadAndIsNamed() throws {
         let url = try F.temporaryFile(
             Data(F.calendar(F.vevent("bon", "DTSTART;VALUE=DATE:20201117") + F.vevent("mauvais", "DTSTART:zzz")).utf8),
             extension: "ics")
         defer { try? FileManager.default.removeItem(at: url) }
         var seen: [String] = []
-        #expect(throws: ImportError.self) {
+        let error = #expect(throws: ImportError.self) {
             try ICalendarReader().read(ImportInput(url: url, displayName: "p.ics")) { seen.append($0.id) }
         }
-        #expect(seen.isEmpty)
+        #expect(error?.location == .uid("mauvais", line: 9), "\(String(describing: error))")
+        #expect(error?.field == "DTSTART")
+        #expect(seen.allSatisfy { $0 == "bon" })
+    }
+
+    /// Events come out as the window passes them, in the order of their first VEVENT; the
+    /// VEVENTs of one event may be apart by less than the window.
+    @Test func eventsStreamOutInOrderOfTheirFirstVEvent() throws {
+        var text = F.vevent("tour#1", "X-RELAIS-ID:tour", "SUMMARY:Tour", "DTSTART;VALUE=DATE:20201102")
+        for index in 0..<30 { text += F.vevent("e\(index)", "DTSTART;VALUE=DATE:20201103") }
+        text += F.vevent("tour#2", "X-RELAIS-ID:tour", "SUMMARY:Tour", "DTSTART;VALUE=DATE:20201110")
+        let events = try F.read(F.calendar(text))
+        #expect(events.map(\.id) == ["tour"] + (0..<30).map { "e\($0)" })
+        #expect(events[0].slots.count == 2)
+        let grouper = ICalendarEventBuilder.Grouper(builder: ICalendarEventBuilder(file: "w.ics"), window: 10)
+        let document = try ICalendarDocument(file: "w.ics", bytes: Array(F.calendar(text).utf8))
+        var built: [String] = []
+        for vevent in document.events { try grouper.add(vevent) { built.append($0.event.id) } }
+        // Past the window, the late VEVENT is an event of its own, which the store refuses.
+        #expect(built.first == "tour")
+        try grouper.finish { built.append($0.event.id) }
+        #expect(built.filter { $0 == "tour" }.count == 2)
+
+        // Instances without their series are not kept past the window.
+        var orphans = ""
+        for index in 0..<5 { orphans += F.vevent("seul-\(index)", "RECURRENCE-ID;VALUE=DATE:20201117", "DTSTART;VALUE=DATE:20201118") }
+        let small = ICalendarEventBuilder.Grouper(builder: ICalendarEventBuilder(file: "o.ics"), window: 3)
+        let orphanDocument = try ICalendarDocument(file: "o.ics", bytes: Array(F.calendar(orphans).utf8))
+        var added = 0
+        let error = #expect(throws: ImportError.self) {
+            for vevent in orphanDocument.events {
+                try small.add(vevent) { _ in }
+                added += 1
+            }
+        }
+        #expect(added == 3)
+        #expect(error?.field == "RECURRENCE-ID")
+        #expect(error?.message.contains("within 3 VEVENTs") == true)
     }
 
     @Test func problemsFromBodyBecomeImportErrorsAtTheVEvent() throws {

@@ -22,8 +22,11 @@ struct ICalendarRobustnessTests {
         do {
             let document = try ICalendarDocument(file: "fuzz.ics", bytes: bytes)
             return .success(try ICalendarEventBuilder(file: "fuzz.ics").events(from: document.events).map(\.event))
-        } catch {
+        } catch let error as ImportError {
             return .failure(error)
+        } catch {
+            Issue.record("not an ImportError: \(error)")
+            return .failure(ImportError(file: "fuzz.ics", location: nil, message: "\(error)"))
         }
     }
 

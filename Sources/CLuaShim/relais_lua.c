@@ -13,6 +13,7 @@
 #define SECONDS_PER_INSTRUCTION 3e-7
 #define MESSAGE_SIZE 600
 #define MAX_TRACEBACK_LINES 8
+#define MAX_ERROR_MESSAGE 4096
 
 typedef struct relais_lua_host {
     size_t used, limit, peak;
@@ -272,7 +273,22 @@ static void keep_error_message(lua_State *L, relais_lua_host *h, int status) {
         else if (lua_type(L, -1) == LUA_TSTRING) text = lua_tostring(L, -1);
         else text = "(error object is not a string)";
     }
-    h->error_message = strdup(text ? text : "");
+    // An error message is shown on a terminal or kept in the outbox's failure: a script's
+    // megabytes-long error is cut, at a character boundary.
+    if (!text) text = "";
+    size_t length = strlen(text);
+    if (length <= MAX_ERROR_MESSAGE) {
+        h->error_message = strdup(text);
+        return;
+    }
+    size_t cut = MAX_ERROR_MESSAGE;
+    while (cut > 0 && ((unsigned char)text[cut] & 0xC0) == 0x80) cut--;
+    char tail[64];
+    snprintf(tail, sizeof tail, "… (message cut: %zu bytes)", length);
+    h->error_message = malloc(cut + strlen(tail) + 1);
+    if (!h->error_message) return;
+    memcpy(h->error_message, text, cut);
+    strcpy(h->error_message + cut, tail);
 }
 
 // ---------------------------------------------------------------------------------------

@@ -218,6 +218,15 @@ struct FailingScript: Sendable, CustomTestStringConvertible {
         try expectHealthyRun()
     }
 
+    /// A script's error message of megabytes is cut, at a character boundary, saying so.
+    @Test func aHugeErrorMessageIsCut() throws {
+        let outcome = try runScript("error(\"é\" .. (\"é\"):rep(512 * 1024))\n")
+        expectFailure(outcome, "script.lua:1: éé", "… (message cut: ")
+        let message = try #require(outcome.error?.message)
+        #expect(message.utf8.count < 5000, "\(message.utf8.count)")
+        #expect(!message.contains("\u{FFFD}"))
+    }
+
     @Test func errorsAreCaughtByPcallWithTheirValues() throws {
         let outcome = try runScript(
             """

@@ -24,7 +24,14 @@ public final class MustacheTemplates: TemplateRendering {
     public static let maximumIterations = 100_000
 
     /// Parsed template folders, by path: a plugin renders many times, reads once.
-    private var libraries: [String: (library: MustacheLibrary, names: Set<String>)] = [:]
+    private var libraries: [String: LoadedLibrary] = [:]
+
+    /// A folder's templates, parsed, with their names and their total size in bytes.
+    private struct LoadedLibrary {
+        var library: MustacheLibrary
+        var names: Set<String>
+        var templateBytes: Int
+    }
 
     public init() {}
 
@@ -47,8 +54,17 @@ public final class MustacheTemplates: TemplateRendering {
         guard loaded.names.contains(name), let template = loaded.library.getTemplate(named: name) else {
             throw LuaFunctionError("relais.template: no template \(prefix)templates/\(name).mustache")
         }
-        let budget = IterationBudget(Self.maximumIterations)
+        // Each repetition may write at most the templates' whole text again: fewer of them
+        // for larger templates, so that their text alone cannot multiply past the output
+        // bound; the values' text is counted as it is written (``BudgetedText``).
+        let budget = IterationBudget(
+            min(Self.maximumIterations, max(1, 4 * Self.maximumOutput / max(1, loaded.templateBytes))),
+            outputBytes: Self.maximumOutput)
         let output = template.render(Self.mustacheValue(context, budget), library: loaded.library)
+        guard !budget.outputExceeded else {
+            throw LuaFunctionError(
+                "relais.template: \(prefix)templates/\(name).mustache rendered more than \(Self.maximumOutput >> 20) MiB")
+        }
         guard !budget.exceeded else {
             throw LuaFunctionError(
                 "relais.template: \(prefix)templates/\(name).mustache repeats sections more than "
@@ -61,7 +77,7 @@ public final class MustacheTemplates: TemplateRendering {
         return output
     }
 
-    private func library(in folder: URL, shownAs prefix: String) throws -> (library: MustacheLibrary, names: Set<String>) {
+    private func library(in folder: URL, shownAs prefix: String) throws -> LoadedLibrary {
         if let cached = libraries[folder.path] { return cached }
         let files: [String]
         do {
@@ -75,6 +91,7 @@ public final class MustacheTemplates: TemplateRendering {
         }
         var library = MustacheLibrary()
         var names: Set<String> = []
+        var templateBytes = 0
         var partials: [String: [String]] = [:]
         for file in files {
             let name = String(file.dropLast(".mustache".count))
@@ -88,6 +105,7 @@ public final class MustacheTemplates: TemplateRendering {
             else {
                 throw LuaFunctionError("relais.template: \(shown) cannot be read as UTF-8 text")
             }
+            templateBytes += data.count
             let scan = try TemplateScan(text, shownAs: shown)
             partials[name] = scan.partials
             // The content type pragma goes on the first line, so line numbers stay those of the file.
@@ -105,8 +123,9 @@ public final class MustacheTemplates: TemplateRendering {
             names.insert(name)
         }
         try Self.refuseCycles(partials, prefix: prefix)
-        libraries[folder.path] = (library, names)
-        return (library, names)
+        let loaded = LoadedLibrary(library: library, names: names, templateBytes: templateBytes)
+        libraries[folder.path] = loaded
+        return loaded
     }
 
     /// A partial that includes itself, through any number of others, would recurse without end.
@@ -149,18 +168,35 @@ public final class MustacheTemplates: TemplateRendering {
         case .number(let number):
             if number.rounded() == number, abs(number) < 1e15 { return Int(number) }
             return number
-        case .string(let text): return text
+        case .string(let text): return BudgetedText(text: text, budget: budget)
         case .array(let items): return BudgetedList(items: items.map { mustacheValue($0, budget) }, budget: budget)
         case .object(let fields): return fields.mapValues { mustacheValue($0, budget) }
         }
     }
 }
 
-/// How many list items one rendering may still visit.
+/// How many list items one rendering may still visit, and how many bytes of values it
+/// may still write.
 final class IterationBudget {
     private var remaining: Int
     private(set) var exceeded = false
-    init(_ limit: Int) { remaining = limit }
+    private var outputRemaining: Int
+    private(set) var outputExceeded = false
+    init(_ limit: Int, outputBytes: Int = .max) {
+        remaining = limit
+        outputRemaining = outputBytes
+    }
+
+    /// Whether `count` more bytes of values may be written.
+    func takeOutput(_ count: Int) -> Bool {
+        guard count <= outputRemaining else {
+            outputExceeded = true
+            outputRemaining = 0
+            return false
+        }
+        outputRemaining -= count
+        return true
+    }
     func take() -> Bool {
         guard remaining > 0 else {
             exceeded = true
@@ -168,6 +204,25 @@ final class IterationBudget {
         }
         remaining -= 1
         return true
+    }
+}
+
+/// A text value that counts what it writes against the rendering's budget, and writes
+/// nothing once it is spent: swift-mustache gathers the whole output in memory, so a long
+/// value repeated over a list must stop before it is written, not be measured after.
+/// Mustache's transforms (`{{uppercased(title)}}`) work as on a string.
+struct BudgetedText: MustacheCustomRenderable, MustacheTransformable {
+    let text: String
+    let budget: IterationBudget
+
+    var renderText: String { budget.takeOutput(text.utf8.count) ? text : "" }
+    var isNull: Bool { false }
+
+    func transform(_ name: String) -> Any? {
+        guard let transformed = text.transform(name) else { return nil }
+        if let string = transformed as? String { return BudgetedText(text: string, budget: budget) }
+        if let substring = transformed as? Substring { return BudgetedText(text: String(substring), budget: budget) }
+        return transformed
     }
 }
 

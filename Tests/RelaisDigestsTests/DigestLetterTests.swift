@@ -260,6 +260,22 @@ struct DigestTemplateTests {
             call: #"(function() local l = {} for i = 1, 200 do l[i] = i end return relais.template("a", { l = l }) end)()"#)
         guard case .failure(let error) = explosive else { Issue.record("expected a failure"); return }
         #expect(error.message.contains("repeats sections more than 100000 times"), "\(error.message)")
+
+        // A long value over a list: stopped as it is written (50 GB would be gathered in
+        // memory before a check after the rendering could see them).
+        let started = Date()
+        let long = try render(
+            ["a": "{{#l}}{{big}}{{/l}}"],
+            call: #"(function() local l = {} for i = 1, 50000 do l[i] = i end return relais.template("a", { l = l, big = ("x"):rep(1024 * 1024) }) end)()"#)
+        guard case .failure(let error) = long else { Issue.record("expected a failure"); return }
+        #expect(error.message.contains("rendered more than 4 MiB"), "\(error.message)")
+        #expect(Date().timeIntervalSince(started) < 20)
+    }
+
+    @Test func transformsStillWorkOnTextValues() throws {
+        let result = try render(["a": "{{uppercased(t)}} {{#l}}{{lowercased(.)}}{{/l}}"], call: #"relais.template("a", { t = "Atelier", l = { "A", "B" } })"#)
+        guard case .success(let text) = result else { Issue.record("expected a rendering: \(result)"); return }
+        #expect(text == "ATELIER ab")
     }
 }
 

@@ -59,7 +59,7 @@ end
 
 local relais = { version = host.version() }
 local filters, exporters, handlers, digests = {}, {}, {}, {}
-local filter_places = {}
+local filter_places, exporter_places = {}, {}
 
 -- For a plugin, what its manifest says (nil for a `relais run` script).
 do
@@ -95,6 +95,7 @@ function relais.exporter(spec)
   local description = check_field("relais.exporter", spec, "description", "string", true) or ""
   if exporters[name] then fail(format("relais.exporter: an exporter named '%s' is already defined", name)) end
   exporters[name] = { header = spec.header, event = spec.event, footer = spec.footer }
+  exporter_places[name] = where()
   host.register("exporter", name, extension, mime, description)
 end
 
@@ -613,7 +614,8 @@ local function invoke(action, name, event, extra, before)
     local result
     if action == "event" then result = fn(event) else result = fn() end
     if result ~= nil and type(result) ~= "string" then
-      error(format("exporter '%s': %s must return a string or nil, got %s", name, action, type(result)), 0)
+      error(format("%sexporter '%s': %s must return a string or nil, got %s", exporter_places[name] or "", name, action,
+        type(result)), 0)
     end
     return result
   elseif action == "handler" then

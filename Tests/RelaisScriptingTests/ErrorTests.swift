@@ -328,7 +328,8 @@ struct FailingScript: Sendable, CustomTestStringConvertible {
             ("bad-json", ["exp/init.lua:\(line(of: "-- JSON", in: source)):", "relais.json.encode: cannot encode a function"]),
             ("bad-type", ["exp/init.lua:\(line(of: "-- TYPE", in: source)):", "argument #1 must be a string, got table"]),
             ("bad-events", ["exp/init.lua:\(line(of: "-- EVENTS", in: source)):", "unknown region 'atlantide'"]),
-            ("bad-return", ["exp", "must return a string or nil, got number"]),
+            // Named where the exporter was registered: its callback has returned.
+            ("bad-return", ["exp/init.lua:1: exporter 'risky': event must return a string or nil, got number"]),
             ("bad-error", ["exp"]),
         ]
         for iteration in 0..<200 {

@@ -12,7 +12,7 @@ public enum ImportPipeline {
     /// as storing it, and the two overlap on a second core. Events cross in small batches
     /// through a bounded queue, so memory stays flat.
     public static func run(
-        _ input: ImportInput, reader: any EventReader, into store: any CatalogueStore, dryRun: Bool,
+        _ input: ImportInput, reader: any EventReader, into store: any ImportTarget, dryRun: Bool,
         progress: ((Int) -> Void)? = nil
     ) throws -> ImportReport {
         guard let concurrentReader = reader as? any ReadAheadEventReader, input.canBeReadTwice else {

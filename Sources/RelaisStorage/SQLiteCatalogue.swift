@@ -468,6 +468,56 @@ public final class SQLiteCatalogue: CatalogueStore {
         return report
     }
 
+    /// Runs `body` with a target whose batches all go into one transaction that is rolled
+    /// back at the end: a dry run over several files checks each against the catalogue as
+    /// the files before it would leave it, and writes nothing.
+    public func dryRun(_ body: (any ImportTarget) throws -> Void) throws {
+        guard !importInProgress else {
+            throw CatalogueError(
+                "\(path): an import is already running in this catalogue (or publishing its changes); "
+                    + "imports cannot be nested")
+        }
+        importInProgress = true
+        defer { importInProgress = false }
+        do {
+            try writer.writeWithoutTransaction { db in
+                try db.inTransaction(.immediate) {
+                    let target = DryRunTarget(db: db, clock: clock, smallestBatch: smallestBatchDeferringTheListingIndex)
+                    defer { target.db = nil }
+                    try body(target)
+                    return .rollback
+                }
+            }
+        } catch {
+            throw mapped(error)
+        }
+    }
+
+    /// The batches of ``dryRun(_:)``: sessions one after the other in its transaction.
+    private final class DryRunTarget: ImportTarget {
+        var db: Database?
+        let clock: @Sendable () -> Date
+        let smallestBatch: Int
+
+        init(db: Database, clock: @escaping @Sendable () -> Date, smallestBatch: Int) {
+            self.db = db
+            self.clock = clock
+            self.smallestBatch = smallestBatch
+        }
+
+        func importBatch(origin: String, dryRun: Bool, _ work: (any ImportSession) throws -> Void) throws -> ImportReport {
+            guard let db else { throw CatalogueError("a dry run's batch was used after the dry run ended") }
+            let session = try SQLiteImportSession(
+                db, origin: origin, clock: clock, smallestBatchDeferringTheListingIndex: smallestBatch)
+            defer { session.close() }
+            try work(session)
+            try session.finish()
+            var report = session.report
+            report.dryRun = true
+            return report
+        }
+    }
+
     /// Copies everything committed into the catalogue file itself and empties the WAL
     /// journal beside it (`<path>-wal`), so that the one file holds the whole catalogue:
     /// before copying it, say. SQLite also does this on its own as the journal grows, and

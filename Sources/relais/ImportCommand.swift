@@ -79,6 +79,21 @@ struct ImportCommand: ParsableCommand {
         defer {
             if !handlersOK { Terminal.writeError("relais: the import is stored; run `relais outbox deliver` once the handlers are fixed\n") }
         }
+        // A dry run checks every file in one transaction, rolled back at the end, so that
+        // each file meets the catalogue as the files before it would leave it.
+        if dryRun {
+            try store.dryRun { target in try importFiles(into: target) }
+        } else {
+            try importFiles(into: store)
+        }
+        if let notifications {
+            handlersOK = try notifications.runHandlers()
+            if !handlersOK { throw ExitCode(1) }
+        }
+    }
+
+    /// Imports each file in order, one batch each, printing its report.
+    private func importFiles(into target: any ImportTarget) throws {
         var imported: [String] = []
         for (position, file) in files.enumerated() {
             let formatName = format?.lowercased() ?? BuiltinFormats.readerFormat(forPath: file) ?? "jsonl"
@@ -92,7 +107,7 @@ struct ImportCommand: ParsableCommand {
             let progress = ProgressReporter(label: "Importing \(input.displayName)")
             let report: ImportReport
             do {
-                report = try ImportPipeline.run(input, reader: reader, into: store, dryRun: dryRun, progress: progress.update)
+                report = try ImportPipeline.run(input, reader: reader, into: target, dryRun: dryRun, progress: progress.update)
                 progress.finish()
             } catch {
                 progress.finish()
@@ -109,10 +124,6 @@ struct ImportCommand: ParsableCommand {
             }
             imported.append(file)
             print("\(input.displayName): \(report)\(dryRun ? " (dry run: nothing written)" : "")")
-        }
-        if let notifications {
-            handlersOK = try notifications.runHandlers()
-            if !handlersOK { throw ExitCode(1) }
         }
     }
 }

@@ -35,6 +35,17 @@ import Testing
         #expect(dry.standardOutput.contains("\(total) added"))
         #expect(!FileManager.default.fileExists(atPath: catalogue))
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path).isEmpty)
+        // Several files: each is checked against the catalogue as the ones before it leave it.
+        let record = #"{"id":"dry-1","title":"Atelier","kind":"workshop","slots":[{"start":"2020-11-10"}]}"#
+        let a = try directory.write("a.jsonl", record + "\n")
+        let b = try directory.write("b.jsonl", record.replacingOccurrences(of: "Atelier", with: "Atelier renommé") + "\n")
+        let twoFiles = try relais(["import", "--dry-run", a, b])
+        #expect(twoFiles.status == 0, "\(twoFiles)")
+        #expect(twoFiles.standardOutput.contains("a.jsonl: 1 added, 0 updated"), "\(twoFiles.standardOutput)")
+        #expect(twoFiles.standardOutput.contains("b.jsonl: 0 added, 1 updated"), "\(twoFiles.standardOutput)")
+        #expect(!FileManager.default.fileExists(atPath: catalogue))
+        try FileManager.default.removeItem(atPath: a)
+        try FileManager.default.removeItem(atPath: b)
         let first = try relais(["import", ProjectFiles.sampleJSONLines])
         #expect(first.status == 0, "\(first)")
         #expect(first.standardOutput.contains("\(total) added, 0 updated, 0 rescheduled, 0 cancelled, 0 unchanged"))

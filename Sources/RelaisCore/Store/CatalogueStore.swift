@@ -1,19 +1,23 @@
 import Foundation
 
+/// Where an import's batches land: a catalogue, or the one transaction of a dry run over
+/// several files (each checked against the catalogue as the files before it leave it).
+public protocol ImportTarget: AnyObject {
+    /// Runs `work` inside one write transaction. Everything `work` puts is committed
+    /// together when it returns, or not at all if it throws; with `dryRun` nothing is
+    /// committed and the report says what would have changed. Changes are recorded in
+    /// the change log with `origin`, then published on the store's bus after the commit.
+    func importBatch(origin: String, dryRun: Bool, _ work: (any ImportSession) throws -> Void) throws -> ImportReport
+}
+
 /// A catalogue of events: where imports land and queries read from.
 ///
 /// Implemented by `RelaisStorage` (SQLite) and, later, by other stores; nothing here is
 /// specific to one database. Stores are used from one thread at a time per instance;
 /// two processes may share one catalogue and must wait for each other, never fail.
-public protocol CatalogueStore: AnyObject {
+public protocol CatalogueStore: ImportTarget {
     /// The bus on which the store publishes each commit's changes, after the commit.
     var bus: EventBus { get }
-
-    /// Runs `work` inside one write transaction. Everything `work` puts is committed
-    /// together when it returns, or not at all if it throws; with `dryRun` nothing is
-    /// committed and the report says what would have changed. Changes are recorded in
-    /// the change log with `origin`, then published on ``bus`` after the commit.
-    func importBatch(origin: String, dryRun: Bool, _ work: (any ImportSession) throws -> Void) throws -> ImportReport
 
     /// Calls `body` with each event that passes the built-in filters of `query`, in order
     /// of first slot start, then id, streaming: memory does not grow with the catalogue.

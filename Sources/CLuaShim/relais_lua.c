@@ -977,11 +977,12 @@ static int charged_library_call(lua_State *L) {
     case COST_UNPACK: cost = range_count(L, 2, 3, table_length) * per_element + 1; break;
     }
     relais_lua_charge_instructions(L, cost > 1e15 ? (long long)1e15 : (long long)cost);
-    int count = lua_gettop(L);
-    lua_pushvalue(L, lua_upvalueindex(1));
-    lua_insert(L, 1);
-    lua_call(L, count, LUA_MULTRET);
-    return lua_gettop(L);
+    // Called in this frame rather than through lua_call, so that an argument error names
+    // the function as the script called it ("bad argument #2 to 'insert'"). The library
+    // functions charged have no upvalues of their own.
+    lua_CFunction original = lua_tocfunction(L, lua_upvalueindex(1));
+    if (!original) return luaL_error(L, "relais: a charged library function is missing");
+    return original(L);
 }
 
 // coroutine.resume, keeping track of which thread runs (see relais_lua_host.current).

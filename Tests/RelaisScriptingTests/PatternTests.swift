@@ -235,11 +235,16 @@ import Testing
             print(select(2, pcall(string.find, "abc", "b", 1.5)))
             print(select(2, pcall(string.rep)))
             print(select(2, pcall(string.upper)))
+            print(select(2, pcall(table.insert, {}, 2^53, 1)))
+            print(select(2, pcall(table.concat, { {} })))
+            print(select(2, pcall(function() return table.unpack({}, 1, "x") end)))
             """)
         #expect(outcome.status == 0, "\(outcome.message)")
-        #expect(outcome.lines.count == 4)
-        for (line, name) in zip(outcome.lines, ["gsub", "find", "rep", "upper"]) {
-            #expect(line.contains("'\(name)'") || line.contains("'string.\(name)'"), "\(line)")
+        #expect(outcome.lines.count == 7)
+        for (line, name) in zip(outcome.lines, ["gsub", "find", "rep", "upper", "insert", "concat", "unpack"]) {
+            #expect(
+                line.contains("'\(name)'") || line.contains("'string.\(name)'") || line.contains("'table.\(name)'"), "\(line)")
+            #expect(!line.contains("'?'"), "\(line)")
         }
     }
 

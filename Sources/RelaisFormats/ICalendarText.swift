@@ -1,3 +1,5 @@
+import RelaisCore
+
 /// TEXT values (RFC 5545 §3.3.11), parameter values (RFC 6868) and line folding (§3.1).
 enum ICalendarText {
     // MARK: Reading

@@ -28,7 +28,7 @@ enum ImportFastPaths {
     /// True when neither end of `text` is a character `normalized()` trims, and no
     /// carriage return is left for it to make a line feed.
     private static func isInNormalForm(_ text: String) -> Bool {
-        guard !text.utf8.contains(0x0D) else { return false }
+        guard !Event.containsCarriageReturn(text) else { return false }
         guard let first = text.unicodeScalars.first, let last = text.unicodeScalars.last else { return true }
         return !isTrimmedAway(first) && !isTrimmedAway(last)
     }

@@ -148,23 +148,20 @@ extension Event {
                 }
                 // CSV joins a list's items with ';' (contract §1): an item holding one would
                 // come back as two.
-                if item.utf8.contains(UInt8(ascii: ";")) {
+                if Self.contains(UInt8(ascii: ";"), in: item) {
                     return EventFieldProblem(
                         field: "\(name)[\(index)]", message: "must not contain ';', which separates the items in CSV")
                 }
             }
         }
-        for (name, text) in [
-            ("title", title), ("organizer", organizer), ("place", place), ("url", url), ("contact", contact),
-            ("description", description),
-        ] {
-            if let text, let control = Self.controlCharacterNoExportCarries(in: text) {
-                let code = String(control, radix: 16, uppercase: true)
-                return EventFieldProblem(
-                    field: name,
-                    message: "contains the control character U+\(String(repeating: "0", count: 4 - code.count))\(code), "
-                        + "which no export can carry (only tabs and line breaks are allowed)")
-            }
+        // One call per field rather than a loop over an array of them: this runs for every
+        // record of an import, and the array's strings cost retains and releases.
+        if let problem = Self.controlCharacterProblem("title", title) ?? Self.controlCharacterProblem("organizer", organizer)
+            ?? Self.controlCharacterProblem("place", place) ?? Self.controlCharacterProblem("url", url)
+            ?? Self.controlCharacterProblem("contact", contact)
+            ?? Self.controlCharacterProblem("description", description)
+        {
+            return problem
         }
         if let description, Self.hasMoreCharacters(description, than: Limits.descriptionLength) {
             return EventFieldProblem(
@@ -173,22 +170,46 @@ extension Event {
         return nil
     }
 
+    /// The problem of a text field holding a control character no export carries.
+    private static func controlCharacterProblem(_ field: String, _ text: String?) -> EventFieldProblem? {
+        guard let text, let control = controlCharacterNoExportCarries(in: text) else { return nil }
+        let code = String(control, radix: 16, uppercase: true)
+        return EventFieldProblem(
+            field: field,
+            message: "contains the control character U+\(String(repeating: "0", count: 4 - code.count))\(code), "
+                + "which no export can carry (only tabs and line breaks are allowed)")
+    }
+
     /// The first byte of `text` below U+0020 or U+007F other than a tab, a line feed or a
     /// carriage return (``normalized()`` makes those line feeds): iCalendar's TEXT cannot
     /// hold it, so an event with one would not read back the same from an export. Control
     /// characters are ASCII: their bytes are never part of another character.
     static func controlCharacterNoExportCarries(in text: String) -> UInt8? {
-        for byte in text.utf8 where byte < 0x20 || byte == 0x7F {
-            if byte != 0x09 && byte != 0x0A && byte != 0x0D { return byte }
+        ByteScanning.firstByte(
+            in: text,
+            wordMayMatch: { ByteScanning.hasByte(below: 0x20, in: $0) || ByteScanning.hasByte(0x7F, in: $0) },
+            matches: { ($0 < 0x20 && $0 != 0x09 && $0 != 0x0A && $0 != 0x0D) || $0 == 0x7F })
+    }
+
+    /// Whether `text` holds a carriage return, which ``normalized()`` makes a line feed.
+    public static func containsCarriageReturn(_ text: String) -> Bool { contains(0x0D, in: text) }
+
+    /// Whether `text` holds `byte` (an ASCII byte, so never part of another character).
+    /// The C library's `memchr`, vectorised: every text of every imported record is checked
+    /// twice for a carriage return.
+    static func contains(_ byte: UInt8, in text: String) -> Bool {
+        var text = text
+        return text.withUTF8 { bytes in
+            guard let base = bytes.baseAddress, !bytes.isEmpty else { return false }
+            return memchr(base, Int32(byte), bytes.count) != nil
         }
-        return nil
     }
 
     /// `text` with each line break a line feed: a carriage return, alone or before a line
     /// feed (Windows and old Mac sources), is one. Every export writes a line break one
     /// way, so the stored text holds one form, and an export reads back the same.
     static func unifyingLineBreaks(_ text: String) -> String {
-        guard text.utf8.contains(0x0D) else { return text }
+        guard contains(0x0D, in: text) else { return text }
         return text.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\r", with: "\n")
     }
 

@@ -72,14 +72,6 @@ public enum EventTime: Hashable, Sendable, CustomStringConvertible {
         return .instant(Date(timeIntervalSince1970: seconds))
     }
 
-    /// The year of the day in Paris.
-    public var parisYear: Int {
-        switch self {
-        case .allDay(let day): return day.year
-        case .instant(let instant): return ParisTime.local(instant).date.year
-        }
-    }
-
     /// True for a whole-day time.
     public var isAllDay: Bool {
         if case .allDay = self { return true }

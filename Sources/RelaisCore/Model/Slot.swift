@@ -33,11 +33,25 @@ public struct Slot: Hashable, Sendable {
     /// Why an import refuses the slot although it is well formed: a time outside
     /// ``keptYears``. (An export writes what a catalogue holds, whatever the year.)
     public var yearsProblem: String? {
-        for time in [start, end] {
-            guard let time, !Self.keptYears.contains(time.parisYear) else { continue }
+        if let time = Self.outsideKeptYears(start) ?? end.flatMap(Self.outsideKeptYears) {
             return "\(time) is outside the years Relais keeps (\(Self.keptYears.lowerBound)–\(Self.keptYears.upperBound))"
         }
         return nil
+    }
+
+    /// The first and last instants of ``keptYears`` in Paris.
+    private static let keptInstants = (
+        first: ParisTime.startOfDay(CivilDate(year: keptYears.lowerBound, month: 1, day: 1)),
+        last: ParisTime.endOfDay(CivilDate(year: keptYears.upperBound, month: 12, day: 31))
+    )
+
+    /// `time` when it lies outside ``keptYears``: an instant compared with the bounds' instants
+    /// (a million slots are checked by an import), a day by its year.
+    private static func outsideKeptYears(_ time: EventTime) -> EventTime? {
+        switch time {
+        case .allDay(let day): return keptYears.contains(day.year) ? nil : time
+        case .instant(let instant): return instant >= keptInstants.first && instant <= keptInstants.last ? nil : time
+        }
     }
 
     /// Why the slot is invalid, or nil when it is valid: an end before its start, or an

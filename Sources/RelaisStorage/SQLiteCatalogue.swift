@@ -431,12 +431,7 @@ public final class SQLiteCatalogue: CatalogueStore {
     public func importBatch(
         origin: String, dryRun: Bool, _ work: (any ImportSession) throws -> Void
     ) throws -> ImportReport {
-        guard !importInProgress else {
-            throw CatalogueError(
-                "\(path): an import is already running in this catalogue (or publishing its changes); "
-                    + "imports cannot be nested")
-        }
-        importInProgress = true
+        try claimImport()
         defer { importInProgress = false }
 
         var holdsPublicationLock = false
@@ -468,16 +463,21 @@ public final class SQLiteCatalogue: CatalogueStore {
         return report
     }
 
-    /// Runs `body` with a target whose batches all go into one transaction that is rolled
-    /// back at the end: a dry run over several files checks each against the catalogue as
-    /// the files before it would leave it, and writes nothing.
-    public func dryRun(_ body: (any ImportTarget) throws -> Void) throws {
+    /// Marks an import as running; throws when one already is (imports cannot be nested).
+    private func claimImport() throws {
         guard !importInProgress else {
             throw CatalogueError(
                 "\(path): an import is already running in this catalogue (or publishing its changes); "
                     + "imports cannot be nested")
         }
         importInProgress = true
+    }
+
+    /// Runs `body` with a target whose batches all go into one transaction that is rolled
+    /// back at the end: a dry run over several files checks each against the catalogue as
+    /// the files before it would leave it, and writes nothing.
+    public func dryRun(_ body: (any ImportTarget) throws -> Void) throws {
+        try claimImport()
         defer { importInProgress = false }
         do {
             try writer.writeWithoutTransaction { db in

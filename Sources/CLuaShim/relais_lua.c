@@ -49,13 +49,15 @@ typedef struct relais_lua_host {
     // The same metatable's address, which tells a view from any other userdata without a
     // registry lookup (the reference keeps it alive, and Lua never moves an object).
     const void *view_metatable;
-    // While a batch is being filtered (`lending`), its views borrow its fields; each batch
-    // has its own generation, so a view kept from an earlier one is known to be stale.
-    int lending;
+    // The batch being filtered (a `filter_batch_request`), whose light views read the
+    // fields it lends; NULL outside a batch.
+    const void *batch;
+    // The whole event last loaded for a light view (a registry reference), and its key.
+    int light_full_ref;
+    long long light_full_reference;
+    int light_full_lender;
     // Every field a script read from a view, one bit per field: a store may lend only those.
     uint32_t fields_read;
-    unsigned long long batch_generation;
-    unsigned long long last_generation;
     int invoke_ref;
     int bad_filter_result_ref;
     // Scratch space for strings handed to Swift; owned here so an error can never leak it.
@@ -543,37 +545,73 @@ static void push_field(lua_State *L, const unsigned char *blob, int field) {
     push_field_text(L, field, bytes, length);
 }
 
-// A view is a header, then either the event's blob or, for a view borrowing a batch's
-// fields, the event's id. A view made from fields a store lent only in part (see
-// EventFieldTexts) names the fields it lacks in `unlent`; the first read of one asks Swift
-// for the whole event (the host's loader), whose full view is then kept as the view's
-// user value.
-//
-// A borrowed view (`bases` set) reads the fields where the batch being filtered holds
-// them, which spares copying every event's fields for a filter that reads one or two.
-// Those addresses are valid only during that batch's call: the view checks the host's
-// batch generation, and once the call is over reads the whole event through the loader,
-// as for an unlent field. A script that keeps a view therefore still reads it whole.
+// A batch of events lent by a store for a filter (`relais_lua_filter_batch`).
+typedef struct {
+    const char *name;
+    const void *const *field_bases;
+    const size_t *field_counts;
+    uint32_t unlent;
+    int lender;
+    const long long *references;
+    size_t count;
+    unsigned char *results;
+    size_t done;
+} filter_batch_request;
+
+// A view is a full userdata: a header, then the event's blob. A view made from fields a
+// store lent only in part (see EventFieldTexts) names the fields it lacks in `unlent`; the
+// first read of one asks Swift for the whole event (the host's loader), whose full view is
+// then kept as the view's user value.
 typedef struct {
     uint32_t unlent;
     int32_t lender;
     long long reference;
-    const void *const *bases;
-    const size_t *counts;
-    unsigned long long generation;
-    size_t id_length;
 } view_header;
 
-static const unsigned char *view_blob(view_header *view) { return (const unsigned char *)(view + 1); }
+// A light view is an event of the batch being filtered given to the filter as a light
+// userdata, which packs the event's row key, its lender and its row in the batch: making
+// one allocates nothing and leaves nothing to collect (a full userdata per event, with its
+// collection, was a third of a simple filter's work). While its batch is being filtered it
+// reads the fields the batch lends; afterwards (a script may keep it), or for a field the
+// batch did not lend, it reads the whole event through the loader by its key, which names
+// the event for good: a catalogue never removes an event or reuses a key. Light userdata
+// share one metatable per state, the views' one: a script is never given any other.
+#define LIGHT_ROWS 256
+#define LIGHT_LENDERS 256
+#define LIGHT_KEY_LIMIT (1LL << 47)
 
-// The view's id (for a borrowed view, its copy).
-static const char *view_id(view_header *view, int32_t *length) {
-    if (view->bases) {
-        *length = (int32_t)view->id_length;
-        return (const char *)(view + 1);
-    }
-    return blob_field(view_blob(view), RELAIS_FIELD_ID, length);
+// Which view a value is: `full` for a userdata view, else a light one.
+typedef struct {
+    view_header *full;
+    long long reference;
+    int lender;
+    size_t row;
+} view_ref;
+
+static int light_view_fits(int lender, long long reference, size_t row) {
+    return sizeof(uintptr_t) >= 8 && lender >= 0 && lender < LIGHT_LENDERS && reference > 0 &&
+           reference < LIGHT_KEY_LIMIT && row < LIGHT_ROWS;
 }
+
+static void *pack_light_view(int lender, long long reference, size_t row) {
+    return (void *)(uintptr_t)(((unsigned long long)reference << 16) | ((unsigned long long)lender << 8) | row);
+}
+
+static view_ref unpack_light_view(const void *packed) {
+    unsigned long long bits = (unsigned long long)(uintptr_t)packed;
+    view_ref ref = {NULL, (long long)(bits >> 16), (int)((bits >> 8) & 0xff), (size_t)(bits & 0xff)};
+    return ref;
+}
+
+// The batch a light view came from while that batch is being filtered, else NULL.
+static const filter_batch_request *light_view_batch(relais_lua_host *h, view_ref ref) {
+    const filter_batch_request *batch = h->batch;
+    if (batch && ref.row < batch->count && batch->lender == ref.lender && batch->references[ref.row] == ref.reference)
+        return batch;
+    return NULL;
+}
+
+static const unsigned char *view_blob(view_header *view) { return (const unsigned char *)(view + 1); }
 
 static void set_view_metatable(lua_State *L) {
     lua_rawgeti(L, LUA_REGISTRYINDEX, host_of(L)->view_metatable_ref);
@@ -581,90 +619,126 @@ static void set_view_metatable(lua_State *L) {
 }
 
 // The view at `index`, or a Lua error when the value there is not one.
-static view_header *check_view(lua_State *L, int index) {
-    view_header *view = lua_touserdata(L, index);
+static view_ref check_view(lua_State *L, int index) {
+    int type = lua_type(L, index);
+    if (type == LUA_TLIGHTUSERDATA) return unpack_light_view(lua_touserdata(L, index));
+    view_header *view = type == LUA_TUSERDATA ? lua_touserdata(L, index) : NULL;
     if (view && lua_getmetatable(L, index)) {
         int same = lua_topointer(L, -1) == host_of(L)->view_metatable;
         lua_pop(L, 1);
-        if (same) return view;
+        if (same) {
+            view_ref ref = {view, view->reference, view->lender, 0};
+            return ref;
+        }
     }
     luaL_typeerror(L, index, "event");
-    return NULL;
+    view_ref none = {NULL, 0, -1, 0};
+    return none;
 }
 
 static void push_script_where(lua_State *L);
 static void push_value(lua_State *L, const relais_lua_value *value);
 
-// Pushes the full view of the partial view at `index` (loading it the first time).
-static void push_full_view(lua_State *L, int index) {
-    index = lua_absindex(L, index);
-    if (lua_getiuservalue(L, index, 1) == LUA_TUSERDATA) return;
-    lua_pop(L, 1);
-    view_header *view = lua_touserdata(L, index);
+// Pushes the whole event that `lender` lent with `reference` (and `id`, when known), as a
+// full view, through the host's loader; raises when it cannot be read.
+static void push_loaded_event(lua_State *L, int lender, long long reference, const char *id, int32_t id_length) {
     relais_lua_host *h = host_of(L);
-    int32_t id_length;
-    const char *id = view_id(view, &id_length);
     relais_lua_value arguments[3];
     memset(arguments, 0, sizeof arguments);
     arguments[0].type = RELAIS_VALUE_INTEGER;
-    arguments[0].integer = view->lender;
+    arguments[0].integer = lender;
     arguments[1].type = RELAIS_VALUE_INTEGER;
-    arguments[1].integer = view->reference;
+    arguments[1].integer = reference;
     arguments[2].type = RELAIS_VALUE_STRING;
     arguments[2].bytes = id;
-    arguments[2].length = id_length > 0 ? (size_t)id_length : 0;
+    arguments[2].length = id && id_length > 0 ? (size_t)id_length : 0;
     relais_lua_results results;
     memset(&results, 0, sizeof results);
     if (h->loader_function < 0) {
-        luaL_error(L, "event %s: its other fields cannot be read here", id_length > 0 ? id : "?");
+        if (id) luaL_error(L, "event %s: its other fields cannot be read here", id_length > 0 ? id : "?");
+        else luaL_error(L, "event #%I: its fields cannot be read here", (lua_Integer)reference);
         return;
     }
     // As in the trampoline: Swift's frame ends before anything here can raise.
-    h->swift(h->context, h->loader_function, arguments, 3, &results);
+    h->swift(h->context, h->loader_function, arguments, id ? 3 : 2, &results);
     if (results.failed || results.count < 1 || results.values[0].type != RELAIS_VALUE_EVENT) {
         push_script_where(L);
         if (results.failed && results.count > 0 && results.values[0].type == RELAIS_VALUE_STRING)
             push_value(L, &results.values[0]);
-        else
+        else if (id)
             lua_pushfstring(L, "event '%s' is no longer in the catalogue", id_length > 0 ? id : "?");
+        else
+            lua_pushfstring(L, "event #%I is no longer in the catalogue", (lua_Integer)reference);
         lua_concat(L, 2);
         lua_error(L);
         return;
     }
     push_value(L, &results.values[0]);
-    lua_pushvalue(L, -1);
-    lua_setiuservalue(L, index, 1);
 }
 
-// The text of `field` for `view`, at index 1 (`length` -1: absent): from the batch it
-// borrows while that batch is being tested, else from its own blob or, for a field it
-// lacks, from its full view (pushed on the stack, which keeps it alive).
-static const char *view_field(lua_State *L, view_header *view, int field, int32_t *length) {
+// The blob of the whole event of `ref`, loaded the first time and kept: by the partial
+// view's user value, or for a light view in the host's one-event cache. What it points to
+// stays valid until the next load, so nothing is left on the stack.
+static const unsigned char *full_view_blob(lua_State *L, view_ref ref, int index) {
+    relais_lua_host *h = host_of(L);
+    if (ref.full) {
+        index = lua_absindex(L, index);
+        if (lua_getiuservalue(L, index, 1) != LUA_TUSERDATA) {
+            lua_pop(L, 1);
+            int32_t id_length;
+            const char *id = blob_field(view_blob(ref.full), RELAIS_FIELD_ID, &id_length);
+            push_loaded_event(L, ref.lender, ref.reference, id, id_length);
+            lua_pushvalue(L, -1);
+            lua_setiuservalue(L, index, 1);
+        }
+    } else if (h->light_full_ref != LUA_NOREF && h->light_full_reference == ref.reference &&
+               h->light_full_lender == ref.lender) {
+        lua_rawgeti(L, LUA_REGISTRYINDEX, h->light_full_ref);
+    } else {
+        push_loaded_event(L, ref.lender, ref.reference, NULL, 0);
+        luaL_unref(L, LUA_REGISTRYINDEX, h->light_full_ref);
+        h->light_full_ref = LUA_NOREF;
+        lua_pushvalue(L, -1);
+        h->light_full_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+        h->light_full_reference = ref.reference;
+        h->light_full_lender = ref.lender;
+    }
+    const unsigned char *blob = view_blob(lua_touserdata(L, -1));
+    lua_pop(L, 1);
+    return blob;
+}
+
+// The text of `field` for the view `ref` at `index` (`length` -1: absent): from the batch
+// a light view comes from while that batch is being tested, else from the view's own blob
+// or, for a field it lacks, from its whole event.
+static const char *view_field(lua_State *L, view_ref ref, int index, int field, int32_t *length) {
     relais_lua_host *h = host_of(L);
     h->fields_read |= 1u << field;
-    if (!(view->unlent & (1u << field))) {
-        if (!view->bases) return blob_field(view_blob(view), field, length);
-        if (h->lending && view->generation == h->batch_generation) {
-            const void *base = view->bases[field];
-            if (base && view->counts[field] > INT32_MAX)
+    if (ref.full) {
+        if (!(ref.full->unlent & (1u << field))) return blob_field(view_blob(ref.full), field, length);
+    } else {
+        const filter_batch_request *batch = light_view_batch(h, ref);
+        if (batch && !(batch->unlent & (1u << field))) {
+            size_t slot = ref.row * RELAIS_EVENT_FIELDS + (size_t)field;
+            const void *base = batch->field_bases[slot];
+            if (base && batch->field_counts[slot] > INT32_MAX)
                 luaL_error(L, "event field '%s' is too large", field_names[field]);
-            *length = base ? (int32_t)view->counts[field] : -1;
+            *length = base ? (int32_t)batch->field_counts[slot] : -1;
             return base;
         }
     }
-    push_full_view(L, 1);
-    return blob_field(view_blob(lua_touserdata(L, -1)), field, length);
+    return blob_field(full_view_blob(L, ref, index), field, length);
 }
 
 static int view_index(lua_State *L) {
-    view_header *view = check_view(L, 1);
+    view_ref ref = check_view(L, 1);
     if (lua_type(L, 2) != LUA_TSTRING) return 0;
     size_t length;
     const char *key = lua_tolstring(L, 2, &length);
     int field = field_index(key, length);
     if (field < 0) return 0;
     int32_t text_length;
-    const char *text = view_field(L, view, field, &text_length);
+    const char *text = view_field(L, ref, 1, field, &text_length);
     push_field_text(L, field, text, text_length);
     return 1;
 }
@@ -675,9 +749,9 @@ static int view_newindex(lua_State *L) {
 }
 
 static int view_tostring(lua_State *L) {
-    view_header *view = check_view(L, 1);
+    view_ref ref = check_view(L, 1);
     int32_t length;
-    const char *id = view_id(view, &length);
+    const char *id = view_field(L, ref, 1, RELAIS_FIELD_ID, &length);
     lua_pushliteral(L, "event ");
     lua_pushlstring(L, id, length > 0 ? (size_t)length : 0);
     lua_concat(L, 2);
@@ -686,7 +760,7 @@ static int view_tostring(lua_State *L) {
 
 // pairs(view): the present fields, in the interchange order.
 static int view_next(lua_State *L) {
-    view_header *view = check_view(L, 1);
+    view_ref ref = check_view(L, 1);
     int field = 0;
     if (lua_type(L, 2) == LUA_TSTRING) {
         size_t length;
@@ -696,7 +770,7 @@ static int view_next(lua_State *L) {
     }
     for (; field < RELAIS_EVENT_FIELDS; field++) {
         int32_t length;
-        const char *text = view_field(L, view, field, &length);
+        const char *text = view_field(L, ref, 1, field, &length);
         if (length >= 0) {
             lua_pushstring(L, field_names[field]);
             push_field_text(L, field, text, length);
@@ -722,27 +796,10 @@ static void push_view(lua_State *L, const void *blob, size_t length) {
     set_view_metatable(L);
 }
 
-// A view of an event's fields lent by a store. With a lender (which can give the whole
-// event again) and during a batch, the view borrows them; otherwise they are copied into
-// its own blob, since a script may keep the view after the store has moved on.
+// A view of an event's fields lent by a store, copied into its own blob, since a script
+// may keep the view after the store has moved on.
 static void push_view_fields(lua_State *L, const void *const *bases, const size_t *counts, uint32_t unlent,
                              int lender, long long reference) {
-    relais_lua_host *h = host_of(L);
-    if (lender >= 0 && h->lending && bases[RELAIS_FIELD_ID] && counts[RELAIS_FIELD_ID] <= INT32_MAX) {
-        size_t id_length = counts[RELAIS_FIELD_ID];
-        // Room for one user value: the full view, should the script read it after the batch.
-        view_header *view = lua_newuserdatauv(L, sizeof(view_header) + id_length, 1);
-        view->unlent = unlent;
-        view->lender = lender;
-        view->reference = reference;
-        view->bases = bases;
-        view->counts = counts;
-        view->generation = h->batch_generation;
-        view->id_length = id_length;
-        memcpy(view + 1, bases[RELAIS_FIELD_ID], id_length);
-        set_view_metatable(L);
-        return;
-    }
     size_t size = 4 * RELAIS_EVENT_FIELDS;
     for (int field = 0; field < RELAIS_EVENT_FIELDS; field++) {
         if (!bases[field]) continue;
@@ -769,6 +826,17 @@ static void push_view_fields(lua_State *L, const void *const *bases, const size_
     set_view_metatable(L);
 }
 
+// The view of row `index` of the batch being filtered: light when it fits, else copied.
+static void push_batch_view(lua_State *L, const filter_batch_request *request, size_t index) {
+    long long reference = request->references[index];
+    if (light_view_fits(request->lender, reference, index)) {
+        lua_pushlightuserdata(L, pack_light_view(request->lender, reference, index));
+        return;
+    }
+    push_view_fields(L, request->field_bases + index * RELAIS_EVENT_FIELDS,
+                     request->field_counts + index * RELAIS_EVENT_FIELDS, request->unlent, request->lender, reference);
+}
+
 // The eager alternative, kept for the benchmark: a plain table with every field.
 static void push_event_table(lua_State *L, const void *blob) {
     lua_createtable(L, 0, RELAIS_EVENT_FIELDS);
@@ -791,6 +859,11 @@ static void create_view_metatable(lua_State *L) {
     lua_pushliteral(L, "read-only event");
     lua_setfield(L, -2, "__metatable");
     host_of(L)->view_metatable = lua_topointer(L, -1);
+    // Light views (see above) share the metatable of every light userdata of the state.
+    lua_pushlightuserdata(L, NULL);
+    lua_pushvalue(L, -2);
+    lua_setmetatable(L, -2);
+    lua_pop(L, 1);
     // Kept by reference: looking it up by name would hash a string per event.
     host_of(L)->view_metatable_ref = luaL_ref(L, LUA_REGISTRYINDEX);
 }
@@ -1132,6 +1205,7 @@ lua_State *relais_lua_open(size_t memory_limit, void *context, relais_lua_swift_
     h->view_metatable_ref = LUA_NOREF;
     h->invoke_ref = LUA_NOREF;
     h->bad_filter_result_ref = LUA_NOREF;
+    h->light_full_ref = LUA_NOREF;
     lua_State *L = lua_newstate(relais_alloc, h);
     if (!L) {
         free(h);
@@ -1399,18 +1473,6 @@ static int invoke_request_protected(lua_State *L, invoke_request *request, relai
     return finish_call(L, h, status, base, result);
 }
 
-typedef struct {
-    const char *name;
-    const void *const *field_bases;
-    const size_t *field_counts;
-    uint32_t unlent;
-    int lender;
-    const long long *references;
-    size_t count;
-    unsigned char *results;
-    size_t done;
-} filter_batch_request;
-
 // Calls the filter itself, not the prelude's dispatcher: a filtered listing runs this once
 // per event, and the dispatcher's lookups cost as much as a simple filter.
 static int filter_batch_protected(lua_State *L) {
@@ -1426,9 +1488,7 @@ static int filter_batch_protected(lua_State *L) {
         h->instructions = 0;
         h->clock_started = 0;
         lua_pushvalue(L, filter);
-        push_view_fields(L, request->field_bases + index * RELAIS_EVENT_FIELDS,
-                         request->field_counts + index * RELAIS_EVENT_FIELDS, request->unlent, request->lender,
-                         request->references[index]);
+        push_batch_view(L, request, index);
         lua_call(L, 1, 1);
         if (lua_type(L, -1) != LUA_TBOOLEAN) {
             lua_rawgeti(L, LUA_REGISTRYINDEX, h->bad_filter_result_ref);
@@ -1453,16 +1513,13 @@ int relais_lua_filter_batch(lua_State *L, const char *name, const void *const *f
     filter_batch_request request = {name, field_bases, field_counts, unlent, lender, references, count, results, 0};
     // A filter may start another listing through the host: the outer batch lends again
     // when the inner one ends.
-    int was_lending = h->lending;
-    unsigned long long outer_generation = h->batch_generation;
-    h->lending = 1;
-    h->batch_generation = ++h->last_generation;
+    const void *outer_batch = h->batch;
+    h->batch = &request;
     lua_pushcfunction(L, message_handler);
     lua_pushcfunction(L, filter_batch_protected);
     lua_pushlightuserdata(L, &request);
     int status = lua_pcall(L, 1, 0, base + 1);
-    h->lending = was_lending;
-    h->batch_generation = outer_generation;
+    h->batch = outer_batch;
     *done = request.done;
     return finish_call(L, h, status, base, NULL);
 }

@@ -354,8 +354,11 @@ final class LuaState {
 
     /// Answers a view that needs a field its store did not lend: the whole event, as a blob.
     private func loadLentEvent(_ arguments: [LuaArgument], _ results: UnsafeMutablePointer<relais_lua_results>) {
-        guard arguments.count == 3, case .integer(let lender) = arguments[0], case .integer(let reference) = arguments[1],
-            case .string(let id) = arguments[2], lender >= 0, lender < lenders.count
+        // A light view (a batch's event, relais_lua.c) names its event by key alone.
+        var id: String?
+        if arguments.count == 3, case .string(let given) = arguments[2] { id = given }
+        guard arguments.count == 2 || id != nil, case .integer(let lender) = arguments[0],
+            case .integer(let reference) = arguments[1], lender >= 0, lender < lenders.count
         else {
             results.pointee.failed = 1
             results.pointee.count = 1
@@ -369,7 +372,7 @@ final class LuaState {
             guard let blob else {
                 results.pointee.failed = 1
                 results.pointee.count = 1
-                setResult(&results.pointee.values.0, .string("event '\(id)' is no longer in the catalogue"))
+                setResult(&results.pointee.values.0, .string("\(Self.naming(id, reference)) is no longer in the catalogue"))
                 return
             }
             results.pointee.count = 1
@@ -383,8 +386,13 @@ final class LuaState {
         } catch {
             results.pointee.failed = 1
             results.pointee.count = 1
-            setResult(&results.pointee.values.0, .string("event '\(id)': \(error)"))
+            setResult(&results.pointee.values.0, .string("\(Self.naming(id, reference)): \(error)"))
         }
+    }
+
+    /// How an error names a lent event: by its id when the view knows it, else by its key.
+    private static func naming(_ id: String?, _ reference: Int64) -> String {
+        id.map { "event '\($0)'" } ?? "event #\(reference)"
     }
 
     private func setResult(_ slot: inout relais_lua_value, _ result: LuaResult) {

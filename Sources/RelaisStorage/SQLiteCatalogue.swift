@@ -834,9 +834,10 @@ public final class SQLiteCatalogue: CatalogueStore {
 extension SQLiteCatalogue: EventFieldLender {
     /// Calls `body` with every field of the event with row key `reference` and id `id`, as
     /// of the listing in progress if any, else of the last commit. Returns nil when there
-    /// is no such event any more.
+    /// is no such event any more. Without an id the key is enough: rows are never deleted,
+    /// so a key names one event for good.
     public func withAllFields<Result>(
-        reference: Int64, id: String, _ body: (EventFieldTexts) throws -> Result
+        reference: Int64, id: String?, _ body: (EventFieldTexts) throws -> Result
     ) throws -> Result? {
         try reading { db in
             let statement: Statement
@@ -862,7 +863,9 @@ extension SQLiteCatalogue: EventFieldLender {
             rowsLent += 1
             let fields = lentRow.texts(lender: nil, reference: reference)
             // The key is reused only if the event was removed; the id says it is the same one.
-            guard let storedID = fields[.id], storedID.elementsEqual(id.utf8) else { return nil }
+            if let id {
+                guard let storedID = fields[.id], storedID.elementsEqual(id.utf8) else { return nil }
+            }
             return try body(fields)
         }
     }

@@ -214,6 +214,31 @@ struct BatchedFilterTests {
                   return e.region == first.region
                 end)
                 relais.filter("first", function(e) return first ~= nil and describe(first) == seen_first end)
+                -- Keeps every 7th event of a listing, noting what each says while its batch is
+                -- tested; then reads them all again, two at a time from both ends.
+                local collected, noted = {}, {}
+                local function whole(e)
+                  local names = {}
+                  for name in pairs(e) do names[#names + 1] = name end
+                  return table.concat({ tostring(e), e.id, tostring(e.region), e.kind, e.title, e.description,
+                    e.slots[1].start, table.concat(names, ",") }, "|")
+                end
+                relais.filter("collect", function(e)
+                  if tonumber(e.id:sub(5)) % 7 == 0 then
+                    collected[#collected + 1] = e
+                    noted[#noted + 1] = whole(e)
+                  end
+                  return false
+                end)
+                relais.filter("recall", function(e)
+                  local n = #collected
+                  for i = 1, n do
+                    local j = n + 1 - i
+                    if whole(collected[i]) ~= noted[i] then error("event " .. i .. " now reads " .. whole(collected[i])) end
+                    if whole(collected[j]) ~= noted[j] then error("event " .. j .. " now reads " .. whole(collected[j])) end
+                  end
+                  return n == 100 and noted[1]:sub(1, 15) == "event evt-0000|"
+                end)
                 -- Reads only the region of the first 600 events, then three fields it never read.
                 local seen = 0
                 relais.filter("late", function(e)
@@ -311,6 +336,14 @@ struct BatchedFilterTests {
         #expect(try host.filter(named: "batch.first").matches(listing[1]))
     }
 
+    /// The events of a batch are light views named by their key: kept, each still reads as
+    /// its own event once its batch is over, however they are read in turn.
+    @Test func viewsKeptFromManyBatchesEachReadTheirOwnEvent() throws {
+        let host = plugins.host()
+        #expect(try listed(host.filter(named: "batch.collect")).isEmpty)
+        #expect(try host.filter(named: "batch.recall").matches(events[0]))
+    }
+
     /// Past its first stretch, a listing lends only the fields the filter has read: one it
     /// reads only later still has its value, from the store.
     @Test func fieldsReadOnlyLateInAListingHaveTheirValues() throws {
@@ -344,7 +377,7 @@ private final class FailingLender: EventFieldLender {
     init(failure: (any Error)?) { self.failure = failure }
 
     func withAllFields<Result>(
-        reference: Int64, id: String, _ body: (EventFieldTexts) throws -> Result
+        reference: Int64, id: String?, _ body: (EventFieldTexts) throws -> Result
     ) throws -> Result? {
         if let failure { throw failure }
         return nil

@@ -29,7 +29,7 @@ import Testing
         let catalogue = try SQLiteCatalogue(path: path)
         let events = try syntheticEvents(40)
         var journaled = false
-        try catalogue.importBatch(origin: "first.jsonl", dryRun: false) { session in
+        _ = try catalogue.importBatch(origin: "first.jsonl", dryRun: false) { session in
             for event in events { try session.put(event) }
             journaled = hasRollbackJournal(path)
         }
@@ -42,7 +42,7 @@ import Testing
         let more = try syntheticEvents(5, idPrefix: "more")
         var journaledAgain = true
         var listedDuringImport: [String] = []
-        try catalogue.importBatch(origin: "second.jsonl", dryRun: false) { session in
+        _ = try catalogue.importBatch(origin: "second.jsonl", dryRun: false) { session in
             for event in more { try session.put(event) }
             journaledAgain = hasRollbackJournal(path)
             listedDuringImport = try listedIDs(catalogue)
@@ -60,7 +60,7 @@ import Testing
         #expect(try listedIDs(catalogue).isEmpty)
         let events = try syntheticEvents(10)
         var refusal: String?
-        try catalogue.importBatch(origin: "first.jsonl", dryRun: false) { session in
+        _ = try catalogue.importBatch(origin: "first.jsonl", dryRun: false) { session in
             for event in events { try session.put(event) }
             do {
                 _ = try listedIDs(catalogue)
@@ -84,7 +84,7 @@ import Testing
         let events = try syntheticEvents(10)
         var journaled = true
         var listedByOther: [String]?
-        try catalogue.importBatch(origin: "first.jsonl", dryRun: false) { session in
+        _ = try catalogue.importBatch(origin: "first.jsonl", dryRun: false) { session in
             for event in events { try session.put(event) }
             journaled = hasRollbackJournal(path)
             listedByOther = try listedIDs(other)

@@ -67,8 +67,10 @@ public struct EventFieldTexts {
 public protocol EventFieldLender: AnyObject {
     /// Calls `body` with all the fields of the event that was lent with `reference` and
     /// id `id`, and returns its result; returns nil when that event is no longer there.
+    /// Without an id, `reference` alone names the event: a lender whose references can
+    /// name another event later must then answer nil.
     func withAllFields<Result>(
-        reference: Int64, id: String, _ body: (EventFieldTexts) throws -> Result
+        reference: Int64, id: String?, _ body: (EventFieldTexts) throws -> Result
     ) throws -> Result?
 }
 

@@ -34,13 +34,9 @@ public enum RelaisProcess {
             ?? ProjectFiles.root.appendingPathComponent(".build/debug/relais")
     }
 
-    /// Runs `relais arguments…` in `directory`, feeding `input` on standard input, and
-    /// kills it after `timeout` seconds. Standard output is a pipe, so `relais` behaves as
-    /// it does in scripts (JSON Lines, no progress bar).
-    public static func run(
-        _ arguments: [String], in directory: String? = nil, input: String? = nil,
-        environment: [String: String] = [:], timeout: TimeInterval = 60
-    ) throws -> ProcessResult {
+    /// A process for `relais arguments…` in `directory`, in the caller's environment less
+    /// `RELAIS_CATALOGUE` and `RELAIS_PLUGINS`, plus `environment`.
+    private static func prepared(_ arguments: [String], in directory: String?, environment: [String: String]) -> Process {
         let process = Process()
         process.executableURL = executable
         process.arguments = arguments
@@ -50,6 +46,27 @@ public enum RelaisProcess {
         env.removeValue(forKey: "RELAIS_PLUGINS")
         for (key, value) in environment { env[key] = value }
         process.environment = env
+        return process
+    }
+
+    /// Starts `relais arguments…` in `directory` and returns at once, its output discarded:
+    /// for a test that kills it, or waits for it while doing something else.
+    public static func start(_ arguments: [String], in directory: String? = nil) throws -> Process {
+        let process = prepared(arguments, in: directory, environment: [:])
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        return process
+    }
+
+    /// Runs `relais arguments…` in `directory`, feeding `input` on standard input, and
+    /// kills it after `timeout` seconds. Standard output is a pipe, so `relais` behaves as
+    /// it does in scripts (JSON Lines, no progress bar).
+    public static func run(
+        _ arguments: [String], in directory: String? = nil, input: String? = nil,
+        environment: [String: String] = [:], timeout: TimeInterval = 60
+    ) throws -> ProcessResult {
+        let process = prepared(arguments, in: directory, environment: environment)
         let outPipe = Pipe()
         let errPipe = Pipe()
         let inPipe = Pipe()

@@ -13,17 +13,7 @@ struct CrashSafetyTests {
     /// end if it ends first). Returns whether it was killed.
     @discardableResult
     private func runAndKill(_ arguments: [String], after delay: TimeInterval, in folder: String) throws -> Bool {
-        let process = Process()
-        process.executableURL = RelaisProcess.executable
-        process.arguments = arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: folder)
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        var environment = ProcessInfo.processInfo.environment
-        environment.removeValue(forKey: "RELAIS_PLUGINS")
-        environment.removeValue(forKey: "RELAIS_CATALOGUE")
-        process.environment = environment
-        try process.run()
+        let process = try RelaisProcess.start(arguments, in: folder)
         let deadline = Date().addingTimeInterval(delay)
         while process.isRunning && Date() < deadline { usleep(2_000) }
         var killed = false

@@ -91,17 +91,7 @@ struct FirstImportCrashTests {
     }
 
     func startImport(catalogue: String, file: String) throws -> Process {
-        let process = Process()
-        process.executableURL = RelaisProcess.executable
-        process.arguments = ["--catalogue", catalogue, "import", file]
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        var environment = ProcessInfo.processInfo.environment
-        environment.removeValue(forKey: "RELAIS_PLUGINS")
-        environment.removeValue(forKey: "RELAIS_CATALOGUE")
-        process.environment = environment
-        try process.run()
-        return process
+        try RelaisProcess.start(["--catalogue", catalogue, "import", file])
     }
 
     /// Waits until the feed is written and SQLite has written pages into the catalogue

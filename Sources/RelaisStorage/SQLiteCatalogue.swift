@@ -456,12 +456,8 @@ public final class SQLiteCatalogue: CatalogueStore {
             defer { if writesWithoutWAL { returnToWAL() } }
             try writer.writeWithoutTransaction { db in
                 try db.inTransaction(.immediate) {
-                    let session = try SQLiteImportSession(
-                        db, origin: origin, clock: clock,
-                        smallestBatchDeferringTheListingIndex: smallestBatchDeferringTheListingIndex)
-                    defer { session.close() }
-                    try work(session)
-                    try session.finish()
+                    let session = try Self.runSession(
+                        db, origin: origin, clock: clock, smallestBatch: smallestBatchDeferringTheListingIndex, work)
                     report = session.report
                     report.dryRun = dryRun
                     if dryRun { return .rollback }
@@ -518,6 +514,20 @@ public final class SQLiteCatalogue: CatalogueStore {
         _ = try? writer.writeWithoutTransaction { db in try String.fetchOne(db, sql: "PRAGMA journal_mode = WAL") }
     }
 
+    /// Runs `work` in a new session on `db`, which must be inside a write transaction, and
+    /// finishes it: the session's report and sequences are then final.
+    fileprivate static func runSession(
+        _ db: Database, origin: String, clock: @escaping @Sendable () -> Date, smallestBatch: Int,
+        _ work: (any ImportSession) throws -> Void
+    ) throws -> SQLiteImportSession {
+        let session = try SQLiteImportSession(
+            db, origin: origin, clock: clock, smallestBatchDeferringTheListingIndex: smallestBatch)
+        defer { session.close() }
+        try work(session)
+        try session.finish()
+        return session
+    }
+
     /// Marks an import as running; throws when one already is (imports cannot be nested).
     private func claimImport() throws {
         guard !importInProgress else {
@@ -562,12 +572,8 @@ public final class SQLiteCatalogue: CatalogueStore {
 
         func importBatch(origin: String, dryRun: Bool, _ work: (any ImportSession) throws -> Void) throws -> ImportReport {
             guard let db else { throw CatalogueError("a dry run's batch was used after the dry run ended") }
-            let session = try SQLiteImportSession(
-                db, origin: origin, clock: clock, smallestBatchDeferringTheListingIndex: smallestBatch)
-            defer { session.close() }
-            try work(session)
-            try session.finish()
-            var report = session.report
+            var report = try SQLiteCatalogue.runSession(db, origin: origin, clock: clock, smallestBatch: smallestBatch, work)
+                .report
             report.dryRun = true
             return report
         }

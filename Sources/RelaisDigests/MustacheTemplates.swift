@@ -26,11 +26,25 @@ public final class MustacheTemplates: TemplateRendering {
     /// Parsed template folders, by path: a plugin renders many times, reads once.
     private var libraries: [String: LoadedLibrary] = [:]
 
-    /// A folder's templates, parsed, with their names and their total size in bytes.
+    /// A folder's templates, parsed, with each one's size in bytes and the partials it names.
     private struct LoadedLibrary {
         var library: MustacheLibrary
         var names: Set<String>
-        var templateBytes: Int
+        var bytes: [String: Int]
+        var partials: [String: [String]]
+
+        /// The size of `name` and of every partial it reaches: the text one repetition of
+        /// its sections may write again (other templates of the folder play no part).
+        func renderedBytes(_ name: String) -> Int {
+            var seen: Set<String> = [name]
+            var pending = [name]
+            var total = 0
+            while let next = pending.popLast() {
+                total += bytes[next] ?? 0
+                for partial in partials[next] ?? [] where seen.insert(partial).inserted { pending.append(partial) }
+            }
+            return total
+        }
     }
 
     public init() {}
@@ -58,10 +72,10 @@ public final class MustacheTemplates: TemplateRendering {
         // for larger templates, so that their text alone cannot multiply past the output
         // bound; the values' text is counted as it is written (``BudgetedText``).
         let budget = IterationBudget(
-            min(Self.maximumIterations, max(1, 4 * Self.maximumOutput / max(1, loaded.templateBytes))),
+            min(Self.maximumIterations, max(1, 4 * Self.maximumOutput / max(1, loaded.renderedBytes(name)))),
             outputBytes: Self.maximumOutput)
         let output = template.render(Self.mustacheValue(context, budget), library: loaded.library)
-        guard !budget.outputExceeded else {
+        guard !budget.outputExceeded, output.utf8.count <= Self.maximumOutput else {
             throw LuaFunctionError(
                 "relais.template: \(prefix)templates/\(name).mustache rendered more than \(Self.maximumOutput >> 20) MiB")
         }
@@ -69,10 +83,6 @@ public final class MustacheTemplates: TemplateRendering {
             throw LuaFunctionError(
                 "relais.template: \(prefix)templates/\(name).mustache repeats sections more than "
                     + "\(Self.maximumIterations) times in all (nested sections over long lists?)")
-        }
-        guard output.utf8.count <= Self.maximumOutput else {
-            throw LuaFunctionError(
-                "relais.template: \(prefix)templates/\(name).mustache rendered more than \(Self.maximumOutput >> 20) MiB")
         }
         return output
     }
@@ -91,7 +101,7 @@ public final class MustacheTemplates: TemplateRendering {
         }
         var library = MustacheLibrary()
         var names: Set<String> = []
-        var templateBytes = 0
+        var bytes: [String: Int] = [:]
         var partials: [String: [String]] = [:]
         for file in files {
             let name = String(file.dropLast(".mustache".count))
@@ -105,7 +115,7 @@ public final class MustacheTemplates: TemplateRendering {
             else {
                 throw LuaFunctionError("relais.template: \(shown) cannot be read as UTF-8 text")
             }
-            templateBytes += data.count
+            bytes[name] = data.count
             let scan = try TemplateScan(text, shownAs: shown)
             partials[name] = scan.partials
             // The content type pragma goes on the first line, so line numbers stay those of the file.
@@ -123,7 +133,7 @@ public final class MustacheTemplates: TemplateRendering {
             names.insert(name)
         }
         try Self.refuseCycles(partials, prefix: prefix)
-        let loaded = LoadedLibrary(library: library, names: names, templateBytes: templateBytes)
+        let loaded = LoadedLibrary(library: library, names: names, bytes: bytes, partials: partials)
         libraries[folder.path] = loaded
         return loaded
     }

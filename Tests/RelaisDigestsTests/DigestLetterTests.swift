@@ -272,6 +272,16 @@ struct DigestTemplateTests {
         #expect(Date().timeIntervalSince(started) < 20)
     }
 
+    @Test func anotherLargeTemplateOfTheFolderDoesNotShortenTheRepetitions() throws {
+        // The bound on repetitions comes from the template rendered and its partials only.
+        let large = String(repeating: "Texte d’un autre modèle, sans rapport. ", count: 5_000)
+        let result = try render(
+            ["a": "{{#l}}{{.}},{{/l}}", "autre": large],
+            call: #"(function() local l = {} for i = 1, 20000 do l[i] = i end return relais.template("a", { l = l }) end)()"#)
+        guard case .success(let text) = result else { Issue.record("expected a rendering: \(result)"); return }
+        #expect(text.hasPrefix("1,2,3,") && text.hasSuffix("19999,20000,"))
+    }
+
     @Test func transformsStillWorkOnTextValues() throws {
         let result = try render(["a": "{{uppercased(t)}} {{#l}}{{lowercased(.)}}{{/l}}"], call: #"relais.template("a", { t = "Atelier", l = { "A", "B" } })"#)
         guard case .success(let text) = result else { Issue.record("expected a rendering: \(result)"); return }

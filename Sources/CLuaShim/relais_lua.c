@@ -49,9 +49,9 @@ typedef struct relais_lua_host {
     // The same metatable's address, which tells a view from any other userdata without a
     // registry lookup (the reference keeps it alive, and Lua never moves an object).
     const void *view_metatable;
-    // The batch being filtered (a `filter_batch_request`), whose light views read the
-    // fields it lends; NULL outside a batch.
-    const void *batch;
+    // The batch being filtered, whose light views read the fields it lends; NULL outside
+    // a batch.
+    const struct filter_batch_request *batch;
     // The whole event last loaded for a light view (a registry reference), and its key.
     int light_full_ref;
     long long light_full_reference;
@@ -545,8 +545,10 @@ static void push_field(lua_State *L, const unsigned char *blob, int field) {
     push_field_text(L, field, bytes, length);
 }
 
-// A batch of events lent by a store for a filter (`relais_lua_filter_batch`).
-typedef struct {
+// A batch of events lent by a store for a filter (`relais_lua_filter_batch`). Its rows
+// are at most 256 for light views (LIGHT_ROWS; SQLiteCatalogue lends 256 at a time):
+// rows past that get copied views.
+typedef struct filter_batch_request {
     const char *name;
     const void *const *field_bases;
     const size_t *field_counts;
@@ -639,6 +641,20 @@ static view_ref check_view(lua_State *L, int index) {
 static void push_script_where(lua_State *L);
 static void push_value(lua_State *L, const relais_lua_value *value);
 
+// Pushes how messages name a lent event: `event 'ID'` (the id is not NUL-terminated), or
+// `event #KEY` for a light view, which knows only its key.
+static void push_event_name(lua_State *L, const char *id, int32_t id_length, long long reference) {
+    if (id) {
+        lua_pushliteral(L, "event '");
+        if (id_length > 0) lua_pushlstring(L, id, (size_t)id_length);
+        else lua_pushliteral(L, "?");
+        lua_pushliteral(L, "'");
+        lua_concat(L, 3);
+    } else {
+        lua_pushfstring(L, "event #%I", (lua_Integer)reference);
+    }
+}
+
 // Pushes the whole event that `lender` lent with `reference` (and `id`, when known), as a
 // full view, through the host's loader; raises when it cannot be read.
 static void push_loaded_event(lua_State *L, int lender, long long reference, const char *id, int32_t id_length) {
@@ -655,25 +671,32 @@ static void push_loaded_event(lua_State *L, int lender, long long reference, con
     relais_lua_results results;
     memset(&results, 0, sizeof results);
     if (h->loader_function < 0) {
-        if (id) luaL_error(L, "event %s: its other fields cannot be read here", id_length > 0 ? id : "?");
-        else luaL_error(L, "event #%I: its fields cannot be read here", (lua_Integer)reference);
+        luaL_where(L, 1);
+        push_event_name(L, id, id_length, reference);
+        lua_pushliteral(L, ": its other fields cannot be read here");
+        lua_concat(L, 3);
+        lua_error(L);
         return;
     }
     // As in the trampoline: Swift's frame ends before anything here can raise.
     h->swift(h->context, h->loader_function, arguments, id ? 3 : 2, &results);
-    if (results.failed || results.count < 1 || results.values[0].type != RELAIS_VALUE_EVENT) {
-        push_script_where(L);
-        if (results.failed && results.count > 0 && results.values[0].type == RELAIS_VALUE_STRING)
-            push_value(L, &results.values[0]);
-        else if (id)
-            lua_pushfstring(L, "event '%s' is no longer in the catalogue", id_length > 0 ? id : "?");
-        else
-            lua_pushfstring(L, "event #%I is no longer in the catalogue", (lua_Integer)reference);
-        lua_concat(L, 2);
-        lua_error(L);
-        return;
+    int loaded = !results.failed && results.count >= 1 && results.values[0].type == RELAIS_VALUE_EVENT;
+    if (loaded) {
+        push_value(L, &results.values[0]);
+        // An event's blob becomes a full view; anything else (a blob too short) is nil.
+        if (lua_type(L, -1) == LUA_TUSERDATA) return;
+        lua_pop(L, 1);
     }
-    push_value(L, &results.values[0]);
+    push_script_where(L);
+    if (results.failed && results.count > 0 && results.values[0].type == RELAIS_VALUE_STRING) {
+        push_value(L, &results.values[0]);
+    } else {
+        push_event_name(L, id, id_length, reference);
+        lua_pushstring(L, loaded ? " could not be read from the catalogue" : " is no longer in the catalogue");
+        lua_concat(L, 2);
+    }
+    lua_concat(L, 2);
+    lua_error(L);
 }
 
 // The blob of the whole event of `ref`, loaded the first time and kept: by the partial
@@ -1513,13 +1536,17 @@ int relais_lua_filter_batch(lua_State *L, const char *name, const void *const *f
     filter_batch_request request = {name, field_bases, field_counts, unlent, lender, references, count, results, 0};
     // A filter may start another listing through the host: the outer batch lends again
     // when the inner one ends.
-    const void *outer_batch = h->batch;
+    const filter_batch_request *outer_batch = h->batch;
     h->batch = &request;
     lua_pushcfunction(L, message_handler);
     lua_pushcfunction(L, filter_batch_protected);
     lua_pushlightuserdata(L, &request);
     int status = lua_pcall(L, 1, 0, base + 1);
     h->batch = outer_batch;
+    // The cached event is as of this listing: a later one may see it changed (an import
+    // updates rows in place), so a view kept past it loads its event again.
+    luaL_unref(L, LUA_REGISTRYINDEX, h->light_full_ref);
+    h->light_full_ref = LUA_NOREF;
     *done = request.done;
     return finish_call(L, h, status, base, NULL);
 }

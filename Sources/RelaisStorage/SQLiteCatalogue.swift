@@ -868,7 +868,8 @@ extension SQLiteCatalogue: EventFieldLender {
             try lentRow.load(raw, columns: StoredEvent.columnFields, firstColumn: 0)
             rowsLent += 1
             let fields = lentRow.texts(lender: nil, reference: reference)
-            // The key is reused only if the event was removed; the id says it is the same one.
+            // Rows are never deleted, so a key names one event for good; a caller that knows
+            // the id has it checked all the same.
             if let id {
                 guard let storedID = fields[.id], storedID.elementsEqual(id.utf8) else { return nil }
             }

@@ -53,6 +53,7 @@ private let dumpingFilter = """
     end)
     relais.filter("write", function(e) e.title = "x" return true end)
     relais.filter("title", function(e) return e.title ~= nil end)
+    relais.filter("renamed", function(e) return e.title == "Fraction renommée" end)
     """
 
 @Suite("Lua filters over a SQLite catalogue")
@@ -120,6 +121,19 @@ struct StoreFilterTests {
         // The kept view is read in a later call, once the listing has ended.
         let kept = try host.filter(named: "probe.kept")
         #expect(try kept.matches(sampleEvents[0]))
+    }
+
+    /// A field the listing did not lend is read from the store as of that listing: a later
+    /// listing by the same state sees the event as an import changed it since.
+    @Test func aLaterListingReadsAnUnlentFieldAfterAnImportChangedIt() throws {
+        let filter = try plugins.host().filter(named: "probe.renamed")
+        var query = EventQuery()
+        query.text = "Fraction"
+        #expect(try listed(filter, query: query).isEmpty)
+        var renamed = trickyEvents[1]
+        renamed.title = "Fraction renommée"
+        _ = try store.importBatch(origin: "rename", dryRun: false) { try $0.put(renamed) }
+        #expect(try listed(filter, query: query) == ["tricky-2"])
     }
 
     @Test func writingToALentViewIsAnError() throws {

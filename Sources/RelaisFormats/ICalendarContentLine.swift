@@ -48,21 +48,33 @@ struct ICalendarUnfolder {
         var message: String { "is longer than \(ICalendarUnfolder.maximumLineBytes >> 20) MiB" }
     }
 
+    private static let byteOrderMark: [UInt8] = [0xEF, 0xBB, 0xBF]
+
     private var physical: [UInt8] = []
     private var current: ICalendarLogicalLine?
     private var lineNumber = 0
-    private var atStart = true
+    /// The file's first bytes while they may still be the start of a byte-order mark (a
+    /// pipe may give them one at a time); nil once the mark is dealt with.
+    private var head: [UInt8]? = []
 
     /// Takes the next bytes of the file, calling `emit` with each logical line completed.
     mutating func feed<E: Error>(
         _ chunk: ArraySlice<UInt8>, _ emit: (ICalendarLogicalLine) throws(E) -> Void
     ) throws {
-        var start = chunk.startIndex
-        if atStart && !chunk.isEmpty {
-            // The first chunk holds the whole mark: readers give at least 64 KiB at a time.
-            atStart = false
-            if chunk.starts(with: [0xEF, 0xBB, 0xBF]) { start += 3 }
+        guard var first = head else { return try scan(chunk, emit) }
+        first.append(contentsOf: chunk)
+        if first.count < Self.byteOrderMark.count && Self.byteOrderMark.starts(with: first) {
+            head = first
+            return
         }
+        head = nil
+        try scan(first.starts(with: Self.byteOrderMark) ? first.dropFirst(Self.byteOrderMark.count) : first[...], emit)
+    }
+
+    private mutating func scan<E: Error>(
+        _ chunk: ArraySlice<UInt8>, _ emit: (ICalendarLogicalLine) throws(E) -> Void
+    ) throws {
+        var start = chunk.startIndex
         while start < chunk.endIndex {
             guard let end = chunk[start...].firstIndex(of: UInt8(ascii: "\n")) else {
                 physical.append(contentsOf: chunk[start...])
@@ -77,6 +89,11 @@ struct ICalendarUnfolder {
 
     /// Ends the file: the last line, if it has no line end.
     mutating func finish<E: Error>(_ emit: (ICalendarLogicalLine) throws(E) -> Void) throws {
+        if let first = head {
+            // A file shorter than a byte-order mark, that begins like one.
+            head = nil
+            try scan(first[...], emit)
+        }
         if !physical.isEmpty { try endPhysicalLine(emit) }
         if let finished = current {
             current = nil

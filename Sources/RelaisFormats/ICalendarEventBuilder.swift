@@ -86,14 +86,13 @@ struct ICalendarEventBuilder {
     final class Grouper {
         private let builder: ICalendarEventBuilder
         private let window: Int
-        /// Pending groups by event id, in the order of their first VEVENT.
-        private var order: [String] = []
+        /// Pending groups' event ids in the order of their first VEVENT, with the VEVENT
+        /// count at that first VEVENT.
+        private var order: [(id: String, openedAt: Int)] = []
         private var firstPending = 0
         private var groups: [String: [Item]] = [:]
-        /// The VEVENT count at each pending group's first VEVENT.
-        private var openedAt: [String: Int] = [:]
-        /// Pending series (VEVENTs without RECURRENCE-ID) by UID: their group and line.
-        private var masterByUID: [String: (group: String, line: Int)] = [:]
+        /// Pending series (VEVENTs without RECURRENCE-ID) by UID: their line.
+        private var masterLineByUID: [String: Int] = [:]
         /// Instances by the UID of their series, waiting for it to be built.
         private var instancesByUID: [String: [Item]] = [:]
         private var seen = 0
@@ -114,16 +113,16 @@ struct ICalendarEventBuilder {
                 waitingInstances += 1
                 // Instances wait for their series; past the window none of them may still
                 // be coming, and memory must not hold them.
-                if waitingInstances > window, masterByUID[item.uid] == nil {
+                if waitingInstances > window, masterLineByUID[item.uid] == nil {
                     throw builder.failure(
                         item.vevent, field: "RECURRENCE-ID",
                         "no VEVENT with UID '\(item.uid.prefix(80))' and without RECURRENCE-ID within \(window) VEVENTs to apply this instance to")
                 }
             } else {
-                if let earlier = masterByUID[item.uid] {
+                if let earlier = masterLineByUID[item.uid] {
                     throw builder.failure(
                         item.vevent, field: "UID",
-                        "is already the UID of the VEVENT at line \(earlier.line); only RECURRENCE-ID instances may share a UID")
+                        "is already the UID of the VEVENT at line \(earlier); only RECURRENCE-ID instances may share a UID")
                 }
                 let id = item.relaisID ?? item.uid
                 if let group = groups[id], let first = group.first {
@@ -135,12 +134,11 @@ struct ICalendarEventBuilder {
                     groups[id]?.append(item)
                 } else {
                     groups[id] = [item]
-                    openedAt[id] = seen
-                    order.append(id)
+                    order.append((id, seen))
                 }
-                masterByUID[item.uid] = (id, vevent.beginLine)
+                masterLineByUID[item.uid] = vevent.beginLine
             }
-            while firstPending < order.count, let opened = openedAt[order[firstPending]], seen - opened >= window {
+            while firstPending < order.count, seen - order[firstPending].openedAt >= window {
                 try buildOldest(emit)
             }
         }
@@ -156,17 +154,16 @@ struct ICalendarEventBuilder {
         }
 
         private func buildOldest(_ emit: (Built) throws -> Void) throws {
-            let id = order[firstPending]
+            let id = order[firstPending].id
             firstPending += 1
             if firstPending > 4096, firstPending * 2 > order.count {
                 order.removeFirst(firstPending)
                 firstPending = 0
             }
             guard let group = groups.removeValue(forKey: id) else { return }
-            openedAt[id] = nil
             var instances: [String: [Item]] = [:]
             for member in group {
-                masterByUID[member.uid] = nil
+                masterLineByUID[member.uid] = nil
                 instances[member.uid] = instancesByUID.removeValue(forKey: member.uid)
                 waitingInstances -= instances[member.uid]?.count ?? 0
             }

@@ -3,6 +3,7 @@ import Crypto
 import Foundation
 import NIOCore
 import NIOHTTP1
+import NIOPosix
 import RelaisCore
 
 /// POSTs each delivery's body (JSON) to its URL, with
@@ -18,6 +19,11 @@ import RelaisCore
 /// status is a refusal. The batch is sent concurrently.
 public final class WebhookChannel: DeliveryChannel {
     private let client: HTTPClient
+    /// One event-loop thread of the channel's own. A request's bookkeeping and its connection
+    /// then run on the same thread, in order: with the shared group's several loops, a reply
+    /// that arrived before the client had marked its request sent could make
+    /// AsyncHTTPClient 1.37 release a connection its pool had already dropped, and trap.
+    private let eventLoops: MultiThreadedEventLoopGroup
     private let timeout: TimeInterval
     private let secrets: any SecretSource
 
@@ -29,13 +35,15 @@ public final class WebhookChannel: DeliveryChannel {
             timeout: .init(
                 connect: .milliseconds(Int64(min(timeout, 30) * 1000)), read: .milliseconds(Int64(timeout * 1000))))
         configuration.decompression = .disabled
-        client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        eventLoops = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        client = HTTPClient(eventLoopGroup: eventLoops, configuration: configuration)
         self.timeout = timeout
         self.secrets = secrets
     }
 
     deinit {
         try? client.syncShutdown()
+        try? eventLoops.syncShutdownGracefully()
     }
 
     /// The batch goes out at once, every request under the same deadline.

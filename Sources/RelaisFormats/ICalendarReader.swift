@@ -40,29 +40,18 @@ public struct ICalendarReader: ReadAheadEventReader {
                     field: ICalendarEventBuilder.property(for: problem.field, in: built.origin), message: problem.message)
             }
         }
-        let handle: FileHandle
-        do {
-            handle = try FileHandle(forReadingFrom: input.url)
-        } catch {
-            throw ImportError(file: input.displayName, location: nil, message: "cannot be read: \(error.localizedDescription)")
-        }
-        defer { try? handle.close() }
+        let file = try ChunkedFileReader(input)
         var document = ICalendarDocument(file: input.displayName)
         var unfolder = ICalendarUnfolder()
         func take(_ line: ICalendarLogicalLine) throws {
             try document.consume(line) { vevent in try grouper.add(vevent, pass) }
         }
         do {
-            while true {
-                let chunk: Data
-                do {
-                    chunk = try handle.read(upToCount: 1 << 16) ?? Data()
-                } catch {
-                    throw ImportError(
-                        file: input.displayName, location: nil, message: "cannot be read: \(error.localizedDescription)")
-                }
-                if chunk.isEmpty { break }
-                try unfolder.feed([UInt8](chunk)[...], take)
+            var chunk: [UInt8] = []
+            chunk.reserveCapacity(ChunkedFileReader.chunkSize)
+            while try file.readChunk(into: &chunk) {
+                try unfolder.feed(chunk[...], take)
+                chunk.removeAll(keepingCapacity: true)
             }
             try unfolder.finish(take)
         } catch let problem as ICalendarUnfolder.TooLong {

@@ -648,5 +648,6 @@ struct ICalendarReaderErrorTests {
             try ICalendarReader().read(ImportInput(url: url, displayName: "absent.ics")) { _ in }
         }
         #expect(error?.file == "absent.ics")
+        #expect(error?.message == "cannot open: No such file or directory", "the same words as the other readers")
     }
 }

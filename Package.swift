@@ -30,11 +30,13 @@ let package = Package(
         // Domain model, queries, change detection, event bus, French dates, text folding,
         // and the protocols every other target implements. Foundation only.
         .target(name: "RelaisCore", swiftSettings: strictSwift),
+        // Process-wide SQLite settings that need C (sqlite3_config is variadic).
+        .target(name: "CSQLiteSetup", linkerSettings: [.linkedLibrary("sqlite3")]),
         // SQLite catalogue through GRDB; implements the core's store protocols.
         .target(
             name: "RelaisStorage",
             dependencies: [
-                "RelaisCore", .product(name: "GRDB", package: "GRDB.swift"),
+                "RelaisCore", "CSQLiteSetup", .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
             ],
             swiftSettings: strictSwift),

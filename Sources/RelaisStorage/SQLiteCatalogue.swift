@@ -1,3 +1,4 @@
+import CSQLiteSetup
 import Foundation
 import GRDB
 import GRDBSQLite
@@ -89,6 +90,16 @@ public final class SQLiteCatalogue: CatalogueStore {
     /// commit and released once its changes are published, so that subscribers of a shared
     /// bus see commits whole and in commit order even when they are published page by page.
     private static let publicationLock = NSRecursiveLock()
+
+    /// Sets SQLite up for the whole process: its memory statistics off, so that SQLite's
+    /// allocations do not all take one global mutex (an import of a million events spends
+    /// about a tenth of its SQLite time less). Call it first thing in a process, before any
+    /// thread opens a catalogue; later, SQLite is in use and it changes nothing. Returns
+    /// whether it took effect.
+    @discardableResult
+    public static func prepareProcess() -> Bool {
+        relais_sqlite_disable_memory_statistics() == 1
+    }
 
     /// Opens the catalogue at `path`, creating the file and its tables on first use.
     ///

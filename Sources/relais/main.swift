@@ -1,11 +1,14 @@
 import ArgumentParser
 import Foundation
+import RelaisStorage
 
 // The composition root: parse arguments, run the command, map failures to the exit
 // statuses of contract §2 (0 success, 1 a failure the user can act on, 2 bad usage).
 
 // A closed pipe (`relais query | head`) must end the output quietly, not kill the process.
 signal(SIGPIPE, SIG_IGN)
+// Before any thread touches SQLite.
+SQLiteCatalogue.prepareProcess()
 
 var given = Array(CommandLine.arguments.dropFirst())
 // `relais` alone on a terminal opens the REPL, with any global options given

@@ -33,6 +33,20 @@ import Testing
         #expect(try importEvents(events, into: catalogue).unchanged == 30)
     }
 
+    /// `relais` turns SQLite's memory statistics off before anything opens a database. Once
+    /// SQLite is in use (as here, where a catalogue is open) the call is refused by SQLite
+    /// and must change nothing: no error, no crash, the open catalogue unharmed.
+    @Test func preparingTheProcessLateChangesNothing() throws {
+        let folder = try ScratchFolder()
+        let catalogue = try SQLiteCatalogue(path: folder.path("catalogue.sqlite"))
+        let events = try syntheticEvents(5)
+        try importEvents(events, into: catalogue)
+
+        #expect(SQLiteCatalogue.prepareProcess() == false, "SQLite was already initialised")
+        #expect(try catalogue.count(matching: EventQuery()) == 5)
+        #expect(try importEvents(events, into: catalogue).unchanged == 5)
+    }
+
     @Test func anEmptyFileBecomesACatalogue() throws {
         let folder = try ScratchFolder()
         let path = folder.path("empty.sqlite")

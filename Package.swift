@@ -23,7 +23,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", exact: "3.12.3"),
         .package(url: "https://github.com/JohnSundell/Ink", exact: "0.6.0"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", exact: "2.1.1"),
-        // Already a dependency of async-http-client; named here for the tests' HTTP receiver.
+        // Already a dependency of async-http-client; named here for the webhook channel's own
+        // event loop group and the tests' HTTP receiver.
         .package(url: "https://github.com/apple/swift-nio", exact: "2.101.3"),
     ],
     targets: [

@@ -40,7 +40,8 @@ public struct ICalendarReader: ReadAheadEventReader {
                     field: ICalendarEventBuilder.property(for: problem.field, in: built.origin), message: problem.message)
             }
         }
-        let file = try ChunkedFileReader(input)
+        // The unfolder drops a byte-order mark itself: only one, as before.
+        let file = try ChunkedFileReader(input, keepsByteOrderMark: true)
         var document = ICalendarDocument(file: input.displayName)
         var unfolder = ICalendarUnfolder()
         func take(_ line: ICalendarLogicalLine) throws {

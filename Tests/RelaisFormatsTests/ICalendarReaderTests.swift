@@ -150,6 +150,14 @@ struct ICalendarReaderLineTests {
         #expect(try F.read(bytes: bytes).map(\.id) == ["bom"])
     }
 
+    /// One mark is dropped, by the unfolder; a second is the start of the first line, which
+    /// is then not `BEGIN:VCALENDAR` (the file reader must not drop one more).
+    @Test func refusesASecondByteOrderMark() {
+        let bytes: [UInt8] = [0xEF, 0xBB, 0xBF, 0xEF, 0xBB, 0xBF]
+            + Array(F.calendar(F.vevent("bom", "DTSTART;VALUE=DATE:20201117")).utf8)
+        #expect(throws: ImportError.self) { try F.read(bytes: bytes) }
+    }
+
     @Test func unescapesText() {
         #expect(ICalendarText.unescape(#"a\,b\;c\nd\Ne\\f"#) == "a,b;c\nd\ne\\f")
         #expect(ICalendarText.unescape(#"a\\nb"#) == "a\\nb")

@@ -9,7 +9,8 @@ import Foundation
 import RelaisCore
 
 /// Reads a file (or `/dev/stdin`, or a pipe) in fixed-size chunks with read(2), so readers
-/// stream files far larger than memory. A leading UTF-8 byte-order mark is dropped.
+/// stream files far larger than memory. A leading UTF-8 byte-order mark is dropped, unless
+/// the reader asks to see it (the iCalendar unfolder drops it itself).
 ///
 /// Errors are ``ImportError``s naming the file, ready for the user.
 final class ChunkedFileReader {
@@ -23,11 +24,12 @@ final class ChunkedFileReader {
     private let descriptor: Int32
     /// What each read(2) fills, allocated once.
     private let scratch: UnsafeMutableRawBufferPointer
-    private var checkedByteOrderMark = false
+    private var checkedByteOrderMark: Bool
     private var reachedEnd = false
 
-    init(_ input: ImportInput) throws(ImportError) {
+    init(_ input: ImportInput, keepsByteOrderMark: Bool = false) throws(ImportError) {
         displayName = input.displayName
+        checkedByteOrderMark = keepsByteOrderMark
         let descriptor = open(input.url.path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else {
             throw ImportError(file: input.displayName, location: nil, message: "cannot open: \(systemErrorText())")
@@ -42,7 +44,7 @@ final class ChunkedFileReader {
     }
 
     /// Appends the next chunk to `buffer`. Returns false, appending nothing, at the end of
-    /// the file. The first call strips a byte-order mark.
+    /// the file. The first call strips a byte-order mark (unless `keepsByteOrderMark`).
     func readChunk(into buffer: inout [UInt8]) throws(ImportError) -> Bool {
         if reachedEnd { return false }
         if !checkedByteOrderMark {

@@ -9,6 +9,19 @@ import Testing
 /// file in WAL mode (`SQLiteCatalogue.leaveWALForFirstImport`). A rollback journal exists as
 /// `<path>-journal` while the import writes; under WAL that file never appears.
 @Suite struct FirstImportJournalTests {
+    /// A new catalogue in a folder of its own, which lives as long as this value.
+    struct FreshCatalogue {
+        let folder: ScratchFolder
+        let path: String
+        let catalogue: SQLiteCatalogue
+
+        init() throws {
+            folder = try ScratchFolder()
+            path = folder.path("catalogue.sqlite")
+            catalogue = try SQLiteCatalogue(path: path)
+        }
+    }
+
     /// Whether SQLite keeps a rollback journal beside the catalogue right now.
     func hasRollbackJournal(_ path: String) -> Bool {
         FileManager.default.fileExists(atPath: path + "-journal")
@@ -24,9 +37,8 @@ import Testing
     }
 
     @Test func aFirstImportWritesWithARollbackJournalAndLeavesTheFileInWAL() throws {
-        let folder = try ScratchFolder()
-        let path = folder.path("catalogue.sqlite")
-        let catalogue = try SQLiteCatalogue(path: path)
+        let fresh = try FreshCatalogue()
+        let (path, catalogue) = (fresh.path, fresh.catalogue)
         let events = try syntheticEvents(40)
         var journaled = false
         _ = try catalogue.importBatch(origin: "first.jsonl", dryRun: false) { session in
@@ -53,9 +65,8 @@ import Testing
     }
 
     @Test func aListingInsideAFirstImportIsRefusedAndTheCatalogueReadsAfterIt() throws {
-        let folder = try ScratchFolder()
-        let path = folder.path("catalogue.sqlite")
-        let catalogue = try SQLiteCatalogue(path: path)
+        let fresh = try FreshCatalogue()
+        let (path, catalogue) = (fresh.path, fresh.catalogue)
         // The catalogue's reader has been used: the first import closes it and opens it again.
         #expect(try listedIDs(catalogue).isEmpty)
         let events = try syntheticEvents(10)
@@ -75,9 +86,8 @@ import Testing
     }
 
     @Test func anotherOpenConnectionKeepsTheWAL() throws {
-        let folder = try ScratchFolder()
-        let path = folder.path("catalogue.sqlite")
-        let catalogue = try SQLiteCatalogue(path: path)
+        let fresh = try FreshCatalogue()
+        let (path, catalogue) = (fresh.path, fresh.catalogue)
         // As another process would: its connections stay open on the file.
         let other = try SQLiteCatalogue(path: path)
         #expect(try listedIDs(other).isEmpty)
@@ -97,9 +107,8 @@ import Testing
 
     @Test func aFailedFirstImportLeavesAnEmptyCatalogueInWAL() throws {
         struct Interrupted: Error {}
-        let folder = try ScratchFolder()
-        let path = folder.path("catalogue.sqlite")
-        let catalogue = try SQLiteCatalogue(path: path)
+        let fresh = try FreshCatalogue()
+        let (path, catalogue) = (fresh.path, fresh.catalogue)
         let events = try syntheticEvents(30)
         #expect(throws: Interrupted.self) {
             try catalogue.importBatch(origin: "first.jsonl", dryRun: false) { session in
@@ -116,9 +125,8 @@ import Testing
     }
 
     @Test func aDryRunOfAFirstImportKeepsTheWAL() throws {
-        let folder = try ScratchFolder()
-        let path = folder.path("catalogue.sqlite")
-        let catalogue = try SQLiteCatalogue(path: path)
+        let fresh = try FreshCatalogue()
+        let (path, catalogue) = (fresh.path, fresh.catalogue)
         let events = try syntheticEvents(10)
         var journaled = true
         var listedDuringDryRun: [String]?

@@ -26,25 +26,12 @@ public final class MustacheTemplates: TemplateRendering {
     /// Parsed template folders, by path: a plugin renders many times, reads once.
     private var libraries: [String: LoadedLibrary] = [:]
 
-    /// A folder's templates, parsed, with each one's size in bytes and the partials it names.
+    /// A folder's templates, parsed, with the size of each once its partials are written
+    /// in: what one rendering writes without a value or a repetition.
     private struct LoadedLibrary {
         var library: MustacheLibrary
         var names: Set<String>
-        var bytes: [String: Int]
-        var partials: [String: [String]]
-
-        /// The size of `name` and of every partial it reaches: the text one repetition of
-        /// its sections may write again (other templates of the folder play no part).
-        func renderedBytes(_ name: String) -> Int {
-            var seen: Set<String> = [name]
-            var pending = [name]
-            var total = 0
-            while let next = pending.popLast() {
-                total += bytes[next] ?? 0
-                for partial in partials[next] ?? [] where seen.insert(partial).inserted { pending.append(partial) }
-            }
-            return total
-        }
+        var expandedBytes: [String: Int]
     }
 
     public init() {}
@@ -68,11 +55,19 @@ public final class MustacheTemplates: TemplateRendering {
         guard loaded.names.contains(name), let template = loaded.library.getTemplate(named: name) else {
             throw LuaFunctionError("relais.template: no template \(prefix)templates/\(name).mustache")
         }
-        // Each repetition may write at most the templates' whole text again: fewer of them
-        // for larger templates, so that their text alone cannot multiply past the output
-        // bound; the values' text is counted as it is written (``BudgetedText``).
+        // Partials included many times over, at every level, multiply the text without any
+        // section: refused before rendering.
+        let expanded = loaded.expandedBytes[name] ?? 0
+        guard expanded <= Self.maximumOutput else {
+            throw LuaFunctionError(
+                "relais.template: \(prefix)templates/\(name).mustache includes its partials so many times that "
+                    + "their text alone exceeds \(Self.maximumOutput >> 20) MiB")
+        }
+        // Each repetition may write at most the template's expanded text again: fewer of
+        // them for larger templates, so that their text alone cannot multiply past the
+        // output bound; the values' text is counted as it is written (``BudgetedText``).
         let budget = IterationBudget(
-            min(Self.maximumIterations, max(1, 4 * Self.maximumOutput / max(1, loaded.renderedBytes(name)))),
+            min(Self.maximumIterations, max(1, 4 * Self.maximumOutput / max(1, expanded))),
             outputBytes: Self.maximumOutput)
         let output = template.render(Self.mustacheValue(context, budget), library: loaded.library)
         guard !budget.outputExceeded, output.utf8.count <= Self.maximumOutput else {
@@ -133,9 +128,28 @@ public final class MustacheTemplates: TemplateRendering {
             names.insert(name)
         }
         try Self.refuseCycles(partials, prefix: prefix)
-        let loaded = LoadedLibrary(library: library, names: names, bytes: bytes, partials: partials)
+        let loaded = LoadedLibrary(
+            library: library, names: names, expandedBytes: Self.expandedBytes(bytes, partials: partials))
         libraries[folder.path] = loaded
         return loaded
+    }
+
+    /// Each template's size with every inclusion of a partial counted (a partial named
+    /// twice counts twice), saturating rather than overflowing. Cycles are refused first.
+    private static func expandedBytes(_ bytes: [String: Int], partials: [String: [String]]) -> [String: Int] {
+        var expanded: [String: Int] = [:]
+        func size(_ name: String) -> Int {
+            if let known = expanded[name] { return known }
+            var total = bytes[name] ?? 0
+            for partial in partials[name] ?? [] where partials[partial] != nil {
+                let (sum, overflow) = total.addingReportingOverflow(size(partial))
+                total = overflow ? Int.max : sum
+            }
+            expanded[name] = total
+            return total
+        }
+        for name in bytes.keys { _ = size(name) }
+        return expanded
     }
 
     /// A partial that includes itself, through any number of others, would recurse without end.

@@ -254,6 +254,22 @@ struct DigestTemplateTests {
         guard case .failure(let error) = deep else { Issue.record("expected a failure"); return }
         #expect(error.message.contains("templates/a.mustache:2: sections nest deeper than 6"), "\(error.message)")
 
+        // Partials included 40 times at each of three levels: 64,000 copies of 100 bytes,
+        // without a section. Refused from the templates' text alone.
+        let fanOut = try render(
+            [
+                "a": String(repeating: "{{> b}}", count: 40), "b": String(repeating: "{{> c}}", count: 40),
+                "c": String(repeating: "{{> d}}", count: 40), "d": String(repeating: "x", count: 100),
+            ],
+            call: #"relais.template("a", {})"#)
+        guard case .failure(let error) = fanOut else { Issue.record("expected a failure"); return }
+        #expect(error.message.contains("templates/a.mustache includes its partials so many times"), "\(error.message)")
+        let fewer = try render(
+            ["a": String(repeating: "{{> b}}", count: 40), "b": String(repeating: "x", count: 100)],
+            call: #"relais.template("a", {})"#)
+        guard case .success(let text) = fewer else { Issue.record("expected a rendering: \(fewer)"); return }
+        #expect(text == String(repeating: "x", count: 4_000))
+
         // 200 × 200 × 200 repetitions: stopped by the budget, the host stays usable.
         let explosive = try render(
             ["a": "{{#l}}{{#l}}{{#l}}x{{/l}}{{/l}}{{/l}}"],

@@ -671,7 +671,7 @@ static void push_loaded_event(lua_State *L, int lender, long long reference, con
     relais_lua_results results;
     memset(&results, 0, sizeof results);
     if (h->loader_function < 0) {
-        luaL_where(L, 1);
+        push_script_where(L);
         push_event_name(L, id, id_length, reference);
         lua_pushliteral(L, ": its other fields cannot be read here");
         lua_concat(L, 3);
@@ -699,6 +699,14 @@ static void push_loaded_event(lua_State *L, int lender, long long reference, con
     lua_error(L);
 }
 
+// Empties the light views' one-event cache. The cached event is as of the listing or call
+// that loaded it: an import may change its row since, so a view kept past them loads its
+// event again. (luaL_unref only overwrites slots the registry already has: nothing raises.)
+static void drop_light_cache(lua_State *L, relais_lua_host *h) {
+    luaL_unref(L, LUA_REGISTRYINDEX, h->light_full_ref);
+    h->light_full_ref = LUA_NOREF;
+}
+
 // The blob of the whole event of `ref`, loaded the first time and kept: by the partial
 // view's user value, or for a light view in the host's one-event cache. What it points to
 // stays valid until the next load, so nothing is left on the stack.
@@ -719,8 +727,7 @@ static const unsigned char *full_view_blob(lua_State *L, view_ref ref, int index
         lua_rawgeti(L, LUA_REGISTRYINDEX, h->light_full_ref);
     } else {
         push_loaded_event(L, ref.lender, ref.reference, NULL, 0);
-        luaL_unref(L, LUA_REGISTRYINDEX, h->light_full_ref);
-        h->light_full_ref = LUA_NOREF;
+        drop_light_cache(L, h);
         lua_pushvalue(L, -1);
         h->light_full_ref = luaL_ref(L, LUA_REGISTRYINDEX);
         h->light_full_reference = ref.reference;
@@ -1276,6 +1283,8 @@ void relais_lua_begin_call(lua_State *L, long long instruction_limit) {
     h->last_line = 0;
     h->refusal_pending = 0;
     h->current = L;
+    // A view kept from an earlier call reads its event as of this one.
+    drop_light_cache(L, h);
     lua_sethook(L, relais_hook, LUA_MASKCOUNT, HOOK_PERIOD);
 }
 
@@ -1543,10 +1552,7 @@ int relais_lua_filter_batch(lua_State *L, const char *name, const void *const *f
     lua_pushlightuserdata(L, &request);
     int status = lua_pcall(L, 1, 0, base + 1);
     h->batch = outer_batch;
-    // The cached event is as of this listing: a later one may see it changed (an import
-    // updates rows in place), so a view kept past it loads its event again.
-    luaL_unref(L, LUA_REGISTRYINDEX, h->light_full_ref);
-    h->light_full_ref = LUA_NOREF;
+    drop_light_cache(L, h);
     *done = request.done;
     return finish_call(L, h, status, base, NULL);
 }

@@ -1,5 +1,7 @@
 import Foundation
 import RelaisCore
+import RelaisFormats
+import RelaisScripting
 @testable import RelaisStorage
 import RelaisTesting
 import Testing
@@ -51,6 +53,8 @@ private let dumpingFilter = """
       return kept ~= nil and kept.id == "mip-001" and kept.title == "Atelier design des politiques publiques"
         and kept.slots[1].start == "2020-11-10T09:30:00+01:00" and kept.tags[2] == "agents"
     end)
+    relais.exporter{ name = "kept-title", extension = "txt",
+      header = function() return kept and kept.title or "nothing kept" end, event = function() return nil end }
     relais.filter("write", function(e) e.title = "x" return true end)
     relais.filter("title", function(e) return e.title ~= nil end)
     relais.filter("renamed", function(e) return e.title == "Fraction renommée" end)
@@ -134,6 +138,29 @@ struct StoreFilterTests {
         renamed.title = "Fraction renommée"
         _ = try store.importBatch(origin: "rename", dryRun: false) { try $0.put(renamed) }
         #expect(try listed(filter, query: query) == ["tricky-2"])
+    }
+
+    /// A view kept from a listing and read in later calls (an exporter's, here) reads its
+    /// event as of each call: the one-event cache behind kept views is emptied when a call
+    /// begins, not only when a listing ends.
+    @Test func aKeptViewReadInALaterCallSeesAnImportThatChangedIt() throws {
+        let host = plugins.host()
+        _ = try listed(try host.filter(named: "probe.keep"))
+        let registry = ExporterRegistry()
+        #expect(try host.registerExporters(in: registry).isEmpty)
+        let exporter = try #require(registry.exporter(named: "kept-title"))
+        func header() throws -> String {
+            let output = StringTextOutput()
+            let writer = try exporter.makeWriter(output, ExportOptions())
+            try writer.begin()
+            try writer.finish()
+            return output.text
+        }
+        #expect(try header() == "Atelier design des politiques publiques")
+        var renamed = sampleEvents[0]
+        renamed.title = "Atelier renommé"
+        _ = try store.importBatch(origin: "rename", dryRun: false) { try $0.put(renamed) }
+        #expect(try header() == "Atelier renommé")
     }
 
     @Test func writingToALentViewIsAnError() throws {

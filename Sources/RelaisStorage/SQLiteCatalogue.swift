@@ -60,6 +60,9 @@ public final class SQLiteCatalogue: CatalogueStore {
     /// Whether an import is writing through SQLite's rollback journal rather than the WAL:
     /// reads wait for it then, so this instance refuses them rather than wait for itself.
     private var writesWithoutWAL = false
+    /// Whether a first import's switch back to WAL failed (other processes still reading
+    /// when the busy timeout ran out, say): the next import tries again.
+    private var awaitsWAL = false
     /// The read transaction of a ``forEachEvent(matching:_:)`` in progress on this thread:
     /// calls made from its body read through it, because GRDB forbids nested reads.
     private var currentReadDatabase: Database?
@@ -106,7 +109,8 @@ public final class SQLiteCatalogue: CatalogueStore {
     /// Throws a ``CatalogueError`` naming the path when the folder does not exist, when the
     /// file cannot be read or written, when it is not a SQLite database or is one of another
     /// application, or when it was written by a newer version of Relais. A file that is
-    /// refused is left untouched.
+    /// refused is left untouched, except that a transaction a crashed writer left in it (a
+    /// hot rollback journal) is rolled back, as any SQLite connection opening it would.
     public init(path: String, bus: EventBus = EventBus()) throws {
         self.path = path
         self.bus = bus
@@ -275,8 +279,7 @@ public final class SQLiteCatalogue: CatalogueStore {
     private func listReadingAhead(
         _ db: Database, _ query: EventQuery, _ prefilter: any EventPrefilter, _ give: (Event) throws -> Bool
     ) throws -> Bool {
-        let connection = try readAheadConnection ?? DatabaseQueue(path: path, configuration: Self.configuration(forWriter: false))
-        readAheadConnection = connection
+        let connection = try opened(&readAheadConnection)
         let lastChange = try ChangeLog.lastSequence(db)
         let queue = ReadAheadQueue<StoredFieldBatch.Handle>(batchSize: 1, capacity: 4)
         let textPlan = self.textPlan
@@ -462,6 +465,7 @@ public final class SQLiteCatalogue: CatalogueStore {
         defer { if holdsPublicationLock { Self.publicationLock.unlock() } }
         var committed: ClosedRange<Int64>?
         var report = ImportReport()
+        if awaitsWAL { returnToWAL() }
         writesWithoutWAL = !dryRun && leaveWALForFirstImport()
         do {
             defer { if writesWithoutWAL { returnToWAL() } }
@@ -518,11 +522,14 @@ public final class SQLiteCatalogue: CatalogueStore {
     }
 
     /// Puts the file back in WAL mode after a first import, committed or not. Should that
-    /// fail (the disk full, say), the file stays a valid catalogue in rollback mode, which
-    /// the next connection to open it switches back (`configuration(forWriter:)`).
+    /// fail (the disk full, or readers of other processes outlasting the busy timeout), the
+    /// file stays a valid catalogue in rollback mode: this instance tries again at its next
+    /// import, and the next process to open the file switches it back
+    /// (`configuration(forWriter:)`).
     private func returnToWAL() {
         writesWithoutWAL = false
-        _ = try? writer.writeWithoutTransaction { db in try String.fetchOne(db, sql: "PRAGMA journal_mode = WAL") }
+        let mode = try? writer.writeWithoutTransaction { db in try String.fetchOne(db, sql: "PRAGMA journal_mode = WAL") }
+        awaitsWAL = mode != "wal"
     }
 
     /// Runs `work` in a new session on `db`, which must be inside a write transaction, and
@@ -629,6 +636,15 @@ public final class SQLiteCatalogue: CatalogueStore {
 
     // MARK: - Database access
 
+    /// The read connection `connection` holds, opened first if it is closed (a first import
+    /// closes this instance's readers).
+    private func opened(_ connection: inout DatabaseQueue?) throws -> DatabaseQueue {
+        if let open = connection { return open }
+        let new = try DatabaseQueue(path: path, configuration: Self.configuration(forWriter: false))
+        connection = new
+        return new
+    }
+
     /// Runs `body` in a read transaction, or in the one already open on this thread.
     func reading<T>(_ body: (Database) throws -> T) throws -> T {
         if let db = currentReadDatabase { return try body(db) }
@@ -637,8 +653,7 @@ public final class SQLiteCatalogue: CatalogueStore {
                 "\(path): the catalogue cannot be read while its first import is written (it is read once the import ends)")
         }
         do {
-            let reader = try readerConnection ?? DatabaseQueue(path: path, configuration: Self.configuration(forWriter: false))
-            readerConnection = reader
+            let reader = try opened(&readerConnection)
             return try reader.read { db in
                 currentReadDatabase = db
                 defer { currentReadDatabase = nil }

@@ -23,6 +23,7 @@ public final class WebhookChannel: DeliveryChannel {
     /// then run on the same thread, in order: with the shared group's several loops, a reply
     /// that arrived before the client had marked its request sent could make
     /// AsyncHTTPClient 1.37 release a connection its pool had already dropped, and trap.
+    /// (`WebhookChannelShutdownRaceTests` says whether a later version still needs it.)
     private let eventLoops: MultiThreadedEventLoopGroup
     private let timeout: TimeInterval
     private let secrets: any SecretSource

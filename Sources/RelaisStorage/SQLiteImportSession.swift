@@ -90,8 +90,7 @@ final class SQLiteImportSession: ImportSession {
         deleteSlots = try db.cachedStatement(sql: "DELETE FROM slots WHERE event_key = ?")
         insertSlot = try DirectStatement(db.cachedStatement(
             sql: """
-                INSERT INTO slots (event_key, position, start, "end", covered_start, covered_end)
-                VALUES (?, ?, ?, ?, ?, ?)
+                INSERT INTO slots (event_key, position, covered_start, covered_end) VALUES (?, ?, ?, ?)
                 """), in: db)
         // The index is contentless (CatalogueSchema v5): a row goes with the words it was given.
         deleteWords = try DirectStatement(
@@ -239,14 +238,16 @@ final class SQLiteImportSession: ImportSession {
         try statement.bind(first + 2, Int64(ready.event.slots.count))
     }
 
+    /// Writes the `slots` rows of an event of several slots; a one-slot event has none,
+    /// its row's covered range being its slot's (CatalogueSchema v6).
     private func insertSlots(_ key: Int64, _ ready: SQLitePreparedEvent) throws {
-        for (position, (times, range)) in zip(ready.encoded.slotTimes, ready.coveredRanges.slots).enumerated() {
+        let ranges = ready.coveredRanges.slots
+        guard ranges.count > 1 else { return }
+        for (position, range) in ranges.enumerated() {
             try insertSlot.bind(1, key)
             try insertSlot.bind(2, Int64(position))
-            try insertSlot.bind(3, times.start)
-            try insertSlot.bind(4, times.end)
-            try insertSlot.bind(5, range.start)
-            try insertSlot.bind(6, range.end)
+            try insertSlot.bind(3, range.start)
+            try insertSlot.bind(4, range.end)
             try insertSlot.run()
         }
     }

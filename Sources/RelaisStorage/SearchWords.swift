@@ -14,103 +14,139 @@ import RelaisCore
 /// over every scalar of the Basic Multilingual Plane, so a change to the core's folding
 /// that this copy misses fails the build's tests rather than the searches.
 ///
-/// One builder lives for one import: its memory is bounded by the number of distinct
-/// scalars in the imported text.
+/// One builder lives for one import: its memory is a table of 256 KiB, one entry per
+/// scalar of the Basic Multilingual Plane, and the folded bytes of the distinct scalars
+/// met. A table rather than a dictionary: a French description has dozens of accented
+/// letters, and hashing each one to look it up cost more than folding the ASCII around it.
 struct SearchWords {
-    /// The folding of one non-ASCII scalar: its folded scalars as UTF-8, each with whether
-    /// it belongs to a word.
-    private struct Folded {
-        var parts: [(utf8: [UInt8], isWordPart: Bool)] = []
-        /// The scalar decomposes to a combining mark that folding keeps: only the core's
-        /// whole-text decomposition orders such marks correctly.
-        var needsWholeText = false
-    }
+    /// Where each scalar's folding lies in ``foldedBytes``: `offset << 9 | needsWholeText
+    /// << 8 | length`, or ``unknown`` until the scalar is first met. A folding is its
+    /// folded scalars' UTF-8, with a 0 byte for each scalar that ends a word (0 is never
+    /// part of a word).
+    private var spans: [UInt32]
+    /// The spans of scalars outside the Basic Multilingual Plane, which French text seldom has.
+    private var astralSpans: [UInt32: UInt32] = [:]
+    private var foldedBytes: [UInt8] = []
 
-    private var cache: [UInt32: Folded] = [:]
+    private static let unknown = UInt32.max
+    private static let needsWholeTextBit: UInt32 = 1 << 8
+    /// The scalar's folding has a combining mark that folding keeps: only the core's
+    /// whole-text decomposition orders such marks correctly. Also given to a folding too
+    /// long for a span (none is), so that the core folds it.
+    private static let needsWholeText = needsWholeTextBit
+    private static let largestOffset = (1 << 23) - 1
+
+    init() {
+        spans = Array(repeating: Self.unknown, count: 0x10000)
+    }
 
     /// The folded words of the event's `searchableText`, one space apart. The parts are
     /// folded one after the other rather than joined first: the newlines joining them
     /// separate words anyway.
     mutating func joinedWords(of event: Event) -> String {
-        var output: [UInt8] = []
-        output.reserveCapacity(
-            event.title.utf8.count + (event.description?.utf8.count ?? 0) + (event.organizer?.utf8.count ?? 0) + 64)
-        var inWord = false
-        var parts = [event.title]
-        if let description = event.description { parts.append(description) }
-        if let organizer = event.organizer { parts.append(organizer) }
-        if let place = event.place { parts.append(place) }
-        parts.append(contentsOf: event.tags)
-        for part in parts {
-            inWord = false
-            guard append(part, to: &output, inWord: &inWord) else {
-                return TextFolding.words(event.searchableText).joined(separator: " ")
-            }
-        }
-        return String(decoding: output, as: UTF8.self)
+        var output = WordBytes(
+            capacity: 2 * (event.title.utf8.count + (event.description?.utf8.count ?? 0)
+                + (event.organizer?.utf8.count ?? 0) + (event.place?.utf8.count ?? 0)) + 64)
+        var folds = appendPart(event.title, to: &output)
+        if folds, let description = event.description { folds = appendPart(description, to: &output) }
+        if folds, let organizer = event.organizer { folds = appendPart(organizer, to: &output) }
+        if folds, let place = event.place { folds = appendPart(place, to: &output) }
+        for tag in event.tags where folds { folds = appendPart(tag, to: &output) }
+        guard folds else { return TextFolding.words(event.searchableText).joined(separator: " ") }
+        return output.string()
     }
 
     /// The folded words of `text`, one space apart.
     mutating func joinedWords(_ text: String) -> String {
-        var output: [UInt8] = []
-        output.reserveCapacity(text.utf8.count)
-        var inWord = false
-        guard append(text, to: &output, inWord: &inWord) else {
+        var output = WordBytes(capacity: 2 * text.utf8.count + 64)
+        guard appendPart(text, to: &output) else {
             return TextFolding.words(text).joined(separator: " ")
         }
-        return String(decoding: output, as: UTF8.self)
+        return output.string()
     }
 
-    /// Appends the folded words of `text` to `output`; false when the text needs the
-    /// core's whole-text folding. Walks the UTF-8 bytes: ASCII (most of French text) is
-    /// folded in place, other scalars are decoded and looked up.
-    private mutating func append(_ text: String, to output: inout [UInt8], inWord: inout Bool) -> Bool {
+    /// Appends the folded words of one field: no word goes on from the field before.
+    private mutating func appendPart(_ text: String, to output: inout WordBytes) -> Bool {
         var text = text
-        return text.withUTF8 { bytes in
-            var index = 0
-            while index < bytes.count {
-                var byte = bytes[index]
-                if byte < 0x80 {
-                    index += 1
-                    if byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") { byte += 0x20 }
-                    if (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z"))
-                        || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9"))
-                    {
-                        if !inWord && !output.isEmpty { output.append(0x20) }
-                        inWord = true
-                        output.append(byte)
-                    } else {
-                        inWord = false
-                    }
-                    continue
-                }
-                // A valid multi-byte sequence (Swift strings hold valid UTF-8).
-                let length = byte >= 0xF0 ? 4 : byte >= 0xE0 ? 3 : 2
-                guard index + length <= bytes.count else { return false }
-                var value = UInt32(byte) & (length == 2 ? 0x1F : length == 3 ? 0x0F : 0x07)
-                for offset in 1..<length { value = value << 6 | UInt32(bytes[index + offset] & 0x3F) }
-                index += length
-                let folded: Folded
-                if let cached = cache[value] {
-                    folded = cached
+        return text.withUTF8 { append($0, to: &output) }
+    }
+
+    /// Appends the folded words of `bytes` (valid UTF-8) to `output`; false when the text
+    /// needs the core's whole-text folding. ASCII (most of French text) is folded in
+    /// place, other scalars are decoded and looked up.
+    private mutating func append(_ bytes: UnsafeBufferPointer<UInt8>, to output: inout WordBytes) -> Bool {
+        // Each byte gives at most itself and the space before its word.
+        output.reserve(2 * bytes.count + 1)
+        var inWord = false
+        var index = 0
+        while index < bytes.count {
+            var byte = bytes[index]
+            if byte < 0x80 {
+                index += 1
+                if byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") { byte += 0x20 }
+                if (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z"))
+                    || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9"))
+                {
+                    if !inWord && output.count > 0 { output.append(0x20) }
+                    inWord = true
+                    output.append(byte)
                 } else {
-                    guard let scalar = Unicode.Scalar(value) else { return false }
-                    folded = Self.fold(scalar)
-                    cache[value] = folded
+                    inWord = false
                 }
-                if folded.needsWholeText { return false }
-                for part in folded.parts {
-                    if part.isWordPart {
-                        if !inWord && !output.isEmpty { output.append(0x20) }
-                        inWord = true
-                        output.append(contentsOf: part.utf8)
-                    } else {
-                        inWord = false
-                    }
+                continue
+            }
+            let length = byte >= 0xF0 ? 4 : byte >= 0xE0 ? 3 : 2
+            guard index + length <= bytes.count else { return false }
+            var value = UInt32(byte) & (length == 2 ? 0x1F : length == 3 ? 0x0F : 0x07)
+            for offset in 1..<length { value = value << 6 | UInt32(bytes[index + offset] & 0x3F) }
+            index += length
+            guard let span = span(of: value), span & Self.needsWholeTextBit == 0 else { return false }
+            let start = Int(span >> 9)
+            let end = start + Int(span & 0xFF)
+            // A folding may be longer than its scalar: at most 255 bytes, each with a space.
+            output.reserve(2 * (bytes.count - index) + 2 * (end - start))
+            for position in start..<end {
+                let folded = foldedBytes[position]
+                if folded == 0 {
+                    inWord = false
+                } else {
+                    if !inWord && output.count > 0 { output.append(0x20) }
+                    inWord = true
+                    output.append(folded)
                 }
             }
-            return true
         }
+        return true
+    }
+
+    /// The span of the scalar `value`, folded and remembered the first time; nil when it
+    /// is not a scalar.
+    private mutating func span(of value: UInt32) -> UInt32? {
+        if value < 0x10000, spans[Int(value)] != Self.unknown { return spans[Int(value)] }
+        if value >= 0x10000, let known = astralSpans[value] { return known }
+        guard let scalar = Unicode.Scalar(value) else { return nil }
+        let span = remember(Self.fold(scalar))
+        if value < 0x10000 { spans[Int(value)] = span } else { astralSpans[value] = span }
+        return span
+    }
+
+    /// Appends a folding to ``foldedBytes`` and returns its span.
+    private mutating func remember(_ folded: Folded) -> UInt32 {
+        var bytes: [UInt8] = []
+        for part in folded.parts { bytes.append(contentsOf: part.isWordPart ? part.utf8 : [0]) }
+        guard !folded.needsWholeText, bytes.count <= 0xFF, foldedBytes.count <= Self.largestOffset else {
+            return Self.needsWholeText
+        }
+        let span = UInt32(foldedBytes.count) << 9 | UInt32(bytes.count)
+        foldedBytes.append(contentsOf: bytes)
+        return span
+    }
+
+    /// The folding of one scalar: its folded scalars as UTF-8, each with whether it
+    /// belongs to a word.
+    private struct Folded {
+        var parts: [(utf8: [UInt8], isWordPart: Bool)] = []
+        var needsWholeText = false
     }
 
     /// Folds one scalar by the rules of `TextFolding.fold`.
@@ -149,4 +185,41 @@ struct SearchWords {
         }
         return result
     }
+}
+
+/// The folded words being written, in a buffer grown by hand: appending to an array byte
+/// by byte checked its uniqueness and its capacity at every byte, a tenth of an import's
+/// reading thread.
+private struct WordBytes: ~Copyable {
+    private var start: UnsafeMutablePointer<UInt8>
+    private var capacity: Int
+    private(set) var count = 0
+
+    init(capacity: Int) {
+        self.capacity = max(capacity, 16)
+        start = .allocate(capacity: self.capacity)
+    }
+
+    /// Makes room for `extra` more bytes.
+    mutating func reserve(_ extra: Int) {
+        guard count + extra > capacity else { return }
+        let grown = max(2 * capacity, count + extra)
+        let larger = UnsafeMutablePointer<UInt8>.allocate(capacity: grown)
+        larger.update(from: start, count: count)
+        start.deallocate()
+        start = larger
+        capacity = grown
+    }
+
+    /// Appends a byte; ``reserve(_:)`` made room for it.
+    mutating func append(_ byte: UInt8) {
+        start[count] = byte
+        count += 1
+    }
+
+    func string() -> String {
+        String(decoding: UnsafeBufferPointer(start: start, count: count), as: UTF8.self)
+    }
+
+    deinit { start.deallocate() }
 }

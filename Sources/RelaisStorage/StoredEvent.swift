@@ -44,10 +44,8 @@ struct StoredEvent: Sendable {
     let audience: String?
     let tags: String?
     let description: String?
-    /// The stored text of each slot's start and end, as in ``slots``.
-    let slotTimes: [(start: String, end: String?)]
     /// The interchange text (`description`) of each slot's start and end: the same as
-    /// ``slotTimes`` but for the rare times stored in their exact form.
+    /// their text in ``slots`` but for the rare times stored in their exact form.
     let slotDescriptions: [(start: String, end: String?)]
 
     /// Encodes `event`; losslessly, so that decoding gives back an equal event.
@@ -62,9 +60,7 @@ struct StoredEvent: Sendable {
         title = event.title
         kind = event.kind.rawValue
         status = event.status.rawValue
-        var times: [(start: String, end: String?)] = []
         var descriptions: [(start: String, end: String?)] = []
-        times.reserveCapacity(event.slots.count)
         descriptions.reserveCapacity(event.slots.count)
         var packed = ""
         for (index, slot) in event.slots.enumerated() {
@@ -72,13 +68,11 @@ struct StoredEvent: Sendable {
             let endDescription = slot.end.map { texts.description($0) }
             let start = StoredTime.text(slot.start, description: startDescription)
             let end = slot.end.map { StoredTime.text($0, description: endDescription ?? $0.description) }
-            times.append((start, end))
             descriptions.append((startDescription, endDescription))
             if index > 0 { packed += ";" }
             packed += start
             if let end { packed += "/" + end }
         }
-        slotTimes = times
         slotDescriptions = descriptions
         slots = packed
         region = event.region?.code
@@ -319,17 +313,29 @@ private struct NamedValues<Value>: Sendable where Value: Sendable {
 
 /// Remembers the interchange text of recent slot times. The events of an import share
 /// their times (9h30 on a given day), and writing an instant asks the time zone for the
-/// Paris offset. Emptied when full, so memory stays bounded on any import.
+/// Paris offset. Direct-mapped: each time has one place, found by a multiplicative hash of
+/// its bits, and a newer time takes the place of an older one; hashing every slot time
+/// with the standard library's seeded hasher cost more than the misses this lets through.
+/// Its memory is fixed.
 struct TimeTextCache {
-    private var texts: [EventTime: String] = [:]
-    private static let capacity = 8_192
+    private var entries: [(time: EventTime, text: String)?] = Array(repeating: nil, count: 1 << placeBits)
+    private static let placeBits = 12
 
     mutating func description(_ time: EventTime) -> String {
-        if let text = texts[time] { return text }
-        if texts.count >= Self.capacity { texts.removeAll(keepingCapacity: true) }
+        let place = Self.place(of: time)
+        if let entry = entries[place], entry.time == time { return entry.text }
         let text = time.description
-        texts[time] = text
+        entries[place] = (time, text)
         return text
+    }
+
+    private static func place(of time: EventTime) -> Int {
+        let bits: UInt64
+        switch time {
+        case .instant(let instant): bits = instant.timeIntervalSinceReferenceDate.bitPattern
+        case .allDay(let day): bits = UInt64(truncatingIfNeeded: day.year &* 416 &+ day.month &* 32 &+ day.day) | 1 << 63
+        }
+        return Int(truncatingIfNeeded: (bits &* 0x9E37_79B9_7F4A_7C15) >> UInt64(64 - placeBits))
     }
 }
 

@@ -53,6 +53,16 @@ import Testing
         #expect(disagreements.isEmpty, "\(disagreements.prefix(20))")
     }
 
+    /// Long texts of letters whose folding is longer than they are, with and without
+    /// spaces: the folded words' buffer grows as the text goes.
+    @Test func searchWordsOfLongExpandingTextsAgree() {
+        var builder = SearchWords()
+        for piece in ["ŒÆßﬃ", "œ ß ﬃ ", "Ǆİ", "a’ﬁ "] {
+            let text = String(repeating: piece, count: 4_000)
+            #expect(builder.joinedWords(text) == TextFolding.words(text).joined(separator: " "), "\(piece)")
+        }
+    }
+
     @Test func searchWordsAgreeOnTheSampleProgramme() throws {
         let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("Examples/mip2020.jsonl")
@@ -137,5 +147,26 @@ import Testing
         for event in events {
             #expect(ImportFastPaths.isNormalized(event) == (event.normalized() == event), "\(event)")
         }
+    }
+
+    /// A direct-mapped cache gives every time its own text, whatever times share a place
+    /// and in whatever order they come back.
+    @Test func timeTextsFromTheCacheAreTheTimesOwn() {
+        var cache = TimeTextCache()
+        var times: [EventTime] = []
+        for index in 0..<6_000 {
+            let quarterHours = Double((index * 7_919) % 40_000) * 900
+            times.append(.instant(Date(timeIntervalSince1970: 1_600_000_000 + quarterHours)))
+            times.append(.allDay(CivilDate(year: 1990 + index % 40, month: 1 + index % 12, day: 1 + index % 28)))
+        }
+        times.append(.instant(Date(timeIntervalSince1970: 1_604_997_000.5)))
+        times.append(.allDay(CivilDate(year: 12_000, month: 2, day: 30)))
+        var mismatches = 0
+        for round in 0..<3 {
+            for time in round == 1 ? times.reversed() : times where cache.description(time) != time.description {
+                mismatches += 1
+            }
+        }
+        #expect(mismatches == 0)
     }
 }

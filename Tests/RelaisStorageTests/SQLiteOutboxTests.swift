@@ -596,6 +596,7 @@ import Testing
         }
         // Make it a file of a build that knew only `v1`.
         try makeIndexKeepItsContent(path: path)
+        try makeSlotsKeepTheirTexts(path: path)
         let outboxTables = ["handler_cursors", "outbox", "outbox_attempts"]
         func tables(_ queue: DatabaseQueue) throws -> [String] {
             try queue.read { db in

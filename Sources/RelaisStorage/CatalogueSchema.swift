@@ -22,11 +22,14 @@ import GRDB
 ///   tags (`TextFolding.words`, joined by spaces), rowid = `event_key`. Contentless since
 ///   `v5` (see there).
 /// - `imports`: one row per committed import: origin, when it began (`started_at`) and
-///   when it committed (`finished_at`, written just before the commit), counts.
+///   when it committed (`finished_at`, written just before the commit), counts, and since
+///   `v6` the sequences of its first and last change (`first_change`, `last_change`).
 /// - `changes`: the change log, one row per change, never deleted: the import, its
 ///   origin, `recorded_at` (when the import began writing; the commit time is the
 ///   import's `finished_at`), the kind, the event id, and the canonical JSON of the event
-///   before (NULL when added) and after. Times are Unix epoch seconds.
+///   before (NULL when added) and after. Times are Unix epoch seconds. Since `v6` the
+///   sequence is a plain `INTEGER PRIMARY KEY` (no `AUTOINCREMENT`) and the only index is
+///   by event id.
 ///
 /// Tables added by `v2`:
 ///
@@ -201,7 +204,13 @@ enum CatalogueSchema {
                     ALTER TABLE events_fts_contentless RENAME TO events_fts;
                     """)
         }
-        // v6: an import writes less per event. A date window tests a one-slot event on its
+        // v6: an import writes less per event. The change log loses two costs of every row:
+        // `AUTOINCREMENT` (a read and a write of `sqlite_sequence` per insert; sequences
+        // are not reused anyway, since changes are never deleted and a rolled-back import
+        // rolls its sequences back under both) and the `changes_import` index, whose only
+        // use was finding an import's first and last change: the import keeps them
+        // (`first_change`, `last_change`; NULL when it changed nothing), its changes
+        // having consecutive sequences. A date window tests a one-slot event on its
         // row (`first_start`, `last_end` are that slot's covered range), so `slots` keeps
         // rows only for events of several slots, and only their covered ranges: the slot
         // texts were a second copy of the row's `slots` column that nothing read (96 MB of
@@ -227,6 +236,29 @@ enum CatalogueSchema {
                     DROP TABLE slots;
                     ALTER TABLE slot_ranges RENAME TO slots;
                     INSERT INTO events_fts (events_fts, rank) VALUES ('hashsize', \(ftsPendingWordsBytes));
+
+                    ALTER TABLE imports ADD COLUMN first_change INTEGER;
+                    ALTER TABLE imports ADD COLUMN last_change INTEGER;
+                    UPDATE imports SET
+                        first_change = (SELECT MIN(sequence) FROM changes WHERE import_id = imports.id),
+                        last_change = (SELECT MAX(sequence) FROM changes WHERE import_id = imports.id);
+
+                    CREATE TABLE changes_v6 (
+                        sequence INTEGER PRIMARY KEY,
+                        import_id INTEGER NOT NULL,
+                        recorded_at REAL NOT NULL,
+                        origin TEXT NOT NULL,
+                        kind TEXT NOT NULL,
+                        event_id TEXT NOT NULL,
+                        before_json TEXT,
+                        after_json TEXT NOT NULL
+                    );
+                    INSERT INTO changes_v6 SELECT sequence, import_id, recorded_at, origin, kind, event_id, before_json, after_json
+                        FROM changes ORDER BY sequence;
+                    DROP TABLE changes;
+                    ALTER TABLE changes_v6 RENAME TO changes;
+                    CREATE INDEX changes_event ON changes(event_id);
+                    DELETE FROM sqlite_sequence WHERE name = 'changes';
                     """)
         }
         return migrator

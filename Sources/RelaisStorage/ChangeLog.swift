@@ -64,34 +64,33 @@ enum ChangeLog {
     /// sequence above `after`, oldest first, at most `limit`.
     ///
     /// An import's changes have consecutive sequences, so the imports of the window (few,
-    /// by their commit-time index) give sequence ranges (by the `changes_import` index), and
-    /// each page is a range scan of the change log's primary key: a week holding a
+    /// by their commit-time index) give sequence ranges (kept in `imports` since `v6`),
+    /// and each page is a range scan of the change log's primary key: a week holding a
     /// million-event import pages through it without sorting it for every page.
     static func changes(_ db: Database, recordedFrom start: Date, before end: Date, after: Int64, limit: Int) throws
         -> [EventChange]
     {
-        let imports = try Int64.fetchAll(
-            db, sql: "SELECT id FROM imports WHERE finished_at >= ? AND finished_at < ? ORDER BY id",
-            arguments: [start.timeIntervalSince1970, end.timeIntervalSince1970])
+        let ranges = try Row.fetchAll(
+            db,
+            sql: """
+                SELECT first_change, last_change FROM imports
+                WHERE finished_at >= ? AND finished_at < ? AND last_change > ? ORDER BY id
+                """,
+            arguments: [start.timeIntervalSince1970, end.timeIntervalSince1970, after])
         var result: [EventChange] = []
-        for importID in imports where result.count < limit {
-            // Two queries: SQLite answers a lone MIN or MAX from the index's ends, not both at once.
-            guard
-                let lowest = try Int64.fetchOne(
-                    db, sql: "SELECT MIN(sequence) FROM changes WHERE import_id = ?", arguments: [importID]),
-                let highest = try Int64.fetchOne(
-                    db, sql: "SELECT MAX(sequence) FROM changes WHERE import_id = ?", arguments: [importID]),
-                highest > after
+        for range in ranges where result.count < limit {
+            guard let lowest = try range.decode(Int64?.self, atIndex: 0),
+                let highest = try range.decode(Int64?.self, atIndex: 1)
             else { continue }
             let sql = """
                 SELECT c.sequence, c.kind, c.event_id, c.before_json, c.after_json, i.finished_at, c.origin
                 FROM changes c JOIN imports i ON i.id = c.import_id
-                WHERE c.sequence > ? AND c.sequence <= ? AND c.import_id = ?
+                WHERE c.sequence > ? AND c.sequence <= ?
                 ORDER BY c.sequence LIMIT ?
                 """
             let rows = try Row.fetchCursor(
                 db.cachedStatement(sql: sql),
-                arguments: [max(after, lowest - 1), highest, importID, Int64(clamping: limit - result.count)])
+                arguments: [max(after, lowest - 1), highest, Int64(clamping: limit - result.count)])
             while let row = try rows.next() {
                 result.append(try change(row, db))
             }

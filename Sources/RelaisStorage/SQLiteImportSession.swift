@@ -185,11 +185,11 @@ final class SQLiteImportSession: ImportSession {
         try db.execute(
             sql: """
                 UPDATE imports SET finished_at = ?, added = ?, updated = ?, rescheduled = ?, cancelled = ?,
-                    unchanged = ? WHERE id = ?
+                    unchanged = ?, first_change = ?, last_change = ? WHERE id = ?
                 """,
             arguments: [
                 clock().timeIntervalSince1970, report.added, report.updated, report.rescheduled, report.cancelled,
-                report.unchanged, importID,
+                report.unchanged, firstSequence, lastSequence, importID,
             ])
         try db.execute(sql: "DELETE FROM temp.relais_import_seen")
     }

@@ -274,12 +274,15 @@ import Testing
 
         // A large batch arrives in pages, still in log order.
         received.withValue { $0 = [] }
-        try importEvents(try syntheticEvents(1_234), into: catalogue)
+        let synthetic = try syntheticEvents(1_234)
+        try importEvents(synthetic, into: catalogue)
         let large = received.current
         #expect(large.count == 3)
         #expect(large.allSatisfy { $0.count <= 500 })
         let sequences = large.flatMap { $0 }.map(\.sequence)
         #expect(sequences == Array(5...Int64(4 + 1_234)))
+        #expect(large.flatMap { $0 }.map(\.eventID) == synthetic.map(\.id))
+        #expect(try catalogue.changes(after: 4, limit: 2_000).map(\.eventID) == synthetic.map(\.id))
     }
 
     @Test func twoConnectionsImportingAtOnceBothSucceed() throws {

@@ -596,7 +596,7 @@ import Testing
         }
         // Make it a file of a build that knew only `v1`.
         try makeIndexKeepItsContent(path: path)
-        try makeSlotsKeepTheirTexts(path: path)
+        try makeFileOfBuildBeforeV6(path: path)
         let outboxTables = ["handler_cursors", "outbox", "outbox_attempts"]
         func tables(_ queue: DatabaseQueue) throws -> [String] {
             try queue.read { db in

@@ -5,11 +5,14 @@ import Testing
 
 @testable import RelaisStorage
 
-/// The `slots` table of schema `v6`: covered ranges only, and only for events of several
-/// slots (a one-slot event's window test reads its row). Date windows must list exactly
-/// what `EventQuery.matches` selects whatever the slots become, and a file of an earlier
-/// build must be upgraded without losing a window's answer.
-@Suite struct SlotRangesTests {
+/// Schema `v6`, which makes an import write less per event. The `slots` table keeps
+/// covered ranges only, and only for events of several slots (a one-slot event's window
+/// test reads its row): date windows must list exactly what `EventQuery.matches` selects
+/// whatever the slots become. The change log has no `AUTOINCREMENT` and no index by
+/// import (imports keep their first and last change): sequences must go on as before and
+/// a week's changes come back the same. A file of an earlier build must be upgraded
+/// without losing anything.
+@Suite struct SchemaV6Tests {
     @Test func onlyEventsOfSeveralSlotsHaveRowsAndTheRowsFollowRescheduling() throws {
         let folder = try ScratchFolder()
         let path = folder.path("catalogue.sqlite")
@@ -46,24 +49,54 @@ import Testing
         #expect(try ftsPendingWordsBytes(path) == CatalogueSchema.ftsPendingWordsBytes)
     }
 
-    @Test func aCatalogueOfAnEarlierBuildKeepsOnlyTheRangesWindowsRead() throws {
+    @Test func aCatalogueOfAnEarlierBuildIsUpgradedWithoutLosingAnything() throws {
         let folder = try ScratchFolder()
         let path = folder.path("catalogue.sqlite")
-        let events = try syntheticEvents(40)
+        let clock = SteppingClock()
+        var events = try syntheticEvents(40)
+        let weekBefore: [EventChange]
         do {
             let catalogue = try SQLiteCatalogue(path: path)
+            catalogue.clock = clock.now
             try importEvents(events, into: catalogue)
+            events[3].title = "Forum \(3)"
+            events[5].slots = [try slot("2020-12-01")]
+            try importEvents(events, into: catalogue)
+            try importEvents(events, into: catalogue)  // changes nothing
+            weekBefore = try catalogue.changes(recordedFrom: clock.start, before: clock.now(), after: 0, limit: 1_000)
         }
-        try makeSlotsKeepTheirTexts(path: path)
+        #expect(weekBefore.count == 42)
+        try makeFileOfBuildBeforeV6(path: path)
         #expect(try slotColumns(path) == ["event_key", "position", "start", "end", "covered_start", "covered_end"])
-        #expect(try DatabaseQueue(path: path).read { try Int.fetchOne($0, sql: "SELECT count(*) FROM slots") } == 48)
+        #expect(try DatabaseQueue(path: path).read { try Int.fetchOne($0, sql: "SELECT count(*) FROM slots") } == 47)
         #expect(try ftsPendingWordsBytes(path) == nil)
+        #expect(try changesDefinition(path).contains("AUTOINCREMENT"))
+        #expect(try indexes(path).contains("changes_import"))
 
         let catalogue = try SQLiteCatalogue(path: path)
+        catalogue.clock = clock.now
         #expect(try slotColumns(path) == ["event_key", "position", "covered_start", "covered_end"])
         #expect(try slotRows(path) == expectedSlotRows(events))
         #expect(try ftsPendingWordsBytes(path) == CatalogueSchema.ftsPendingWordsBytes)
         try expectWindowsMatchReference(catalogue, events)
+
+        #expect(try changesDefinition(path).contains("AUTOINCREMENT") == false)
+        #expect(try indexes(path).contains("changes_import") == false)
+        #expect(try indexes(path).contains("changes_event"))
+        #expect(try importRanges(path) == [[1, 40], [41, 42], [nil, nil]])
+        #expect(
+            try catalogue.changes(recordedFrom: clock.start, before: clock.now(), after: 0, limit: 1_000) == weekBefore)
+        #expect(try catalogue.changes(ofEvent: events[3].id).map(\.sequence) == [4, 41])
+
+        // Sequences go on from the last one, and the new import keeps its range.
+        events[0].title = "Atelier renommé"
+        events.append(try makeEvent("nouveau"))
+        try importEvents(events, into: catalogue)
+        #expect(try catalogue.lastChangeSequence() == 44)
+        #expect(try importRanges(path).last == [43, 44])
+        let week = try catalogue.changes(recordedFrom: clock.start, before: clock.now(), after: 41, limit: 1_000)
+        #expect(week.map(\.sequence) == [42, 43, 44])
+        #expect(week.map(\.eventID) == [events[5].id, events[0].id, "nouveau"])
     }
 
     // MARK: - Helpers
@@ -91,6 +124,27 @@ import Testing
             }
         }
         return ranges
+    }
+
+    private func changesDefinition(_ path: String) throws -> String {
+        try DatabaseQueue(path: path).read { db in
+            try String.fetchOne(db, sql: "SELECT sql FROM sqlite_master WHERE name = 'changes'") ?? ""
+        }
+    }
+
+    private func indexes(_ path: String) throws -> Set<String> {
+        try DatabaseQueue(path: path).read { db in
+            Set(try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'index'"))
+        }
+    }
+
+    /// Each import's first and last change, in import order.
+    private func importRanges(_ path: String) throws -> [[Int64?]] {
+        try DatabaseQueue(path: path).read { db in
+            try Row.fetchAll(db, sql: "SELECT first_change, last_change FROM imports ORDER BY id").map {
+                [$0[0] as Int64?, $0[1] as Int64?]
+            }
+        }
     }
 
     private func slotColumns(_ path: String) throws -> [String] {
@@ -128,10 +182,24 @@ import Testing
     }
 }
 
+/// A clock that moves a second each time it is read, from a fixed start.
+final class SteppingClock: @unchecked Sendable {
+    let start = Date(timeIntervalSince1970: 1_605_000_000)
+    private let ticks = Locked(0)
+
+    @Sendable func now() -> Date {
+        start.addingTimeInterval(Double(ticks.withValue { tick in
+            tick += 1
+            return tick
+        }))
+    }
+}
+
 /// Turns the file into one of a build before `v6`: a `slots` row for every slot with the
-/// slot's stored texts, and FTS5's default size of pending words. Works on the tables
-/// alone (opening the catalogue would apply the migrations it undoes).
-func makeSlotsKeepTheirTexts(path: String) throws {
+/// slot's stored texts, FTS5's default size of pending words, and the change log with
+/// `AUTOINCREMENT` and its index by import. Works on the tables alone (opening the
+/// catalogue would apply the migrations it undoes).
+func makeFileOfBuildBeforeV6(path: String) throws {
     let queue = try DatabaseQueue(path: path)
     try queue.write { db in
         let packed = try Row.fetchAll(db, sql: "SELECT event_key, slots FROM events")
@@ -148,6 +216,25 @@ func makeSlotsKeepTheirTexts(path: String) throws {
                     PRIMARY KEY (event_key, position)
                 ) WITHOUT ROWID;
                 DELETE FROM events_fts_config WHERE k = 'hashsize';
+
+                CREATE TABLE changes_v1 (
+                    sequence INTEGER PRIMARY KEY AUTOINCREMENT,
+                    import_id INTEGER NOT NULL,
+                    recorded_at REAL NOT NULL,
+                    origin TEXT NOT NULL,
+                    kind TEXT NOT NULL,
+                    event_id TEXT NOT NULL,
+                    before_json TEXT,
+                    after_json TEXT NOT NULL
+                );
+                INSERT INTO changes_v1 SELECT * FROM changes ORDER BY sequence;
+                DROP TABLE changes;
+                ALTER TABLE changes_v1 RENAME TO changes;
+                CREATE INDEX changes_import ON changes(import_id);
+                CREATE INDEX changes_event ON changes(event_id);
+                ALTER TABLE imports DROP COLUMN first_change;
+                ALTER TABLE imports DROP COLUMN last_change;
+
                 DELETE FROM grdb_migrations WHERE identifier = 'v6';
                 """)
         for row in packed {

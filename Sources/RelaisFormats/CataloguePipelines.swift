@@ -53,9 +53,12 @@ public enum ImportPipeline {
     ) throws {
         let queue = ReadAheadQueue<any PreparedEvent>(batchSize: 256, capacity: 8)
         let preparer = session.makePreparer()
+        let checked = reader.givesCheckedEvents
         let stopReading = queue.startReading(threadName: "relais-import-reader") {
             try reader.read(input) { event in
-                let ready: any PreparedEvent = try preparer?.prepare(event) ?? UnpreparedEvent(event: event)
+                let ready: any PreparedEvent =
+                    try (checked ? preparer?.prepare(checked: event) : preparer?.prepare(event))
+                    ?? UnpreparedEvent(event: event)
                 guard queue.push(ready) else { throw ReadAheadQueue<any PreparedEvent>.WriterStopped() }
             }
         }

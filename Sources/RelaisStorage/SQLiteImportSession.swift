@@ -360,6 +360,10 @@ final class SQLiteImportPreparer: ImportPreparer, @unchecked Sendable {
     func prepare(_ event: Event) throws -> any PreparedEvent {
         let incoming = ImportFastPaths.isNormalized(event) ? event : event.normalized()
         if let problem = incoming.validationProblem() { throw problem }
+        return prepare(checked: incoming)
+    }
+
+    func prepare(checked incoming: Event) -> any PreparedEvent {
         let encoded = StoredEvent(incoming, texts: &timeTexts)
         guard catalogueWasEmpty else {
             return SQLitePreparedEvent(event: incoming, encoded: encoded, words: nil)

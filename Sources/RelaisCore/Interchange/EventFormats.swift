@@ -65,6 +65,15 @@ public struct ImportInput: Sendable {
 /// record; other errors pass through unchanged.
 public protocol EventReader {
     func read(_ input: ImportInput, _ body: (Event) throws -> Void) throws
+
+    /// Whether each event this reader gives is exactly what
+    /// ``EventRecordDecoding/event(from:)`` returned for its record, so already normal
+    /// and valid: a store then need not check it again. False unless a reader says so.
+    var givesCheckedEvents: Bool { get }
+}
+
+extension EventReader {
+    public var givesCheckedEvents: Bool { false }
 }
 
 /// A reader that may run on a thread of its own while its events are stored on another:

@@ -150,6 +150,14 @@ extension ImportSession {
 public protocol ImportPreparer: AnyObject, Sendable {
     /// Throws the event's ``EventFieldProblem`` when it cannot be stored.
     func prepare(_ event: Event) throws -> any PreparedEvent
+
+    /// Prepares an event that ``EventRecordDecoding/event(from:)`` made, so normal and
+    /// valid (``EventReader/givesCheckedEvents``): the checks need not run twice.
+    func prepare(checked event: Event) throws -> any PreparedEvent
+}
+
+extension ImportPreparer {
+    public func prepare(checked event: Event) throws -> any PreparedEvent { try prepare(event) }
 }
 
 /// An event ready for ``ImportSession/put(prepared:)``.

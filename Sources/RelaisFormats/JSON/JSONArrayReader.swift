@@ -15,6 +15,9 @@ import RelaisCore
 public struct JSONArrayReader: ReadAheadEventReader {
     public init() {}
 
+    /// Every record goes through `RecordDelivery`, that is `EventRecordDecoding`, unchanged.
+    public var givesCheckedEvents: Bool { true }
+
     public func read(_ input: ImportInput, _ body: (Event) throws -> Void) throws {
         let file = try ChunkedFileReader(input)
         let name = input.displayName

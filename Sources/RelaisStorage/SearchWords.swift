@@ -28,6 +28,17 @@ struct SearchWords {
     private var astralSpans: [UInt32: UInt32] = [:]
     private var foldedBytes: [UInt8] = []
 
+    /// Each byte's folding when it is ASCII: a letter lowered, a digit itself, 0 for
+    /// anything else (it ends a word); 0xFF for the bytes of other scalars.
+    private static let asciiFolding: [UInt8] = (0...255).map { byte in
+        switch UInt8(byte) {
+        case UInt8(ascii: "A")...UInt8(ascii: "Z"): UInt8(byte) + 0x20
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"): UInt8(byte)
+        case 0x80...: 0xFF
+        default: 0
+        }
+    }
+
     private static let unknown = UInt32.max
     private static let needsWholeTextBit: UInt32 = 1 << 8
     /// The scalar's folding has a combining mark that folding keeps: only the core's
@@ -80,21 +91,34 @@ struct SearchWords {
         var inWord = false
         var index = 0
         while index < bytes.count {
-            var byte = bytes[index]
-            if byte < 0x80 {
-                index += 1
-                if byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") { byte += 0x20 }
-                if (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z"))
-                    || (byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9"))
-                {
-                    if !inWord && output.count > 0 { output.append(0x20) }
-                    inWord = true
-                    output.append(byte)
-                } else {
-                    inWord = false
+            // A run of ASCII, the output's end kept in locals: each byte is looked up in
+            // a table that gives it lowered when it is a letter or digit, 0 when it ends a
+            // word, and 0xFF when it is not ASCII.
+            let out = output.start
+            var written = output.count
+            Self.asciiFolding.withUnsafeBufferPointer { folding in
+                while index < bytes.count {
+                    let folded = folding[Int(bytes[index])]
+                    if folded == 0xFF { break }
+                    index += 1
+                    if folded == 0 {
+                        inWord = false
+                        continue
+                    }
+                    if !inWord {
+                        if written > 0 {
+                            out[written] = 0x20
+                            written += 1
+                        }
+                        inWord = true
+                    }
+                    out[written] = folded
+                    written += 1
                 }
-                continue
             }
+            output.count = written
+            guard index < bytes.count else { break }
+            let byte = bytes[index]
             let length = byte >= 0xF0 ? 4 : byte >= 0xE0 ? 3 : 2
             guard index + length <= bytes.count else { return false }
             var value = UInt32(byte) & (length == 2 ? 0x1F : length == 3 ? 0x0F : 0x07)
@@ -191,9 +215,10 @@ struct SearchWords {
 /// by byte checked its uniqueness and its capacity at every byte, a tenth of an import's
 /// reading thread.
 private struct WordBytes: ~Copyable {
-    private var start: UnsafeMutablePointer<UInt8>
+    fileprivate private(set) var start: UnsafeMutablePointer<UInt8>
     private var capacity: Int
-    private(set) var count = 0
+    /// Set by a writer that wrote through ``start`` within the room ``reserve(_:)`` made.
+    fileprivate var count = 0
 
     init(capacity: Int) {
         self.capacity = max(capacity, 16)

@@ -27,6 +27,32 @@ import Testing
         return nil
     }
 
+    /// Strings are scanned eight bytes at a time: a quote, an escape, a control character,
+    /// an accented letter or a bad byte is found at every position and in every length.
+    @Test func everyPositionOfAStringIsScannedAlike() throws {
+        for length in 0...20 {
+            for position in 0..<max(length, 1) {
+                var plain = Array(repeating: "a", count: length)
+                #expect(try parse("\"" + plain.joined() + "\"") == .string(plain.joined()))
+                guard length > 0 else { continue }
+                plain[position] = "é"
+                #expect(try parse("\"" + plain.joined() + "\"") == .string(plain.joined()))
+                plain[position] = "\\n"
+                var expected = Array(repeating: "a", count: length)
+                expected[position] = "\n"
+                #expect(try parse("\"" + plain.joined() + "\"") == .string(expected.joined()))
+
+                var bytes = [UInt8(ascii: "\"")] + Array(repeating: UInt8(ascii: "a"), count: length) + [UInt8(ascii: "\"")]
+                bytes[1 + position] = 0x09
+                #expect(failure(bytes: bytes)?.offset == 1 + position, "tab at \(position) of \(length)")
+                bytes[1 + position] = 0xFF
+                #expect(failure(bytes: bytes)?.offset == 1 + position, "bad byte at \(position) of \(length)")
+                bytes[1 + position] = UInt8(ascii: "\"")
+                #expect(failure(bytes: bytes) != nil, "early quote at \(position) of \(length)")
+            }
+        }
+    }
+
     @Test func scalars() throws {
         #expect(try parse("true") == .bool(true))
         #expect(try parse(" false ") == .bool(false))

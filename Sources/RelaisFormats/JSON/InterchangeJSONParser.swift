@@ -193,6 +193,19 @@ struct InterchangeJSONParser {
         index += 1
         let start = index
         var orOfBytes: UInt8 = 0
+        // Eight bytes at a time while none of them is a quote, a backslash or a control
+        // character (the byte loop below handles those): most of a record is string
+        // content, and a byte-by-byte scan of it was a tenth of an import's reading thread.
+        if let base = bytes.baseAddress {
+            var orOfWords: UInt64 = 0
+            while index + 8 <= bytes.count {
+                let word = UnsafeRawPointer(base + index).loadUnaligned(as: UInt64.self)
+                if Self.hasQuoteBackslashOrControl(word) { break }
+                orOfWords |= word
+                index += 8
+            }
+            if orOfWords & 0x8080_8080_8080_8080 != 0 { orOfBytes = 0x80 }
+        }
         while index < bytes.count {
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {
@@ -211,6 +224,20 @@ struct InterchangeJSONParser {
             index += 1
         }
         throw JSONSyntaxError(offset: quoteOffset, message: "unterminated string")
+    }
+
+    /// Whether one of the eight bytes of `word` is `"`, `\\` or below 0x20 (the classic
+    /// tests for a zero byte, on the word itself and on its exclusive-or with each byte).
+    @inline(__always)
+    private static func hasQuoteBackslashOrControl(_ word: UInt64) -> Bool {
+        let ones: UInt64 = 0x0101_0101_0101_0101
+        let highs: UInt64 = 0x8080_8080_8080_8080
+        let quotes = word ^ (ones &* UInt64(UInt8(ascii: "\"")))
+        let backslashes = word ^ (ones &* UInt64(UInt8(ascii: "\\")))
+        let zeroInQuotes = (quotes &- ones) & ~quotes
+        let zeroInBackslashes = (backslashes &- ones) & ~backslashes
+        let belowSpace = (word &- ones &* 0x20) & ~word
+        return (zeroInQuotes | zeroInBackslashes | belowSpace) & highs != 0
     }
 
     /// The slow path: copies into `scratch`, decoding escapes, from the first backslash.

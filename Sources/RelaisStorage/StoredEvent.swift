@@ -63,6 +63,9 @@ struct StoredEvent: Sendable {
         var descriptions: [(start: String, end: String?)] = []
         descriptions.reserveCapacity(event.slots.count)
         var packed = ""
+        // Room for the usual slots (two times with offsets and their separators): one
+        // allocation instead of one for each piece appended.
+        packed.reserveCapacity(event.slots.count * 52)
         for (index, slot) in event.slots.enumerated() {
             let startDescription = texts.description(slot.start)
             let endDescription = slot.end.map { texts.description($0) }
@@ -71,7 +74,10 @@ struct StoredEvent: Sendable {
             descriptions.append((startDescription, endDescription))
             if index > 0 { packed += ";" }
             packed += start
-            if let end { packed += "/" + end }
+            if let end {
+                packed += "/"
+                packed += end
+            }
         }
         slotDescriptions = descriptions
         slots = packed
@@ -129,13 +135,44 @@ struct StoredEvent: Sendable {
     /// Audience and tags as a JSON array, or nil (SQL NULL) when empty.
     static func packList(_ items: [String]) -> String? {
         guard !items.isEmpty else { return nil }
-        var out: [UInt8] = [UInt8(ascii: "[")]
-        for (index, item) in items.enumerated() {
-            if index > 0 { out.append(UInt8(ascii: ",")) }
-            EventJSONWriting.appendString(item, to: &out)
+        // Written straight into the string's own storage, measured first: an array of
+        // bytes made into a string cost two allocations and a copy for every event's tags.
+        var length = 1 + items.count * 3
+        var plain = true
+        for item in items {
+            length += item.utf8.count
+            plain = plain && !item.utf8.contains(where: needsEscapeInJSON)
         }
-        out.append(UInt8(ascii: "]"))
-        return String(decoding: out, as: UTF8.self)
+        guard plain else {
+            var out: [UInt8] = [UInt8(ascii: "[")]
+            for (index, item) in items.enumerated() {
+                if index > 0 { out.append(UInt8(ascii: ",")) }
+                EventJSONWriting.appendString(item, to: &out)
+            }
+            out.append(UInt8(ascii: "]"))
+            return String(decoding: out, as: UTF8.self)
+        }
+        return String(unsafeUninitializedCapacity: length) { buffer in
+            var written = 0
+            func put(_ byte: UInt8) {
+                buffer[written] = byte
+                written += 1
+            }
+            put(UInt8(ascii: "["))
+            for (index, item) in items.enumerated() {
+                if index > 0 { put(UInt8(ascii: ",")) }
+                put(UInt8(ascii: "\""))
+                for byte in item.utf8 { put(byte) }
+                put(UInt8(ascii: "\""))
+            }
+            put(UInt8(ascii: "]"))
+            return written
+        }
+    }
+
+    /// Whether JSON writes `byte` escaped (`EventJSONWriting.appendString`).
+    private static func needsEscapeInJSON(_ byte: UInt8) -> Bool {
+        byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\")
     }
 
     /// Decodes the event stored in `row`, whose columns are those of ``columns`` starting

@@ -63,6 +63,24 @@ import Testing
         }
     }
 
+    /// Lists are packed as the core writes JSON arrays of strings, escapes or not.
+    @Test func packedListsAreTheCoresJSON() {
+        let lists: [[String]] = [
+            ["agents"], ["données publiques", "santé"], ["", "x"], ["with \"quote\"", "back\\slash"],
+            ["tab\there", "line\nbreak", "nul\u{0}"], Self.texts, [String(repeating: "é", count: 300)],
+        ]
+        for items in lists {
+            var reference: [UInt8] = [UInt8(ascii: "[")]
+            for (index, item) in items.enumerated() {
+                if index > 0 { reference.append(UInt8(ascii: ",")) }
+                EventJSONWriting.appendString(item, to: &reference)
+            }
+            reference.append(UInt8(ascii: "]"))
+            #expect(StoredEvent.packList(items) == String(decoding: reference, as: UTF8.self), "\(items)")
+        }
+        #expect(StoredEvent.packList([]) == nil)
+    }
+
     @Test func searchWordsAgreeOnTheSampleProgramme() throws {
         let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("Examples/mip2020.jsonl")

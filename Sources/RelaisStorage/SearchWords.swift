@@ -230,7 +230,7 @@ private struct WordBytes: ~Copyable {
         guard count + extra > capacity else { return }
         let grown = max(2 * capacity, count + extra)
         let larger = UnsafeMutablePointer<UInt8>.allocate(capacity: grown)
-        larger.update(from: start, count: count)
+        larger.initialize(from: start, count: count)
         start.deallocate()
         start = larger
         capacity = grown

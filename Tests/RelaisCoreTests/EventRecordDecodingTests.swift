@@ -37,6 +37,21 @@ struct EventRecordDecodingTests {
         "slots": .array([.object(["start": .string("2020-11-10")])]),
     ]
 
+    /// Every field of the contract is recognised as itself: a value of the wrong type is
+    /// refused under the field's own name, never as an unknown field.
+    @Test(arguments: EventRecordDecoding.fieldNames)
+    func everyContractFieldIsKnown(_ name: String) {
+        var record = Self.fullRecord
+        record[name] = name == "online" ? .string("oui") : .bool(true)
+        do {
+            let event = try EventRecordDecoding.event(from: record)
+            Issue.record("\(name) of the wrong type was accepted: \(event)")
+        } catch {
+            #expect(error.field == name)
+            #expect(!error.message.contains("unknown field"), "\(error.message)")
+        }
+    }
+
     @Test func decodesAFullRecord() throws {
         let event = try EventRecordDecoding.event(from: Self.fullRecord)
         let expected = Event(

@@ -43,8 +43,13 @@ import Testing
                 #expect(try parse("\"" + plain.joined() + "\"") == .string(expected.joined()))
 
                 var bytes = [UInt8(ascii: "\"")] + Array(repeating: UInt8(ascii: "a"), count: length) + [UInt8(ascii: "\"")]
-                bytes[1 + position] = 0x09
-                #expect(failure(bytes: bytes)?.offset == 1 + position, "tab at \(position) of \(length)")
+                for control: UInt8 in [0x00, 0x09, 0x1F] {
+                    bytes[1 + position] = control
+                    #expect(failure(bytes: bytes)?.offset == 1 + position, "\(control) at \(position) of \(length)")
+                }
+                bytes[1 + position] = 0x20
+                #expect(try parse(String(decoding: bytes, as: UTF8.self)) == .string(
+                    String(decoding: bytes[1..<(bytes.count - 1)], as: UTF8.self)))
                 bytes[1 + position] = 0xFF
                 #expect(failure(bytes: bytes)?.offset == 1 + position, "bad byte at \(position) of \(length)")
                 bytes[1 + position] = UInt8(ascii: "\"")

@@ -49,6 +49,7 @@ import Testing
             try importEvents(events, into: catalogue)
         }
         try makeIndexKeepItsContent(path: path)
+        try makeFileOfBuildBeforeV6(path: path)
         do {
             let queue = try DatabaseQueue(path: path)
             let definition = try queue.read {

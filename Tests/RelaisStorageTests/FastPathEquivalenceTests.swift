@@ -57,7 +57,9 @@ import Testing
     /// spaces: the folded words' buffer grows as the text goes.
     @Test func searchWordsOfLongExpandingTextsAgree() {
         var builder = SearchWords()
-        for piece in ["ŒÆßﬃ", "œ ß ﬃ ", "Ǆİ", "a’ﬁ "] {
+        // A Hangul syllable (3 bytes) folds to its three jamo (9 bytes): past the room
+        // the buffer starts with.
+        for piece in ["ŒÆßﬃ", "œ ß ﬃ ", "Ǆİ", "a’ﬁ ", "한", "한국 "] {
             let text = String(repeating: piece, count: 4_000)
             #expect(builder.joinedWords(text) == TextFolding.words(text).joined(separator: " "), "\(piece)")
         }

@@ -66,6 +66,7 @@ import Testing
             weekBefore = try catalogue.changes(recordedFrom: clock.start, before: clock.now(), after: 0, limit: 1_000)
         }
         #expect(weekBefore.count == 42)
+        #expect(try SQLiteCatalogue(path: path).changes(after: 0, limit: 1_000) == weekBefore)
         try makeFileOfBuildBeforeV6(path: path)
         #expect(try slotColumns(path) == ["event_key", "position", "start", "end", "covered_start", "covered_end"])
         #expect(try DatabaseQueue(path: path).read { try Int.fetchOne($0, sql: "SELECT count(*) FROM slots") } == 47)

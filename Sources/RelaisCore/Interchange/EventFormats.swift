@@ -68,7 +68,8 @@ public protocol EventReader {
 
     /// Whether each event this reader gives is exactly what
     /// ``EventRecordDecoding/event(from:)`` returned for its record, so already normal
-    /// and valid: a store then need not check it again. False unless a reader says so.
+    /// and valid: a store then need not check it again. False unless a reader says so;
+    /// a reader that says so wrongly lets a store keep events it would have refused.
     var givesCheckedEvents: Bool { get }
 }
 

@@ -133,7 +133,8 @@ public protocol ImportSession: AnyObject {
     /// ``put(prepared:)``; nil when the store has nothing to prepare away from the database.
     func makePreparer() -> (any ImportPreparer)?
 
-    /// Stores an event its preparer made ready, as ``put(_:)`` would store the event.
+    /// Stores an event its preparer made ready, as ``put(_:)`` would store the event
+    /// (given that an event prepared with ``ImportPreparer/prepare(checked:)`` was checked).
     @discardableResult
     func put(prepared: any PreparedEvent) throws -> ChangeKind
 }
@@ -152,7 +153,9 @@ public protocol ImportPreparer: AnyObject, Sendable {
     func prepare(_ event: Event) throws -> any PreparedEvent
 
     /// Prepares an event that ``EventRecordDecoding/event(from:)`` made, so normal and
-    /// valid (``EventReader/givesCheckedEvents``): the checks need not run twice.
+    /// valid (``EventReader/givesCheckedEvents``): the checks need not run twice. Trusts
+    /// its caller: an event that is not what the decoding returned may be stored though
+    /// ``prepare(_:)`` would refuse it.
     func prepare(checked event: Event) throws -> any PreparedEvent
 }
 

@@ -241,13 +241,13 @@ final class SQLiteImportSession: ImportSession {
     /// Writes the `slots` rows of an event of several slots; a one-slot event has none,
     /// its row's covered range being its slot's (CatalogueSchema v6).
     private func insertSlots(_ key: Int64, _ ready: SQLitePreparedEvent) throws {
-        let ranges = ready.coveredRanges.slots
-        guard ranges.count > 1 else { return }
-        for (position, range) in ranges.enumerated() {
+        let slots = ready.event.slots
+        guard slots.count > 1 else { return }
+        for (position, slot) in slots.enumerated() {
             try insertSlot.bind(1, key)
             try insertSlot.bind(2, Int64(position))
-            try insertSlot.bind(3, range.start)
-            try insertSlot.bind(4, range.end)
+            try insertSlot.bind(3, slot.coveredStart.timeIntervalSince1970)
+            try insertSlot.bind(4, slot.coveredEnd.timeIntervalSince1970)
             try insertSlot.run()
         }
     }
@@ -327,21 +327,17 @@ final class SQLitePreparedEvent: PreparedEvent {
     }
 }
 
-/// Each slot's covered range in epoch seconds, and the first start and last end: what
-/// the `slots` rows and the event's row keep for date windows and listing order.
+/// The first start and last end the slots cover, in epoch seconds: what the event's row
+/// keeps for date windows and listing order (the `slots` rows, for events of several
+/// slots only, are made from the slots themselves).
 struct CoveredRanges: Sendable {
-    var slots: [(start: Double, end: Double)] = []
     var first = Double.infinity
     var last = -Double.infinity
 
     init(_ eventSlots: [Slot]) {
-        slots.reserveCapacity(eventSlots.count)
         for slot in eventSlots {
-            let start = slot.coveredStart.timeIntervalSince1970
-            let end = slot.coveredEnd.timeIntervalSince1970
-            slots.append((start, end))
-            first = min(first, start)
-            last = max(last, end)
+            first = min(first, slot.coveredStart.timeIntervalSince1970)
+            last = max(last, slot.coveredEnd.timeIntervalSince1970)
         }
     }
 }

@@ -40,11 +40,10 @@ struct SearchWords {
     }
 
     private static let unknown = UInt32.max
-    private static let needsWholeTextBit: UInt32 = 1 << 8
-    /// The scalar's folding has a combining mark that folding keeps: only the core's
-    /// whole-text decomposition orders such marks correctly. Also given to a folding too
-    /// long for a span (none is), so that the core folds it.
-    private static let needsWholeText = needsWholeTextBit
+    /// The span of a scalar whose folding has a combining mark that folding keeps: only
+    /// the core's whole-text decomposition orders such marks correctly. Also given to a
+    /// folding too long for a span (none is), so that the core folds it.
+    private static let needsWholeText: UInt32 = 1 << 8
     private static let largestOffset = (1 << 23) - 1
 
     init() {
@@ -124,7 +123,7 @@ struct SearchWords {
             var value = UInt32(byte) & (length == 2 ? 0x1F : length == 3 ? 0x0F : 0x07)
             for offset in 1..<length { value = value << 6 | UInt32(bytes[index + offset] & 0x3F) }
             index += length
-            guard let span = span(of: value), span & Self.needsWholeTextBit == 0 else { return false }
+            guard let span = span(of: value), span & Self.needsWholeText == 0 else { return false }
             let start = Int(span >> 9)
             let end = start + Int(span & 0xFF)
             // A folding may be longer than its scalar: at most 255 bytes, each with a space.

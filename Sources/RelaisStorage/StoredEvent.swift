@@ -134,45 +134,7 @@ struct StoredEvent: Sendable {
 
     /// Audience and tags as a JSON array, or nil (SQL NULL) when empty.
     static func packList(_ items: [String]) -> String? {
-        guard !items.isEmpty else { return nil }
-        // Written straight into the string's own storage, measured first: an array of
-        // bytes made into a string cost two allocations and a copy for every event's tags.
-        var length = 1 + items.count * 3
-        var plain = true
-        for item in items {
-            length += item.utf8.count
-            plain = plain && !item.utf8.contains(where: needsEscapeInJSON)
-        }
-        guard plain else {
-            var out: [UInt8] = [UInt8(ascii: "[")]
-            for (index, item) in items.enumerated() {
-                if index > 0 { out.append(UInt8(ascii: ",")) }
-                EventJSONWriting.appendString(item, to: &out)
-            }
-            out.append(UInt8(ascii: "]"))
-            return String(decoding: out, as: UTF8.self)
-        }
-        return String(unsafeUninitializedCapacity: length) { buffer in
-            var written = 0
-            func put(_ byte: UInt8) {
-                buffer[written] = byte
-                written += 1
-            }
-            put(UInt8(ascii: "["))
-            for (index, item) in items.enumerated() {
-                if index > 0 { put(UInt8(ascii: ",")) }
-                put(UInt8(ascii: "\""))
-                for byte in item.utf8 { put(byte) }
-                put(UInt8(ascii: "\""))
-            }
-            put(UInt8(ascii: "]"))
-            return written
-        }
-    }
-
-    /// Whether JSON writes `byte` escaped (`EventJSONWriting.appendString`).
-    private static func needsEscapeInJSON(_ byte: UInt8) -> Bool {
-        byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\")
+        items.isEmpty ? nil : EventJSONWriting.arrayText(items)
     }
 
     /// Decodes the event stored in `row`, whose columns are those of ``columns`` starting

@@ -10,6 +10,24 @@ struct EventJSONWritingTests {
         return String(decoding: out, as: UTF8.self)
     }
 
+    /// Arrays of strings, plain or with escapes, empty included, are each string as
+    /// `appendString` writes it, in brackets, comma-separated.
+    @Test func arrayTextIsEachStringLiteral() {
+        let lists: [[String]] = [
+            [], ["agents"], ["données publiques", "santé"], ["", ""], ["with \"quote\"", "tab\t", "nul\u{0}"],
+            [String(repeating: "é", count: 300), "x"],
+        ]
+        for items in lists {
+            var reference: [UInt8] = [UInt8(ascii: "[")]
+            for (index, item) in items.enumerated() {
+                if index > 0 { reference.append(UInt8(ascii: ",")) }
+                EventJSONWriting.appendString(item, to: &reference)
+            }
+            reference.append(UInt8(ascii: "]"))
+            #expect(EventJSONWriting.arrayText(items) == String(decoding: reference, as: UTF8.self), "\(items)")
+        }
+    }
+
     @Test func exactOutputForASmallEvent() {
         let event = Event(
             id: "mip-1", title: "Atelier", kind: .workshop,

@@ -245,12 +245,12 @@ func makeFileOfBuildBeforeV6(path: String) throws {
                 continue
             }
             let texts = text.split(separator: ";").map { $0.split(separator: "/").map(String.init) }
-            for (position, (times, range)) in zip(texts, CoveredRanges(slots).slots).enumerated() {
+            for (position, (times, slot)) in zip(texts, slots).enumerated() {
                 try db.execute(
                     sql: "INSERT INTO slots VALUES (?, ?, ?, ?, ?, ?)",
                     arguments: [
                         row["event_key"] as Int64, position, times.first, times.count > 1 ? times[1] : nil,
-                        range.start, range.end,
+                        slot.coveredStart.timeIntervalSince1970, slot.coveredEnd.timeIntervalSince1970,
                     ])
             }
         }

@@ -99,6 +99,44 @@ extension EventJSONWriting {
         out.append(UInt8(ascii: "\""))
     }
 
+    /// The JSON array of `items` (`["a","b"]`), as ``appendString(_:to:)`` writes each.
+    /// Strings with nothing to escape, nearly all of them, are written straight into the
+    /// result's own storage, measured first: no byte array to copy from.
+    public static func arrayText(_ items: [String]) -> String {
+        // `[`, `]`, two quotes an item and a comma between two.
+        var length = items.isEmpty ? 2 : 1 + items.count * 3
+        var plain = true
+        for item in items {
+            length += item.utf8.count
+            plain = plain && !item.utf8.contains(where: needsEscape)
+        }
+        guard plain else {
+            var out: [UInt8] = [UInt8(ascii: "[")]
+            for (index, item) in items.enumerated() {
+                if index > 0 { out.append(UInt8(ascii: ",")) }
+                appendString(item, to: &out)
+            }
+            out.append(UInt8(ascii: "]"))
+            return String(decoding: out, as: UTF8.self)
+        }
+        return String(unsafeUninitializedCapacity: length) { buffer in
+            var written = 0
+            func put(_ byte: UInt8) {
+                buffer[written] = byte
+                written += 1
+            }
+            put(UInt8(ascii: "["))
+            for (index, item) in items.enumerated() {
+                if index > 0 { put(UInt8(ascii: ",")) }
+                put(UInt8(ascii: "\""))
+                for byte in item.utf8 { put(byte) }
+                put(UInt8(ascii: "\""))
+            }
+            put(UInt8(ascii: "]"))
+            return written
+        }
+    }
+
     private static func needsEscape(_ byte: UInt8) -> Bool {
         byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\")
     }

@@ -81,14 +81,17 @@ public final class ChangeHandlerRunner {
 
     private func run(_ plugin: LoadedPlugin, into report: inout Report) throws {
         let id = plugin.location.id
-        // Only the kinds the plugin handles are read (and decoded): a plugin that waits for
-        // cancellations skips a million-event import's additions for the cost of a scan.
+        // Only the kinds the plugin handles are read (and decoded).
         let kinds = Set(ChangeKind.allCases.filter(plugin.handles))
         var position = try outbox.handlerPosition(plugin: id).sequence
         var committed = position
         var handled = 0
         var last = try outbox.lastChangeSequence()
         while position < last {
+            // Changes the store knows to be of other kinds (whole imports of additions,
+            // for a plugin that waits for cancellations) are passed over unread.
+            let possible = try catalogue.firstPossibleChange(after: position, kinds: kinds)
+            position = max(position, min(last, possible &- 1))
             let windowEnd = min(last, position + Self.windowSize)
             let page = try catalogue.changes(after: position, through: windowEnd, kinds: kinds, limit: Self.pageSize)
             var deliveries: [DeliveryRequest] = []

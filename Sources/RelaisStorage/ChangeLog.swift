@@ -60,6 +60,44 @@ enum ChangeLog {
         return result
     }
 
+    /// The lowest sequence above `after` that may hold a change of one of `kinds`.
+    ///
+    /// An import's changes have consecutive sequences (`first_change ... last_change`) and
+    /// its row counts them by kind, in the same transaction. Walking the imports from the
+    /// one holding `after + 1`, each whose counts of `kinds` are all zero is passed over;
+    /// the walk stops at the first that has some, and at any sequence no import is known
+    /// to hold (a gap), which may hold anything.
+    static func firstPossibleChange(_ db: Database, after: Int64, kinds: Set<ChangeKind>) throws -> Int64 {
+        var next = after &+ 1
+        guard !kinds.isEmpty else { return next }
+        let wanted = ChangeKind.allCases.filter(kinds.contains).map(countColumn)
+        let sql = """
+            SELECT first_change, last_change, \(wanted.joined(separator: " + "))
+            FROM imports WHERE last_change >= ? ORDER BY first_change
+            """
+        let rows = try Row.fetchCursor(db.cachedStatement(sql: sql), arguments: [next])
+        while let row = try rows.next() {
+            guard let first = try row.decode(Int64?.self, atIndex: 0), let last = try row.decode(Int64?.self, atIndex: 1),
+                let count = try row.decode(Int64?.self, atIndex: 2)
+            else { break }
+            if first > next || count != 0 { break }
+            next = max(next, last &+ 1)
+        }
+        return next
+    }
+
+    /// The column of `imports` that counts the logged changes of `kind`.
+    private static func countColumn(_ kind: ChangeKind) -> String {
+        switch kind {
+        case .added: "added"
+        case .updated: "updated"
+        case .rescheduled: "rescheduled"
+        case .cancelled: "cancelled"
+        // Unchanged events are counted but leave no change in the log.
+        case .unchanged: "0"
+        }
+    }
+
     /// Changes of the imports committed from `start` (included) to `end` (excluded), with a
     /// sequence above `after`, oldest first, at most `limit`.
     ///

@@ -423,6 +423,12 @@ public final class SQLiteCatalogue: CatalogueStore {
         }
     }
 
+    /// The lowest sequence above `sequence` that may hold a change of one of `kinds`, from
+    /// the counts each import keeps of its changes by kind (ChangeLog.firstPossibleChange).
+    public func firstPossibleChange(after sequence: Int64, kinds: Set<ChangeKind>) throws -> Int64 {
+        try reading { db in try ChangeLog.firstPossibleChange(db, after: sequence, kinds: kinds) }
+    }
+
     /// Changes of the imports committed from `start` (included) to `end` (excluded), with a
     /// sequence above `sequence`, oldest first, at most `limit`.
     public func changes(recordedFrom start: Date, before end: Date, after sequence: Int64, limit: Int) throws
@@ -711,7 +717,13 @@ public final class SQLiteCatalogue: CatalogueStore {
                 // After a large import SQLite truncates the WAL back to this size instead
                 // of leaving a file as large as the import on disk.
                 try db.execute(sql: "PRAGMA journal_size_limit = 67108864")
-                if forWriter { try db.execute(sql: "PRAGMA cache_size = -16384") }
+                if forWriter {
+                    try db.execute(sql: "PRAGMA cache_size = -16384")
+                    // Lets SQLite's sorter use helper threads: a large import builds its
+                    // listing index at the end (SQLiteImportSession.dropListingIndex), one
+                    // thread alone sorting a million entries (1.5 s → 1.25 s on two cores).
+                    try db.execute(sql: "PRAGMA threads = \(sorterThreads)")
+                }
                 // The index's vocabulary, for text searches (EventQuerySQL.ftsQuery): in the
                 // connection's temp schema, so the catalogue file does not change.
                 try db.execute(
@@ -720,6 +732,10 @@ public final class SQLiteCatalogue: CatalogueStore {
         }
         return configuration
     }
+
+    /// Helper threads for the writer's sorts: as many as cores, at most four (on two cores
+    /// two helpers sort as fast as one or faster, and the main thread mostly merges).
+    private static let sorterThreads = min(4, max(1, ProcessInfo.processInfo.activeProcessorCount))
 
     /// Fails with a clear message when the file cannot be created where asked.
     private static func checkLocation(_ path: String) throws {

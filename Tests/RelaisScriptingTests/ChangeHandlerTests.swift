@@ -367,6 +367,35 @@ struct ChangeHandlerTests {
         #expect(try fixture.position("fragile").sequence == sequences[failingIndex - 1])
     }
 
+    @Test func importsHoldingNoneOfAPluginsKindsAreNotRead() throws {
+        let fixture = try HandlerFixture()
+        try fixture.plugins.add(
+            "cancellations",
+            initSource: """
+                relais.on("event.cancelled", function(change)
+                  relais.notify{ channel = "file", to = "cancelled", body = change.after.id }
+                end)
+                """)
+        let store = CountingStore(fixture.catalogue)
+        let runner = ChangeHandlerRunner(host: fixture.plugins.host(), catalogue: store, outbox: fixture.catalogue)
+        _ = try runner.prepare()
+        // Three windows' worth of additions, a cancellation, then more additions.
+        let additions = Int(ChangeHandlerRunner.windowSize) * 3
+        let events = (1...additions).map { makeEvent(String(format: "bulk-%05d", $0)) }
+        try fixture.importEvents(events, origin: "bulk.json")
+        var cancelled = events[17]
+        cancelled.status = .cancelled
+        try fixture.importEvents([cancelled], origin: "cancel.json")
+        try fixture.importEvents((1...100).map { makeEvent(String(format: "more-%03d", $0)) }, origin: "more.json")
+
+        let report = try runner.run()
+        #expect(report.failures.isEmpty)
+        #expect(report.handled == ["cancellations": 1])
+        #expect(try fixture.queued().map(\.body) == [cancelled.id])
+        #expect(store.kindReads.current == 1, "only the window of the cancellation is read")
+        #expect(try fixture.position("cancellations").sequence == fixture.catalogue.lastChangeSequence())
+    }
+
     @Test func aHandlerStoppedByTheInstructionLimitIsAFailure() throws {
         let fixture = try HandlerFixture()
         let source = """
@@ -797,5 +826,49 @@ final class FixedSecrets: SecretSource, @unchecked Sendable {
     func secret(owner: String, name: String) -> String? {
         lock.withLock { questions.append(Question(owner: owner, name: name)) }
         return values["\(owner)/\(name)"]
+    }
+}
+
+/// Forwards to a catalogue, counting the reads of changes by kind.
+private final class CountingStore: CatalogueStore {
+    private let catalogue: SQLiteCatalogue
+    let kindReads = Counter()
+
+    final class Counter: @unchecked Sendable {
+        private let lock = NSLock()
+        private var value = 0
+        func increment() { lock.withLock { value += 1 } }
+        var current: Int { lock.withLock { value } }
+    }
+
+    init(_ catalogue: SQLiteCatalogue) { self.catalogue = catalogue }
+
+    var bus: EventBus { catalogue.bus }
+
+    func importBatch(origin: String, dryRun: Bool, _ work: (any ImportSession) throws -> Void) throws -> ImportReport {
+        try catalogue.importBatch(origin: origin, dryRun: dryRun, work)
+    }
+
+    func forEachEvent(matching query: EventQuery, _ body: (consuming Event) throws -> Bool) throws {
+        try catalogue.forEachEvent(matching: query, body)
+    }
+
+    func count(matching query: EventQuery) throws -> Int { try catalogue.count(matching: query) }
+
+    func event(id: String) throws -> Event? { try catalogue.event(id: id) }
+
+    func changes(after sequence: Int64, limit: Int) throws -> [EventChange] {
+        try catalogue.changes(after: sequence, limit: limit)
+    }
+
+    func changes(after sequence: Int64, through last: Int64, kinds: Set<ChangeKind>, limit: Int) throws
+        -> [EventChange]
+    {
+        kindReads.increment()
+        return try catalogue.changes(after: sequence, through: last, kinds: kinds, limit: limit)
+    }
+
+    func firstPossibleChange(after sequence: Int64, kinds: Set<ChangeKind>) throws -> Int64 {
+        try catalogue.firstPossibleChange(after: sequence, kinds: kinds)
     }
 }

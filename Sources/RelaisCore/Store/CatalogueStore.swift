@@ -47,6 +47,13 @@ public protocol CatalogueStore: ImportTarget {
     /// the rare cancellations and reschedulings out of a log of additions).
     func changes(after sequence: Int64, through last: Int64, kinds: Set<ChangeKind>, limit: Int) throws -> [EventChange]
 
+    /// The lowest sequence above `sequence` that may hold a change of one of `kinds`:
+    /// every change between them is known to be of another kind, so a reader of `kinds`
+    /// can pass over them unread. The default knows nothing (`sequence + 1`); a store that
+    /// counts each import's changes by kind overrides it (a plugin waiting for
+    /// cancellations then skips a million-event import of additions in one step).
+    func firstPossibleChange(after sequence: Int64, kinds: Set<ChangeKind>) throws -> Int64
+
     /// Changes recorded (their import committed) from `start` (included) to `end`
     /// (excluded), with a sequence above `sequence`, oldest first, at most `limit`. The
     /// default walks the whole change log; a store with an index on commit times overrides it.
@@ -58,6 +65,10 @@ public protocol CatalogueStore: ImportTarget {
 }
 
 extension CatalogueStore {
+    public func firstPossibleChange(after sequence: Int64, kinds: Set<ChangeKind>) throws -> Int64 {
+        sequence &+ 1
+    }
+
     public func changes(after sequence: Int64, through last: Int64, kinds: Set<ChangeKind>, limit: Int) throws
         -> [EventChange]
     {

@@ -8,7 +8,8 @@ import GRDBSQLite
 /// ``run()``.
 ///
 /// Text is bound SQLITE_TRANSIENT (SQLite copies it), so nothing needs to outlive the
-/// bind call. GRDB finalizes the statement once nothing holds it: this holds it, because
+/// bind call, except through ``bind(_:inPlace:)``, which the import uses for the texts it
+/// laid out ahead (``RowTexts``). GRDB finalizes the statement once nothing holds it: this holds it, because
 /// GRDB drops its cached statements when the schema changes (an import that drops and
 /// rebuilds an index), which would otherwise leave a dangling pointer.
 struct DirectStatement {
@@ -18,6 +19,8 @@ struct DirectStatement {
 
     /// SQLite's SQLITE_TRANSIENT, a macro Swift does not import.
     private static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+    /// SQLite's SQLITE_STATIC (no destructor: the caller keeps the bytes alive).
+    private static let inPlace: sqlite3_destructor_type? = nil
 
     init(_ statement: Statement, in db: Database) {
         self.statement = statement
@@ -48,6 +51,31 @@ struct DirectStatement {
             }
         }
         try check(code)
+    }
+
+    /// Binds `text` where it lies, without SQLite copying it (SQLITE_STATIC), or NULL when
+    /// it is nil. Its bytes must stay as they are until the statement has run and its
+    /// bindings are cleared (``clearBindings()``): bind and clear inside the closure that
+    /// lends them.
+    func bind(_ index: Int32, inPlace text: UnsafeRawBufferPointer?) throws {
+        guard let text else { return try check(sqlite3_bind_null(raw, index)) }
+        guard text.count <= Int(Int32.max) else { return try check(SQLITE_TOOBIG) }
+        guard let start = text.baseAddress else {
+            // A non-null pointer: SQLite binds a null pointer as NULL, not as "".
+            return try check(sqlite3_bind_text(raw, index, "", 0, Self.transient))
+        }
+        try check(
+            sqlite3_bind_text(raw, index, start.assumingMemoryBound(to: CChar.self), Int32(text.count), Self.inPlace))
+    }
+
+    /// Sets parameter `index` back to NULL, so that it points to nothing bound in place.
+    func unbind(_ index: Int32) {
+        sqlite3_bind_null(raw, index)
+    }
+
+    /// Sets every parameter back to NULL: nothing bound in place is pointed to any more.
+    func clearBindings() {
+        sqlite3_clear_bindings(raw)
     }
 
     /// Runs the statement with the values bound to its end, and resets it. Throws a

@@ -102,6 +102,9 @@ final class SQLiteImportSession: ImportSession {
                 INSERT INTO changes (import_id, recorded_at, origin, kind, event_id, before_json, after_json)
                 VALUES (?, ?, ?, ?, ?, ?, ?)
                 """), in: db)
+        try insertChange.bind(1, importID)
+        try insertChange.bind(2, recordedAt)
+        try insertChange.bind(3, origin)
     }
 
     /// Stores `event` in its normal form (`Event.normalized()`) and records the change.
@@ -156,10 +159,13 @@ final class SQLiteImportSession: ImportSession {
         let kind = ChangeKind.between(stored: stored, incoming: incoming)
         if kind == .unchanged { return record(.unchanged) }
 
-        let next = try encoded.bindFields(to: updateEvent, from: 1)
-        try bindCoveredRange(of: ready, to: updateEvent, from: next)
-        try updateEvent.bind(next + 3, key)
-        try updateEvent.run()
+        try ready.rowTexts.withTexts { texts in
+            defer { updateEvent.clearBindings() }
+            let next = try StoredEvent.bindFields(texts, online: encoded.online, to: updateEvent, from: 1)
+            try bindCoveredRange(of: ready, to: updateEvent, from: next)
+            try updateEvent.bind(next + 3, key)
+            try updateEvent.run()
+        }
         if !incoming.hasSameSlotsInOrder(as: stored) {
             try deleteSlots.execute(arguments: [key])
             try insertSlots(key, ready)
@@ -168,7 +174,7 @@ final class SQLiteImportSession: ImportSession {
             try deleteWords.bind(1, key)
             try deleteWords.bind(2, searchWords.joinedWords(of: stored))
             try deleteWords.run()
-            try insertWords(key, ready.words ?? searchWords.joinedWords(of: incoming))
+            try insertWords(key, ready)
         }
         try appendChange(kind, ready, before: CanonicalEventJSON.json(stored))
         return record(kind)
@@ -216,15 +222,17 @@ final class SQLiteImportSession: ImportSession {
     /// when an event with this id exists.
     private func insert(_ ready: SQLitePreparedEvent) throws -> Bool {
         if report.added == listingIndexDeferralPoint { try dropListingIndex() }
-        let event = ready.event
-        try insertEvent.bind(1, event.id)
-        let next = try ready.encoded.bindFields(to: insertEvent, from: 2)
-        try bindCoveredRange(of: ready, to: insertEvent, from: next)
-        try insertEvent.run()
+        try ready.rowTexts.withTexts { texts in
+            defer { insertEvent.clearBindings() }
+            try insertEvent.bind(1, inPlace: texts.text(.id))
+            let next = try StoredEvent.bindFields(texts, online: ready.encoded.online, to: insertEvent, from: 2)
+            try bindCoveredRange(of: ready, to: insertEvent, from: next)
+            try insertEvent.run()
+        }
         guard db.changesCount == 1 else { return false }
         let key = db.lastInsertedRowID
         try insertSlots(key, ready)
-        try insertWords(key, ready.words ?? searchWords.joinedWords(of: event))
+        try insertWords(key, ready)
         try appendChange(.added, ready, before: nil, after: ChangeLog.implicitAfter)
         return true
     }
@@ -252,10 +260,18 @@ final class SQLiteImportSession: ImportSession {
         }
     }
 
-    private func insertWords(_ key: Int64, _ words: String) throws {
+    /// Indexes the words of `ready`'s event under `key`: those made ahead, else made now.
+    private func insertWords(_ key: Int64, _ ready: SQLitePreparedEvent) throws {
         try insertWords.bind(1, key)
-        try insertWords.bind(2, words)
-        try insertWords.run()
+        guard ready.rowTexts.hasWords else {
+            try insertWords.bind(2, searchWords.joinedWords(of: ready.event))
+            return try insertWords.run()
+        }
+        try ready.rowTexts.withTexts { texts in
+            defer { insertWords.clearBindings() }
+            try insertWords.bind(2, inPlace: texts.text(.words))
+            try insertWords.run()
+        }
     }
 
     /// Drops the listing index until ``finish()`` builds it again. A batch that adds as
@@ -277,16 +293,16 @@ final class SQLiteImportSession: ImportSession {
     private func appendChange(_ kind: ChangeKind, _ ready: SQLitePreparedEvent, before: String?, after: String? = nil)
         throws
     {
-        let event = ready.event
-        let after = after ?? CanonicalEventJSON.json(event, times: ready.encoded.slotDescriptions)
-        try insertChange.bind(1, importID)
-        try insertChange.bind(2, recordedAt)
-        try insertChange.bind(3, origin)
+        let after = after ?? CanonicalEventJSON.json(ready.event, times: ready.encoded.slotDescriptions)
+        // The import, its time and its origin stay bound from the start of the batch.
         try insertChange.bind(4, kind.rawValue)
-        try insertChange.bind(5, event.id)
         try insertChange.bind(6, before)
         try insertChange.bind(7, after)
-        try insertChange.run()
+        try ready.rowTexts.withTexts { texts in
+            defer { insertChange.unbind(5) }
+            try insertChange.bind(5, inPlace: texts.text(.id))
+            try insertChange.run()
+        }
         let sequence = db.lastInsertedRowID
         if firstSequence == nil { firstSequence = sequence }
         lastSequence = sequence
@@ -312,17 +328,17 @@ extension Event {
 final class SQLitePreparedEvent: PreparedEvent {
     let event: Event
     let encoded: StoredEvent
+    /// The texts to bind, laid out ahead; with the full-text words when the event will
+    /// almost surely be written (an import into an empty catalogue). Otherwise the session
+    /// makes the words only for events that changed. (An added event's change-log JSON is
+    /// implicit: ``ChangeLog/implicitAfter``.)
+    let rowTexts: RowTexts
     let coveredRanges: CoveredRanges
-    /// The full-text words, made ahead when the event will almost surely be written (an
-    /// import into an empty catalogue); nil otherwise, and made by the session only for
-    /// events that changed. (An added event's change-log JSON is implicit:
-    /// ``ChangeLog/implicitAfter``.)
-    let words: String?
 
     init(event: Event, encoded: StoredEvent, words: String?) {
         self.event = event
         self.encoded = encoded
-        self.words = words
+        rowTexts = RowTexts(encoded, words: words)
         coveredRanges = CoveredRanges(event.slots)
     }
 }
@@ -354,7 +370,7 @@ final class SQLiteImportPreparer: ImportPreparer, @unchecked Sendable {
     }
 
     func prepare(_ event: Event) throws -> any PreparedEvent {
-        let incoming = ImportFastPaths.isNormalized(event) ? event : event.normalized()
+        let incoming = event.normalized()
         if let problem = incoming.validationProblem() { throw problem }
         return prepare(checked: incoming)
     }

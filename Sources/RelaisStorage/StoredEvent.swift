@@ -93,23 +93,26 @@ struct StoredEvent: Sendable {
         description = event.description
     }
 
-    /// Binds the columns of ``columns`` after `id`, in order, to the parameters of
-    /// `statement` from `first`; returns the index after the last one bound.
-    func bindFields(to statement: DirectStatement, from first: Int32) throws -> Int32 {
-        try statement.bind(first, title)
-        try statement.bind(first + 1, kind)
-        try statement.bind(first + 2, status)
-        try statement.bind(first + 3, slots)
-        try statement.bind(first + 4, region)
+    /// Binds the columns of ``columns`` after `id`, in order, from `texts` (laid out from
+    /// an encoding) and `online`, in place, to the parameters of `statement` from `first`;
+    /// returns the index after the last one bound.
+    static func bindFields(_ texts: RowTexts.Texts, online: Bool, to statement: DirectStatement, from first: Int32)
+        throws -> Int32
+    {
+        try statement.bind(first, inPlace: texts.text(.title))
+        try statement.bind(first + 1, inPlace: texts.text(.kind))
+        try statement.bind(first + 2, inPlace: texts.text(.status))
+        try statement.bind(first + 3, inPlace: texts.text(.slots))
+        try statement.bind(first + 4, inPlace: texts.text(.region))
         try statement.bind(first + 5, Int64(online ? 1 : 0))
-        try statement.bind(first + 6, lab)
-        try statement.bind(first + 7, organizer)
-        try statement.bind(first + 8, place)
-        try statement.bind(first + 9, url)
-        try statement.bind(first + 10, contact)
-        try statement.bind(first + 11, audience)
-        try statement.bind(first + 12, tags)
-        try statement.bind(first + 13, description)
+        try statement.bind(first + 6, inPlace: texts.text(.lab))
+        try statement.bind(first + 7, inPlace: texts.text(.organizer))
+        try statement.bind(first + 8, inPlace: texts.text(.place))
+        try statement.bind(first + 9, inPlace: texts.text(.url))
+        try statement.bind(first + 10, inPlace: texts.text(.contact))
+        try statement.bind(first + 11, inPlace: texts.text(.audience))
+        try statement.bind(first + 12, inPlace: texts.text(.tags))
+        try statement.bind(first + 13, inPlace: texts.text(.description))
         return first + 14
     }
 

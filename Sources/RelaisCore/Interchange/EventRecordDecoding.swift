@@ -17,29 +17,31 @@ public enum EventRecordDecoding {
         // every name again, a tenth of an import's reading thread.
         var fields = RecordFields()
         for (key, value) in record {
-            switch key {
-            case "id": fields.id = value
-            case "title": fields.title = value
-            case "kind": fields.kind = value
-            case "status": fields.status = value
-            case "slots": fields.slots = value
-            case "region": fields.region = value
-            case "online": fields.online = value
-            case "lab": fields.lab = value
-            case "organizer": fields.organizer = value
-            case "place": fields.place = value
-            case "url": fields.url = value
-            case "contact": fields.contact = value
-            case "audience": fields.audience = value
-            case "tags": fields.tags = value
-            case "description": fields.description = value
-            default:
-                guard key.hasPrefix("x-") || key.hasPrefix("_") else {
-                    throw EventFieldProblem(
-                        field: key, message: "unknown field (expected one of \(fieldNames.joined(separator: ", ")))")
-                }
+            if let field = RecordFields.Field(name: key) {
+                fields[field] = value
+            } else if let problem = unknownFieldProblem(key) {
+                throw problem
             }
         }
+        return try event(from: fields)
+    }
+
+    /// The problem of a record's field `name` that is none of contract §1's, or nil for an
+    /// extension field (`x-…` or `_…`), which is ignored.
+    public static func unknownFieldProblem(_ name: String) -> EventFieldProblem? {
+        if isExtensionField(name) { return nil }
+        return EventFieldProblem(field: name, message: "unknown field (expected one of \(fieldNames.joined(separator: ", ")))")
+    }
+
+    /// Whether `name` is an extension field's (`x-…` or `_…`), which readers ignore.
+    public static func isExtensionField(_ name: String) -> Bool {
+        name.hasPrefix("x-") || name.hasPrefix("_")
+    }
+
+    /// Decodes and validates the fields of a record, sorted already (a reader that parses
+    /// straight into them builds no dictionary). Unknown fields were the reader's to refuse
+    /// (``unknownFieldProblem(_:)``).
+    public static func event(from fields: RecordFields) throws(EventFieldProblem) -> Event {
         let id = try requiredString("id", fields.id)
         let title = try requiredString("title", fields.title)
         let kindName = try requiredString("kind", fields.kind)
@@ -78,10 +80,82 @@ public enum EventRecordDecoding {
         return event
     }
 
-    /// The values of a record's known fields.
-    private struct RecordFields {
-        var id, title, kind, status, slots, region, online, lab, organizer, place, url, contact: InterchangeValue?
-        var audience, tags, description: InterchangeValue?
+    /// The values of a record's fields (contract §1), each nil when the record lacks it.
+    public struct RecordFields: Sendable {
+        public var id, title, kind, status, slots, region, online, lab, organizer, place, url, contact: InterchangeValue?
+        public var audience, tags, description: InterchangeValue?
+
+        public init() {}
+
+        /// A field of contract §1; its raw value is its place in ``EventRecordDecoding/fieldNames``.
+        public enum Field: Int, CaseIterable, Sendable {
+            case id, title, kind, status, slots, region, online, lab, organizer, place, url, contact, audience, tags
+            case description
+
+            /// The field named `name`, or nil when none is.
+            public init?(name: String) {
+                switch name {
+                case "id": self = .id
+                case "title": self = .title
+                case "kind": self = .kind
+                case "status": self = .status
+                case "slots": self = .slots
+                case "region": self = .region
+                case "online": self = .online
+                case "lab": self = .lab
+                case "organizer": self = .organizer
+                case "place": self = .place
+                case "url": self = .url
+                case "contact": self = .contact
+                case "audience": self = .audience
+                case "tags": self = .tags
+                case "description": self = .description
+                default: return nil
+                }
+            }
+        }
+
+        /// The value of `field`.
+        public subscript(field: Field) -> InterchangeValue? {
+            get {
+                switch field {
+                case .id: id
+                case .title: title
+                case .kind: kind
+                case .status: status
+                case .slots: slots
+                case .region: region
+                case .online: online
+                case .lab: lab
+                case .organizer: organizer
+                case .place: place
+                case .url: url
+                case .contact: contact
+                case .audience: audience
+                case .tags: tags
+                case .description: description
+                }
+            }
+            set {
+                switch field {
+                case .id: id = newValue
+                case .title: title = newValue
+                case .kind: kind = newValue
+                case .status: status = newValue
+                case .slots: slots = newValue
+                case .region: region = newValue
+                case .online: online = newValue
+                case .lab: lab = newValue
+                case .organizer: organizer = newValue
+                case .place: place = newValue
+                case .url: url = newValue
+                case .contact: contact = newValue
+                case .audience: audience = newValue
+                case .tags: tags = newValue
+                case .description: description = newValue
+                }
+            }
+        }
     }
 
     /// Parses a time in one of the contract's forms, naming `field` on failure.

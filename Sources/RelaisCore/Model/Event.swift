@@ -141,18 +141,8 @@ extension Event {
         if let lab, !Self.isValidLabID(lab) {
             return EventFieldProblem(field: "lab", message: "'\(lab.prefix(60))' must be a lower-case id like la-base")
         }
-        for (name, list) in [("audience", audience), ("tags", tags)] {
-            for (index, item) in list.enumerated() {
-                if item.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
-                    return EventFieldProblem(field: "\(name)[\(index)]", message: "must not contain control characters")
-                }
-                // CSV joins a list's items with ';' (contract §1): an item holding one would
-                // come back as two.
-                if Self.contains(UInt8(ascii: ";"), in: item) {
-                    return EventFieldProblem(
-                        field: "\(name)[\(index)]", message: "must not contain ';', which separates the items in CSV")
-                }
-            }
+        if let problem = Self.listItemProblem("audience", audience) ?? Self.listItemProblem("tags", tags) {
+            return problem
         }
         // One call per field rather than a loop over an array of them: this runs for every
         // record of an import, and the array's strings cost retains and releases.
@@ -166,6 +156,27 @@ extension Event {
         if let description, Self.hasMoreCharacters(description, than: Limits.descriptionLength) {
             return EventFieldProblem(
                 field: "description", message: "has \(description.count) characters, at most 20000 allowed")
+        }
+        return nil
+    }
+
+    /// The problem of an item of `list` (audience or tags) holding a control character, or
+    /// a ';': CSV joins a list's items with ';' (contract §1), so an item holding one would
+    /// come back as two. Control characters and ';' are ASCII: their bytes are never part
+    /// of another character.
+    private static func listItemProblem(_ name: String, _ list: [String]) -> EventFieldProblem? {
+        for (index, item) in list.enumerated() {
+            let control = ByteScanning.firstByte(
+                in: item,
+                wordMayMatch: { ByteScanning.hasByte(below: 0x20, in: $0) || ByteScanning.hasByte(0x7F, in: $0) },
+                matches: { $0 < 0x20 || $0 == 0x7F })
+            if control != nil {
+                return EventFieldProblem(field: "\(name)[\(index)]", message: "must not contain control characters")
+            }
+            if contains(UInt8(ascii: ";"), in: item) {
+                return EventFieldProblem(
+                    field: "\(name)[\(index)]", message: "must not contain ';', which separates the items in CSV")
+            }
         }
         return nil
     }
@@ -223,9 +234,24 @@ extension Event {
     /// `text` without leading and trailing white space. Most texts have none, and Foundation's
     /// trimming costs a bridge through NSString on Linux: check the two ends first.
     static func trimmed(_ text: String) -> String {
-        guard let first = text.unicodeScalars.first, let last = text.unicodeScalars.last else { return text }
-        if !isTrimmable(first) && !isTrimmable(last) { return text }
-        return text.trimmingCharacters(in: .whitespacesAndNewlines)
+        hasTrimmableEnd(text) ? text.trimmingCharacters(in: .whitespacesAndNewlines) : text
+    }
+
+    /// Whether either end of `text` is a character Foundation's trimming removes. An ASCII
+    /// end is answered from its byte; another end is decoded (the last byte of a character
+    /// of several bytes is a continuation byte).
+    static func hasTrimmableEnd(_ text: String) -> Bool {
+        // A native string's bytes are contiguous: its ends are read without an index walk.
+        let ends = text.utf8.withContiguousStorageIfAvailable { ($0.first, $0.last) } ?? (text.utf8.first, text.utf8.last)
+        guard let firstByte = ends.0, let lastByte = ends.1 else { return false }
+        if firstByte < 0x80 {
+            if isTrimmable(Unicode.Scalar(firstByte)) { return true }
+        } else if let first = text.unicodeScalars.first, isTrimmable(first) {
+            return true
+        }
+        if lastByte < 0x80 { return isTrimmable(Unicode.Scalar(lastByte)) }
+        if let last = text.unicodeScalars.last, isTrimmable(last) { return true }
+        return false
     }
 
     private static let trimmableSet = CharacterSet.whitespacesAndNewlines
@@ -236,9 +262,33 @@ extension Event {
         return trimmableSet.contains(scalar)
     }
 
+    /// Whether ``normalized()`` would return the event as it is. Most events arrive in
+    /// normal form: answering this from each text's end bytes and a `memchr` for carriage
+    /// returns spares building a second event (and new tag arrays) for nothing.
+    public var isNormalized: Bool {
+        guard Self.isInNormalForm(title) else { return false }
+        for text in [organizer, place, url, contact, lab, description] {
+            if let text, text.isEmpty || !Self.isInNormalForm(text) { return false }
+        }
+        for item in audience where item.isEmpty || !Self.isInNormalForm(item) { return false }
+        for item in tags where item.isEmpty || !Self.isInNormalForm(item) { return false }
+        return true
+    }
+
+    /// True when neither end of `text` is a character ``normalized()`` trims, and no
+    /// carriage return is left for it to make a line feed.
+    static func isInNormalForm(_ text: String) -> Bool {
+        !containsCarriageReturn(text) && !hasTrimmableEnd(text)
+    }
+
     /// The event as stored: title and optional texts trimmed, their line breaks line feeds,
     /// empty optional texts and empty tags dropped.
     public func normalized() -> Event {
+        isNormalized ? self : normalizedByTrimming()
+    }
+
+    /// ``normalized()`` without asking ``isNormalized`` first.
+    func normalizedByTrimming() -> Event {
         var copy = self
         func clean(_ text: String?) -> String? {
             guard let text else { return nil }

@@ -16,6 +16,23 @@ enum RecordDelivery {
         try deliver(event, file: file, location: location, to: body)
     }
 
+    /// Decodes a record parsed straight into its fields (``InterchangeJSONParser/parseRecord(_:)``)
+    /// and calls `body` with it, like the dictionary's `deliver`: the same problems at the
+    /// same location.
+    static func deliver(
+        _ fields: EventRecordDecoding.RecordFields, unknownField: String?, file: String, location: RecordLocation,
+        to body: (Event) throws -> Void
+    ) throws {
+        let event: Event
+        do throws(EventFieldProblem) {
+            if let unknownField, let problem = EventRecordDecoding.unknownFieldProblem(unknownField) { throw problem }
+            event = try EventRecordDecoding.event(from: fields)
+        } catch {
+            throw ImportError(file: file, location: location, problem: error)
+        }
+        try deliver(event, file: file, location: location, to: body)
+    }
+
     /// Calls `body`, turning an ``EventFieldProblem`` it throws (a duplicate id, say) into an
     /// ``ImportError`` at `location`; other errors pass through unchanged.
     static func deliver(_ event: Event, file: String, location: RecordLocation, to body: (Event) throws -> Void) throws {

@@ -65,18 +65,22 @@ public struct JSONArrayReader: ReadAheadEventReader {
     private static func deliver(
         _ element: UnsafeBufferPointer<UInt8>, line: Int, index: Int, file: String, to body: (Event) throws -> Void
     ) throws {
-        let value: InterchangeValue
+        let parsed: InterchangeJSONParser.RecordParse
+        var otherValue = InterchangeValue.null
         do throws(JSONSyntaxError) {
-            value = try InterchangeJSONParser.parse(element)
+            parsed = try InterchangeJSONParser.parseRecord(element)
+            // Not an object: parsed again for its syntax errors, else its type's name.
+            if case .notAnObject = parsed { otherValue = try InterchangeJSONParser.parse(element) }
         } catch {
             throw syntaxError(error, in: element, line: line, index: index, file: file)
         }
-        guard case .object(let record) = value else {
+        guard case .record(let fields, let unknownField) = parsed else {
             throw ImportError(
                 file: file, location: .index(index, line: line),
-                message: "expected a JSON object (an event), not \(value.typeName)")
+                message: "expected a JSON object (an event), not \(otherValue.typeName)")
         }
-        try RecordDelivery.deliver(record, file: file, location: .index(index, line: line), to: body)
+        try RecordDelivery.deliver(
+            fields, unknownField: unknownField, file: file, location: .index(index, line: line), to: body)
     }
 
     /// Places a syntax error found inside a record on its line and column in the file.

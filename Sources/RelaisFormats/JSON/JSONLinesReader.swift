@@ -27,9 +27,12 @@ public struct JSONLinesReader: ReadAheadEventReader {
         try file.forEachLine { line, number in
             if RecordDelivery.isBlank(line) { return }
             records += 1
-            let value: InterchangeValue
+            let parsed: InterchangeJSONParser.RecordParse
+            var otherValue = InterchangeValue.null
             do throws(JSONSyntaxError) {
-                value = try InterchangeJSONParser.parse(line)
+                parsed = try InterchangeJSONParser.parseRecord(line)
+                // Not an object: parsed again for its syntax errors, else its type's name.
+                if case .notAnObject = parsed { otherValue = try InterchangeJSONParser.parse(line) }
             } catch {
                 var message = "not valid JSON: \(error.message) at column \(RecordDelivery.column(of: error.offset, in: line))"
                 if error.offset >= line.count {
@@ -37,12 +40,12 @@ public struct JSONLinesReader: ReadAheadEventReader {
                 }
                 throw ImportError(file: name, location: .line(number), message: message)
             }
-            guard case .object(let record) = value else {
+            guard case .record(let fields, let unknownField) = parsed else {
                 throw ImportError(
                     file: name, location: .line(number),
-                    message: "expected a JSON object (one event a line), not \(value.typeName)")
+                    message: "expected a JSON object (one event a line), not \(otherValue.typeName)")
             }
-            try RecordDelivery.deliver(record, file: name, location: .line(number), to: body)
+            try RecordDelivery.deliver(fields, unknownField: unknownField, file: name, location: .line(number), to: body)
         }
         if records == 0 {
             throw ImportError(file: name, location: nil, message: "the file is empty: no events")

@@ -1,4 +1,5 @@
 import GRDB
+import RelaisCore
 
 /// The texts an import binds for one event, its row's text columns and its search words,
 /// laid end to end in one buffer made on the reading thread.
@@ -25,17 +26,10 @@ struct RowTexts: Sendable {
         var total = Self.tableBytes
         for part in Part.allCases { total += Self.text(part, of: encoded, words: words)?.utf8.count ?? 0 }
         guard total <= Int(Int32.max) else {
-            storage = [UInt8](unsafeUninitializedCapacity: Self.tableBytes) { buffer, initialized in
-                let table = UnsafeMutableRawBufferPointer(buffer)
-                for part in Part.allCases {
-                    table.storeBytes(of: 0, toByteOffset: part.rawValue * 8, as: Int32.self)
-                    table.storeBytes(of: -2, toByteOffset: part.rawValue * 8 + 4, as: Int32.self)
-                }
-                initialized = Self.tableBytes
-            }
+            self.init(storage: Self.tooLongTable())
             return
         }
-        storage = [UInt8](unsafeUninitializedCapacity: total) { buffer, initialized in
+        let storage = [UInt8](unsafeUninitializedCapacity: total) { buffer, initialized in
             let bytes = UnsafeMutableRawBufferPointer(buffer)
             var end = Self.tableBytes
             for part in Part.allCases {
@@ -57,7 +51,87 @@ struct RowTexts: Sendable {
             }
             initialized = end
         }
+        self.init(storage: storage)
     }
+
+    /// The texts ``StoredEvent`` would give `event`, and `words` when given, written
+    /// straight into the buffer: an import into an empty catalogue needs no other
+    /// encoding of its events (it compares none with a stored row), so the packed slots
+    /// and lists are made here without a `String` of their own.
+    init(_ event: Event, times: inout TimeTextCache, words: String?) {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(
+            Self.tableBytes + event.title.utf8.count + (event.description?.utf8.count ?? 0) + (words?.utf8.count ?? 0)
+                + event.slots.count * 52 + 256)
+        bytes.append(contentsOf: repeatElement(0, count: Self.tableBytes))
+        // The table's entries are written once each part is laid out.
+        var entries: [(start: Int, length: Int)] = []
+        func put(_ text: String?) {
+            guard let text else { return entries.append((0, -1)) }
+            let start = bytes.count
+            bytes.append(contentsOf: text.utf8)
+            entries.append((start, bytes.count - start))
+        }
+        func putList(_ items: [String]) {
+            guard !items.isEmpty else { return entries.append((0, -1)) }
+            let start = bytes.count
+            EventJSONWriting.appendArrayText(items, to: &bytes)
+            entries.append((start, bytes.count - start))
+        }
+        entries.reserveCapacity(Part.allCases.count)
+        for part in Part.allCases {
+            switch part {
+            case .id: put(event.id)
+            case .title: put(event.title)
+            case .kind: put(event.kind.rawValue)
+            case .status: put(event.status.rawValue)
+            case .slots:
+                let start = bytes.count
+                StoredEvent.appendPackedSlots(of: event, texts: &times, to: &bytes)
+                entries.append((start, bytes.count - start))
+            case .region: put(event.region?.code)
+            case .lab: put(event.lab)
+            case .organizer: put(event.organizer)
+            case .place: put(event.place)
+            case .url: put(event.url)
+            case .contact: put(event.contact)
+            case .audience: putList(event.audience)
+            case .tags: putList(event.tags)
+            case .description: put(event.description)
+            case .words: put(words)
+            }
+        }
+        guard bytes.count <= Int(Int32.max) else {
+            self.init(storage: Self.tooLongTable())
+            return
+        }
+        bytes.withUnsafeMutableBytes { table in
+            for (position, entry) in entries.enumerated() {
+                table.storeBytes(of: Int32(entry.start), toByteOffset: position * 8, as: Int32.self)
+                table.storeBytes(of: Int32(entry.length), toByteOffset: position * 8 + 4, as: Int32.self)
+            }
+        }
+        self.init(storage: bytes)
+    }
+
+    private init(storage: [UInt8]) {
+        self.storage = storage
+    }
+
+    /// The table of texts too long for SQLite altogether: binding any part fails.
+    private static func tooLongTable() -> [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: Self.tableBytes) { buffer, initialized in
+            let table = UnsafeMutableRawBufferPointer(buffer)
+            for part in Part.allCases {
+                table.storeBytes(of: 0, toByteOffset: part.rawValue * 8, as: Int32.self)
+                table.storeBytes(of: -2, toByteOffset: part.rawValue * 8 + 4, as: Int32.self)
+            }
+            initialized = Self.tableBytes
+        }
+    }
+
+    /// Whether both hold the same texts, laid out the same way.
+    func hasSameBytes(as other: RowTexts) -> Bool { storage == other.storage }
 
     /// The text of `part`; exhaustive, so that a new part cannot be left out.
     private static func text(_ part: Part, of encoded: StoredEvent, words: String?) -> String? {

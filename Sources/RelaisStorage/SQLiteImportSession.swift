@@ -139,7 +139,6 @@ final class SQLiteImportSession: ImportSession {
 
     private func store(_ ready: SQLitePreparedEvent) throws -> ChangeKind {
         let incoming = ready.event
-        let encoded = ready.encoded
 
         if largestKeyBefore == 0 {
             // The catalogue was empty when the batch began: a row with this id can only
@@ -147,6 +146,7 @@ final class SQLiteImportSession: ImportSession {
             guard try insert(ready) else { throw duplicate(incoming.id) }
             return record(.added)
         }
+        let encoded = ready.encoded ?? StoredEvent(incoming)
         guard let found = try lookUp(incoming, encoded) else {
             guard try insert(ready) else { throw duplicate(incoming.id) }
             return record(.added)
@@ -161,7 +161,7 @@ final class SQLiteImportSession: ImportSession {
 
         try ready.rowTexts.withTexts { texts in
             defer { updateEvent.clearBindings() }
-            let next = try StoredEvent.bindFields(texts, online: encoded.online, to: updateEvent, from: 1)
+            let next = try StoredEvent.bindFields(texts, online: incoming.online, to: updateEvent, from: 1)
             try bindCoveredRange(of: ready, to: updateEvent, from: next)
             try updateEvent.bind(next + 3, key)
             try updateEvent.run()
@@ -225,7 +225,7 @@ final class SQLiteImportSession: ImportSession {
         try ready.rowTexts.withTexts { texts in
             defer { insertEvent.clearBindings() }
             try insertEvent.bind(1, inPlace: texts.text(.id))
-            let next = try StoredEvent.bindFields(texts, online: ready.encoded.online, to: insertEvent, from: 2)
+            let next = try StoredEvent.bindFields(texts, online: ready.event.online, to: insertEvent, from: 2)
             try bindCoveredRange(of: ready, to: insertEvent, from: next)
             try insertEvent.run()
         }
@@ -293,7 +293,8 @@ final class SQLiteImportSession: ImportSession {
     private func appendChange(_ kind: ChangeKind, _ ready: SQLitePreparedEvent, before: String?, after: String? = nil)
         throws
     {
-        let after = after ?? CanonicalEventJSON.json(ready.event, times: ready.encoded.slotDescriptions)
+        let after =
+            after ?? CanonicalEventJSON.json(ready.event, times: (ready.encoded ?? StoredEvent(ready.event)).slotDescriptions)
         // The import, its time and its origin stay bound from the start of the batch.
         try insertChange.bind(4, kind.rawValue)
         try insertChange.bind(6, before)
@@ -327,7 +328,9 @@ extension Event {
 /// writing thread takes it out of its `any PreparedEvent` without copying the fields.
 final class SQLitePreparedEvent: PreparedEvent {
     let event: Event
-    let encoded: StoredEvent
+    /// The stored form, to compare with the row of the same id; nil in an import into an
+    /// empty catalogue, where there is none.
+    let encoded: StoredEvent?
     /// The texts to bind, laid out ahead; with the full-text words when the event will
     /// almost surely be written (an import into an empty catalogue). Otherwise the session
     /// makes the words only for events that changed. (An added event's change-log JSON is
@@ -335,10 +338,19 @@ final class SQLitePreparedEvent: PreparedEvent {
     let rowTexts: RowTexts
     let coveredRanges: CoveredRanges
 
-    init(event: Event, encoded: StoredEvent, words: String?) {
+    /// An event to compare with the catalogue's row of its id.
+    init(event: Event, encoded: StoredEvent) {
         self.event = event
         self.encoded = encoded
-        rowTexts = RowTexts(encoded, words: words)
+        rowTexts = RowTexts(encoded, words: nil)
+        coveredRanges = CoveredRanges(event.slots)
+    }
+
+    /// An event for an empty catalogue, with its search words.
+    init(event: Event, texts: RowTexts) {
+        self.event = event
+        encoded = nil
+        rowTexts = texts
         coveredRanges = CoveredRanges(event.slots)
     }
 }
@@ -376,10 +388,10 @@ final class SQLiteImportPreparer: ImportPreparer, @unchecked Sendable {
     }
 
     func prepare(checked incoming: Event) -> any PreparedEvent {
-        let encoded = StoredEvent(incoming, texts: &timeTexts)
         guard catalogueWasEmpty else {
-            return SQLitePreparedEvent(event: incoming, encoded: encoded, words: nil)
+            return SQLitePreparedEvent(event: incoming, encoded: StoredEvent(incoming, texts: &timeTexts))
         }
-        return SQLitePreparedEvent(event: incoming, encoded: encoded, words: searchWords.joinedWords(of: incoming))
+        let texts = RowTexts(incoming, times: &timeTexts, words: searchWords.joinedWords(of: incoming))
+        return SQLitePreparedEvent(event: incoming, texts: texts)
     }
 }

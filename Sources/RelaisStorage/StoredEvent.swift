@@ -62,25 +62,13 @@ struct StoredEvent: Sendable {
         status = event.status.rawValue
         var descriptions: [(start: String, end: String?)] = []
         descriptions.reserveCapacity(event.slots.count)
-        var packed = ""
+        var packed: [UInt8] = []
         // Room for the usual slots (two times with offsets and their separators): one
         // allocation instead of one for each piece appended.
         packed.reserveCapacity(event.slots.count * 52)
-        for (index, slot) in event.slots.enumerated() {
-            let startDescription = texts.description(slot.start)
-            let endDescription = slot.end.map { texts.description($0) }
-            let start = StoredTime.text(slot.start, description: startDescription)
-            let end = slot.end.map { StoredTime.text($0, description: endDescription ?? $0.description) }
-            descriptions.append((startDescription, endDescription))
-            if index > 0 { packed += ";" }
-            packed += start
-            if let end {
-                packed += "/"
-                packed += end
-            }
-        }
+        Self.appendPackedSlots(of: event, texts: &texts, to: &packed) { descriptions.append(($0, $1)) }
         slotDescriptions = descriptions
-        slots = packed
+        slots = String(decoding: packed, as: UTF8.self)
         region = event.region?.code
         online = event.online
         lab = event.lab
@@ -91,6 +79,26 @@ struct StoredEvent: Sendable {
         audience = Self.packList(event.audience)
         tags = Self.packList(event.tags)
         description = event.description
+    }
+
+    /// Appends the `slots` column of `event` (`start/end;start/end`, each time as
+    /// ``StoredTime`` writes it) to `out`, and gives `described` each slot's interchange
+    /// texts, taken from `texts` when it has them.
+    static func appendPackedSlots(
+        of event: Event, texts: inout TimeTextCache, to out: inout [UInt8],
+        described: (_ start: String, _ end: String?) -> Void = { _, _ in }
+    ) {
+        for (index, slot) in event.slots.enumerated() {
+            let startDescription = texts.description(slot.start)
+            let endDescription = slot.end.map { texts.description($0) }
+            described(startDescription, endDescription)
+            if index > 0 { out.append(UInt8(ascii: ";")) }
+            out.append(contentsOf: StoredTime.text(slot.start, description: startDescription).utf8)
+            if let end = slot.end {
+                out.append(UInt8(ascii: "/"))
+                out.append(contentsOf: StoredTime.text(end, description: endDescription ?? end.description).utf8)
+            }
+        }
     }
 
     /// Binds the columns of ``columns`` after `id`, in order, from `texts` (laid out from

@@ -25,6 +25,9 @@ struct EventJSONWritingTests {
             }
             reference.append(UInt8(ascii: "]"))
             #expect(EventJSONWriting.arrayText(items) == String(decoding: reference, as: UTF8.self), "\(items)")
+            var appended: [UInt8] = [0x41]
+            EventJSONWriting.appendArrayText(items, to: &appended)
+            #expect(appended == [0x41] + reference, "\(items)")
         }
     }
 

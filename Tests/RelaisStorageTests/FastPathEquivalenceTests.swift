@@ -119,6 +119,26 @@ import Testing
         }
     }
 
+    /// An import into an empty catalogue lays out its rows' texts straight from each
+    /// event: the same bytes as from the stored encoding that other imports compare.
+    @Test func rowTextsFromTheEventAreThoseOfItsEncoding() throws {
+        var events = try Self.tricky()
+        var odd = try makeEvent("odd", slots: [slot("2020-11-10T09:30:00.25Z", "2020-11-10T10:00"), slot("2020-11-11")])
+        odd.tags = ["", "tab\t", "nul\u{0}", "é"]
+        odd.audience = []
+        odd.region = nil
+        events.append(odd)
+        var times = TimeTextCache()
+        for event in events {
+            for words in [nil, "mots indexes", ""] {
+                let direct = RowTexts(event, times: &times, words: words)
+                let encoded = RowTexts(StoredEvent(event), words: words)
+                #expect(direct.hasSameBytes(as: encoded), "\(event.id), words \(words ?? "nil")")
+                #expect(direct.hasWords == (words != nil))
+            }
+        }
+    }
+
     @Test func canonicalJSONReadsBackWhatItWrites() throws {
         for event in try Self.tricky() {
             let json = EventJSONWriting.json(event)

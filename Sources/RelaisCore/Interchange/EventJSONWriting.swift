@@ -99,6 +99,17 @@ extension EventJSONWriting {
         out.append(UInt8(ascii: "\""))
     }
 
+    /// Appends the JSON array of `items` (`["a","b"]`) to `out`: the bytes of
+    /// ``arrayText(_:)``.
+    public static func appendArrayText(_ items: [String], to out: inout [UInt8]) {
+        out.append(UInt8(ascii: "["))
+        for (index, item) in items.enumerated() {
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            appendString(item, to: &out)
+        }
+        out.append(UInt8(ascii: "]"))
+    }
+
     /// The JSON array of `items` (`["a","b"]`), as ``appendString(_:to:)`` writes each.
     /// Strings with nothing to escape, nearly all of them, are written straight into the
     /// result's own storage, measured first: no byte array to copy from.

@@ -59,57 +59,63 @@ struct RowTexts: Sendable {
     /// encoding of its events (it compares none with a stored row), so the packed slots
     /// and lists are made here without a `String` of their own.
     init(_ event: Event, times: inout TimeTextCache, words: String?) {
+        // Room for every part (a list's items with their quotes and commas, the slots at
+        // their usual length): one allocation.
+        var room = Self.tableBytes + event.slots.count * 52 + (words?.utf8.count ?? 0) + 64
+        for text in [event.id, event.title, event.lab, event.organizer, event.place, event.url, event.contact, event.description] {
+            room += text?.utf8.count ?? 0
+        }
+        for item in event.audience { room += item.utf8.count + 3 }
+        for item in event.tags { room += item.utf8.count + 3 }
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(
-            Self.tableBytes + event.title.utf8.count + (event.description?.utf8.count ?? 0) + (words?.utf8.count ?? 0)
-                + event.slots.count * 52 + 256)
+        bytes.reserveCapacity(room)
         bytes.append(contentsOf: repeatElement(0, count: Self.tableBytes))
-        // The table's entries are written once each part is laid out.
-        var entries: [(start: Int, length: Int)] = []
-        func put(_ text: String?) {
-            guard let text else { return entries.append((0, -1)) }
+        func record(_ part: Part, from start: Int?) {
+            let start32 = Int32(truncatingIfNeeded: start ?? 0)
+            let length32 = Int32(truncatingIfNeeded: start.map { bytes.count - $0 } ?? -1)
+            bytes.withUnsafeMutableBytes { table in
+                table.storeBytes(of: start32, toByteOffset: part.rawValue * 8, as: Int32.self)
+                table.storeBytes(of: length32, toByteOffset: part.rawValue * 8 + 4, as: Int32.self)
+            }
+        }
+        func put(_ part: Part, _ text: String?) {
+            guard let text else { return record(part, from: nil) }
             let start = bytes.count
             bytes.append(contentsOf: text.utf8)
-            entries.append((start, bytes.count - start))
+            record(part, from: start)
         }
-        func putList(_ items: [String]) {
-            guard !items.isEmpty else { return entries.append((0, -1)) }
+        func putList(_ part: Part, _ items: [String]) {
+            guard !items.isEmpty else { return record(part, from: nil) }
             let start = bytes.count
             EventJSONWriting.appendArrayText(items, to: &bytes)
-            entries.append((start, bytes.count - start))
+            record(part, from: start)
         }
-        entries.reserveCapacity(Part.allCases.count)
         for part in Part.allCases {
             switch part {
-            case .id: put(event.id)
-            case .title: put(event.title)
-            case .kind: put(event.kind.rawValue)
-            case .status: put(event.status.rawValue)
+            case .id: put(part, event.id)
+            case .title: put(part, event.title)
+            case .kind: put(part, event.kind.rawValue)
+            case .status: put(part, event.status.rawValue)
             case .slots:
                 let start = bytes.count
                 StoredEvent.appendPackedSlots(of: event, texts: &times, to: &bytes)
-                entries.append((start, bytes.count - start))
-            case .region: put(event.region?.code)
-            case .lab: put(event.lab)
-            case .organizer: put(event.organizer)
-            case .place: put(event.place)
-            case .url: put(event.url)
-            case .contact: put(event.contact)
-            case .audience: putList(event.audience)
-            case .tags: putList(event.tags)
-            case .description: put(event.description)
-            case .words: put(words)
+                record(part, from: start)
+            case .region: put(part, event.region?.code)
+            case .lab: put(part, event.lab)
+            case .organizer: put(part, event.organizer)
+            case .place: put(part, event.place)
+            case .url: put(part, event.url)
+            case .contact: put(part, event.contact)
+            case .audience: putList(part, event.audience)
+            case .tags: putList(part, event.tags)
+            case .description: put(part, event.description)
+            case .words: put(part, words)
             }
         }
+        // Offsets past Int32 would have been cut short above: such texts are refused.
         guard bytes.count <= Int(Int32.max) else {
             self.init(storage: Self.tooLongTable())
             return
-        }
-        bytes.withUnsafeMutableBytes { table in
-            for (position, entry) in entries.enumerated() {
-                table.storeBytes(of: Int32(entry.start), toByteOffset: position * 8, as: Int32.self)
-                table.storeBytes(of: Int32(entry.length), toByteOffset: position * 8 + 4, as: Int32.self)
-            }
         }
         self.init(storage: bytes)
     }

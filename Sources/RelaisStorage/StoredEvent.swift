@@ -329,7 +329,7 @@ private struct NamedValues<Value>: Sendable where Value: Sendable {
 /// Its memory is fixed.
 struct TimeTextCache {
     private var entries: [(time: EventTime, text: String)?] = Array(repeating: nil, count: 1 << placeBits)
-    private static let placeBits = 12
+    private static let placeBits = 14
 
     mutating func description(_ time: EventTime) -> String {
         let place = Self.place(of: time)

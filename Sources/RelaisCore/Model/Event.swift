@@ -266,13 +266,21 @@ extension Event {
     /// normal form: answering this from each text's end bytes and a `memchr` for carriage
     /// returns spares building a second event (and new tag arrays) for nothing.
     public var isNormalized: Bool {
-        guard Self.isInNormalForm(title) else { return false }
-        for text in [organizer, place, url, contact, lab, description] {
-            if let text, text.isEmpty || !Self.isInNormalForm(text) { return false }
-        }
+        // One call per field rather than a loop over an array of them (see validationProblem).
+        guard Self.isInNormalForm(title), Self.isOptionalInNormalForm(organizer), Self.isOptionalInNormalForm(place),
+            Self.isOptionalInNormalForm(url), Self.isOptionalInNormalForm(contact), Self.isOptionalInNormalForm(lab),
+            Self.isOptionalInNormalForm(description)
+        else { return false }
         for item in audience where item.isEmpty || !Self.isInNormalForm(item) { return false }
         for item in tags where item.isEmpty || !Self.isInNormalForm(item) { return false }
         return true
+    }
+
+    /// True for nil, or a text that is not empty and in normal form (``normalized()``
+    /// drops an empty optional text).
+    private static func isOptionalInNormalForm(_ text: String?) -> Bool {
+        guard let text else { return true }
+        return !text.isEmpty && isInNormalForm(text)
     }
 
     /// True when neither end of `text` is a character ``normalized()`` trims, and no

@@ -190,7 +190,7 @@ struct InterchangeJSONParser {
             let knownField: EventRecordDecoding.RecordFields.Field?
             if let (field, end) = contractName() {
                 knownField = field
-                key = Self.contractNames[field.rawValue].name
+                key = Self.contractNames[field.rawValue]
                 index = end
             } else {
                 key = try parseString()
@@ -232,32 +232,74 @@ struct InterchangeJSONParser {
     }
 
     /// The contract's field names, in the order of ``EventRecordDecoding/RecordFields/Field``.
-    private static let contractNames: [(name: String, bytes: [UInt8])] = EventRecordDecoding.RecordFields.Field.allCases
-        .map { field in (EventRecordDecoding.fieldNames[field.rawValue], Array(EventRecordDecoding.fieldNames[field.rawValue].utf8)) }
+    private static let contractNames = EventRecordDecoding.fieldNames
+    /// Each contract name as its length and its bytes packed into two words (none is
+    /// longer than 16 bytes), compared whole.
+    private static let packedContractNames: [(length: Int, first: UInt64, rest: UInt64)] = contractNames.map { name in
+        var packed = (length: name.utf8.count, first: UInt64(0), rest: UInt64(0))
+        for (offset, byte) in name.utf8.enumerated() {
+            if offset < 8 { packed.first |= UInt64(byte) << (8 * UInt64(offset)) }
+            else { packed.rest |= UInt64(byte) << (8 * UInt64(offset - 8)) }
+        }
+        return packed
+    }
 
     /// When the key at `index` (its opening quote) is one of the contract's field names
     /// written plainly: the field, and the offset after the closing quote.
     private func contractName() -> (EventRecordDecoding.RecordFields.Field, Int)? {
         let nameStart = index + 1
         var end = nameStart
-        // The longest name, "description", has 11 bytes.
-        while end < bytes.count, end - nameStart <= 11 {
+        while end < bytes.count {
             let byte = bytes[end]
             if byte == UInt8(ascii: "\"") { break }
-            if byte == UInt8(ascii: "\\") || byte < 0x20 || byte >= 0x80 { return nil }
+            if byte == UInt8(ascii: "\\") || byte < 0x20 || byte >= 0x80 || end - nameStart == 16 { return nil }
             end += 1
         }
-        guard end < bytes.count, bytes[end] == UInt8(ascii: "\""), let base = bytes.baseAddress else { return nil }
+        guard end < bytes.count, let base = bytes.baseAddress else { return nil }
         let length = end - nameStart
-        for (position, candidate) in Self.contractNames.enumerated() where candidate.bytes.count == length {
-            let same = candidate.bytes.withUnsafeBufferPointer { name in
-                guard let nameBase = name.baseAddress else { return false }
-                return memcmp(base + nameStart, nameBase, length) == 0
+        // The name's bytes as two words, read whole where the buffer allows (a machine of
+        // the other byte order only misses the match: the name is then read as a string).
+        func word(from start: Int, count: Int) -> UInt64 {
+            guard count > 0 else { return 0 }
+            if start + 8 <= bytes.count {
+                let loaded = UnsafeRawPointer(base + start).loadUnaligned(as: UInt64.self)
+                return count >= 8 ? loaded : loaded & ((1 << (8 * UInt64(count))) - 1)
             }
-            if same, let field = EventRecordDecoding.RecordFields.Field(rawValue: position) { return (field, end + 1) }
+            var packed: UInt64 = 0
+            for offset in 0..<count { packed |= UInt64(bytes[start + offset]) << (8 * UInt64(offset)) }
+            return packed
+        }
+        let first = word(from: nameStart, count: min(length, 8))
+        let rest = word(from: nameStart + 8, count: length - min(length, 8))
+        var slot = Self.slot(first: first, rest: rest)
+        while let position = Self.contractNameSlots[slot] {
+            let candidate = Self.packedContractNames[position]
+            if candidate.first == first && candidate.rest == rest && candidate.length == length {
+                guard let field = EventRecordDecoding.RecordFields.Field(rawValue: position) else { return nil }
+                return (field, end + 1)
+            }
+            slot = (slot + 1) & (Self.contractNameSlots.count - 1)
         }
         return nil
     }
+
+    /// The place of a packed name in ``contractNameSlots``.
+    private static func slot(first: UInt64, rest: UInt64) -> Int {
+        Int(truncatingIfNeeded: ((first ^ (rest &* 0x0100_0000_01B3)) &* 0x9E37_79B9_7F4A_7C15) >> 58)
+    }
+
+    /// The contract names' positions in ``packedContractNames``, by ``slot(first:rest:)``
+    /// (open addressing over 64 places): a key is looked up with one multiplication
+    /// rather than compared with every name.
+    private static let contractNameSlots: [Int?] = {
+        var slots = [Int?](repeating: nil, count: 64)
+        for (position, name) in packedContractNames.enumerated() {
+            var slot = slot(first: name.first, rest: name.rest)
+            while slots[slot] != nil { slot = (slot + 1) & 63 }
+            slots[slot] = position
+        }
+        return slots
+    }()
 
     private mutating func parseArray() throws(JSONSyntaxError) -> InterchangeValue {
         try enterContainer()

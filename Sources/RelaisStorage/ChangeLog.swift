@@ -71,16 +71,20 @@ enum ChangeLog {
         var next = after &+ 1
         guard !kinds.isEmpty else { return next }
         let wanted = ChangeKind.allCases.filter(kinds.contains).map(countColumn)
+        // Imports commit one after the other, so their ids follow their sequences: no sort.
         let sql = """
             SELECT first_change, last_change, \(wanted.joined(separator: " + "))
-            FROM imports WHERE last_change >= ? ORDER BY first_change
+            FROM imports WHERE last_change >= ? ORDER BY id
             """
         let rows = try Row.fetchCursor(db.cachedStatement(sql: sql), arguments: [next])
         while let row = try rows.next() {
             guard let first = try row.decode(Int64?.self, atIndex: 0), let last = try row.decode(Int64?.self, atIndex: 1),
                 let count = try row.decode(Int64?.self, atIndex: 2)
             else { break }
-            if first > next || count != 0 { break }
+            if first > next { break }
+            // Were ranges ever to overlap, an import holding wanted kinds still stops the
+            // walk at its own first change.
+            if count != 0 { return min(next, max(after &+ 1, first)) }
             next = max(next, last &+ 1)
         }
         return next

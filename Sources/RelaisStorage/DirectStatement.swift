@@ -2,16 +2,16 @@ import GRDB
 import GRDBSQLite
 
 /// A prepared GRDB statement bound and stepped through SQLite's C API, for the import's
-/// per-event writes and the listings' per-event reads: GRDB's `StatementArguments` box every value in an existential and
-/// convert it again, and even an array of values per execution costs allocations the
-/// writing thread of a large import cannot spare. Callers bind each parameter, then
-/// ``run()``.
+/// per-event writes and the listings' per-event reads: GRDB's `StatementArguments` box
+/// every value in an existential and convert it again, and even an array of values per
+/// execution costs allocations the writing thread of a large import cannot spare.
+/// Callers bind each parameter, then ``run()``.
 ///
 /// Text is bound SQLITE_TRANSIENT (SQLite copies it), so nothing needs to outlive the
 /// bind call, except through ``bind(_:inPlace:)``, which the import uses for the texts it
-/// laid out ahead (``RowTexts``). GRDB finalizes the statement once nothing holds it: this holds it, because
-/// GRDB drops its cached statements when the schema changes (an import that drops and
-/// rebuilds an index), which would otherwise leave a dangling pointer.
+/// laid out ahead (``RowTexts``). GRDB finalizes the statement once nothing holds it: this
+/// holds it, because GRDB drops its cached statements when the schema changes (an import
+/// that drops and rebuilds an index), which would otherwise leave a dangling pointer.
 struct DirectStatement {
     private let statement: Statement
     private let raw: OpaquePointer
@@ -64,6 +64,7 @@ struct DirectStatement {
             // A non-null pointer: SQLite binds a null pointer as NULL, not as "".
             return try check(sqlite3_bind_text(raw, index, "", 0, Self.transient))
         }
+        // The bytes are bound as UInt8, which CChar (Int8) may alias: same width, other sign.
         try check(
             sqlite3_bind_text(raw, index, start.assumingMemoryBound(to: CChar.self), Int32(text.count), Self.inPlace))
     }

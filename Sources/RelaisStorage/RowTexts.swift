@@ -2,7 +2,8 @@ import GRDB
 import RelaisCore
 
 /// The texts an import binds for one event, its row's text columns and its search words,
-/// laid end to end in one buffer made on the reading thread.
+/// laid end to end in one buffer, made on the reading thread for the events an import will
+/// almost surely write (else by the writing thread, for the few it writes).
 ///
 /// The writing thread binds them where they lie (``DirectStatement/bind(_:inPlace:)``)
 /// instead of having SQLite copy each text into memory of its own before it copies it
@@ -19,7 +20,8 @@ struct RowTexts: Sendable {
     /// Per part, its start and its length (-1 for NULL, -2 when the texts together are too
     /// long for SQLite) as two `Int32`s, then the texts.
     private let storage: [UInt8]
-    private static let tableBytes = Part.allCases.count * 2 * MemoryLayout<Int32>.size
+    fileprivate static let entryBytes = 2 * MemoryLayout<Int32>.size
+    private static let tableBytes = Part.allCases.count * entryBytes
 
     /// The texts of `encoded`, and `words` when given.
     init(_ encoded: StoredEvent, words: String?) {
@@ -46,8 +48,8 @@ struct RowTexts: Sendable {
                     length = Int32(count)
                     end += count
                 }
-                bytes.storeBytes(of: start, toByteOffset: part.rawValue * 8, as: Int32.self)
-                bytes.storeBytes(of: length, toByteOffset: part.rawValue * 8 + 4, as: Int32.self)
+                bytes.storeBytes(of: start, toByteOffset: part.rawValue * Self.entryBytes, as: Int32.self)
+                bytes.storeBytes(of: length, toByteOffset: part.rawValue * Self.entryBytes + 4, as: Int32.self)
             }
             initialized = end
         }
@@ -62,9 +64,9 @@ struct RowTexts: Sendable {
         // Room for every part (a list's items with their quotes and commas, the slots at
         // their usual length): one allocation.
         var room = Self.tableBytes + event.slots.count * 52 + (words?.utf8.count ?? 0) + 64
-        for text in [event.id, event.title, event.lab, event.organizer, event.place, event.url, event.contact, event.description] {
-            room += text?.utf8.count ?? 0
-        }
+        room += event.id.utf8.count + event.title.utf8.count + (event.description?.utf8.count ?? 0)
+        room += (event.lab?.utf8.count ?? 0) + (event.organizer?.utf8.count ?? 0) + (event.place?.utf8.count ?? 0)
+        room += (event.url?.utf8.count ?? 0) + (event.contact?.utf8.count ?? 0)
         for item in event.audience { room += item.utf8.count + 3 }
         for item in event.tags { room += item.utf8.count + 3 }
         var bytes: [UInt8] = []
@@ -74,8 +76,8 @@ struct RowTexts: Sendable {
             let start32 = Int32(truncatingIfNeeded: start ?? 0)
             let length32 = Int32(truncatingIfNeeded: start.map { bytes.count - $0 } ?? -1)
             bytes.withUnsafeMutableBytes { table in
-                table.storeBytes(of: start32, toByteOffset: part.rawValue * 8, as: Int32.self)
-                table.storeBytes(of: length32, toByteOffset: part.rawValue * 8 + 4, as: Int32.self)
+                table.storeBytes(of: start32, toByteOffset: part.rawValue * Self.entryBytes, as: Int32.self)
+                table.storeBytes(of: length32, toByteOffset: part.rawValue * Self.entryBytes + 4, as: Int32.self)
             }
         }
         func put(_ part: Part, _ text: String?) {
@@ -129,8 +131,8 @@ struct RowTexts: Sendable {
         [UInt8](unsafeUninitializedCapacity: Self.tableBytes) { buffer, initialized in
             let table = UnsafeMutableRawBufferPointer(buffer)
             for part in Part.allCases {
-                table.storeBytes(of: 0, toByteOffset: part.rawValue * 8, as: Int32.self)
-                table.storeBytes(of: -2, toByteOffset: part.rawValue * 8 + 4, as: Int32.self)
+                table.storeBytes(of: 0, toByteOffset: part.rawValue * Self.entryBytes, as: Int32.self)
+                table.storeBytes(of: -2, toByteOffset: part.rawValue * Self.entryBytes + 4, as: Int32.self)
             }
             initialized = Self.tableBytes
         }
@@ -161,7 +163,7 @@ struct RowTexts: Sendable {
     }
 
     /// Whether the search words were given.
-    var hasWords: Bool { storage.withUnsafeBytes { Self.length(of: .words, in: $0) != -1 } }
+    var hasWords: Bool { storage.withUnsafeBytes { Self.length(of: .words, in: $0) >= 0 } }
 
     /// Calls `body` with the texts, which stay where they are until it returns (and not a
     /// moment longer: a statement bound in place must be cleared inside `body`).
@@ -179,12 +181,12 @@ struct RowTexts: Sendable {
             let length = RowTexts.length(of: part, in: bytes)
             if length == -2 { throw DatabaseError(resultCode: .SQLITE_TOOBIG, message: "string or blob too big") }
             guard length >= 0 else { return nil }
-            let start = Int(bytes.loadUnaligned(fromByteOffset: part.rawValue * 8, as: Int32.self))
+            let start = Int(bytes.loadUnaligned(fromByteOffset: part.rawValue * RowTexts.entryBytes, as: Int32.self))
             return UnsafeRawBufferPointer(rebasing: bytes[start..<(start + Int(length))])
         }
     }
 
     private static func length(of part: Part, in bytes: UnsafeRawBufferPointer) -> Int32 {
-        bytes.loadUnaligned(fromByteOffset: part.rawValue * 8 + 4, as: Int32.self)
+        bytes.loadUnaligned(fromByteOffset: part.rawValue * Self.entryBytes + 4, as: Int32.self)
     }
 }

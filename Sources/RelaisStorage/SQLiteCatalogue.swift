@@ -734,7 +734,9 @@ public final class SQLiteCatalogue: CatalogueStore {
     }
 
     /// Helper threads for the writer's sorts: as many as cores, at most four (on two cores
-    /// two helpers sort as fast as one or faster, and the main thread mostly merges).
+    /// two helpers sort as fast as one or faster, and the main thread mostly merges). Each
+    /// helper sorts in memory of its own, bounded like the cache: at most a few tens of MB
+    /// more while a large import builds its index.
     private static let sorterThreads = min(4, max(1, ProcessInfo.processInfo.activeProcessorCount))
 
     /// Fails with a clear message when the file cannot be created where asked.

@@ -97,7 +97,9 @@ final class SQLiteImportSession: ImportSession {
             db.cachedStatement(sql: "INSERT INTO events_fts (events_fts, rowid, words) VALUES ('delete', ?, ?)"), in: db)
         insertWords = try DirectStatement(
             db.cachedStatement(sql: "INSERT INTO events_fts (rowid, words) VALUES (?, ?)"), in: db)
-        insertChange = try DirectStatement(db.cachedStatement(
+        // The session's own statement, not the connection's cached one: the import, its
+        // time and its origin stay bound to it for the whole batch.
+        insertChange = try DirectStatement(db.makeStatement(
             sql: """
                 INSERT INTO changes (import_id, recorded_at, origin, kind, event_id, before_json, after_json)
                 VALUES (?, ?, ?, ?, ?, ?, ?)
@@ -159,7 +161,8 @@ final class SQLiteImportSession: ImportSession {
         let kind = ChangeKind.between(stored: stored, incoming: incoming)
         if kind == .unchanged { return record(.unchanged) }
 
-        try ready.rowTexts.withTexts { texts in
+        let rowTexts = ready.texts
+        try rowTexts.withTexts { texts in
             defer { updateEvent.clearBindings() }
             let next = try StoredEvent.bindFields(texts, online: incoming.online, to: updateEvent, from: 1)
             try bindCoveredRange(of: ready, to: updateEvent, from: next)
@@ -174,9 +177,9 @@ final class SQLiteImportSession: ImportSession {
             try deleteWords.bind(1, key)
             try deleteWords.bind(2, searchWords.joinedWords(of: stored))
             try deleteWords.run()
-            try insertWords(key, ready)
+            try insertWords(key, ready, rowTexts)
         }
-        try appendChange(kind, ready, before: CanonicalEventJSON.json(stored))
+        try appendChange(kind, ready, rowTexts, before: CanonicalEventJSON.json(stored))
         return record(kind)
     }
 
@@ -222,7 +225,8 @@ final class SQLiteImportSession: ImportSession {
     /// when an event with this id exists.
     private func insert(_ ready: SQLitePreparedEvent) throws -> Bool {
         if report.added == listingIndexDeferralPoint { try dropListingIndex() }
-        try ready.rowTexts.withTexts { texts in
+        let rowTexts = ready.texts
+        try rowTexts.withTexts { texts in
             defer { insertEvent.clearBindings() }
             try insertEvent.bind(1, inPlace: texts.text(.id))
             let next = try StoredEvent.bindFields(texts, online: ready.event.online, to: insertEvent, from: 2)
@@ -232,8 +236,8 @@ final class SQLiteImportSession: ImportSession {
         guard db.changesCount == 1 else { return false }
         let key = db.lastInsertedRowID
         try insertSlots(key, ready)
-        try insertWords(key, ready)
-        try appendChange(.added, ready, before: nil, after: ChangeLog.implicitAfter)
+        try insertWords(key, ready, rowTexts)
+        try appendChange(.added, ready, rowTexts, before: nil, after: ChangeLog.implicitAfter)
         return true
     }
 
@@ -261,13 +265,13 @@ final class SQLiteImportSession: ImportSession {
     }
 
     /// Indexes the words of `ready`'s event under `key`: those made ahead, else made now.
-    private func insertWords(_ key: Int64, _ ready: SQLitePreparedEvent) throws {
+    private func insertWords(_ key: Int64, _ ready: SQLitePreparedEvent, _ rowTexts: RowTexts) throws {
         try insertWords.bind(1, key)
-        guard ready.rowTexts.hasWords else {
+        guard rowTexts.hasWords else {
             try insertWords.bind(2, searchWords.joinedWords(of: ready.event))
             return try insertWords.run()
         }
-        try ready.rowTexts.withTexts { texts in
+        try rowTexts.withTexts { texts in
             defer { insertWords.clearBindings() }
             try insertWords.bind(2, inPlace: texts.text(.words))
             try insertWords.run()
@@ -290,16 +294,16 @@ final class SQLiteImportSession: ImportSession {
 
     /// Records the change; `after` is the event's JSON, made here unless given (an added
     /// event's is implicit: ``ChangeLog/implicitAfter``).
-    private func appendChange(_ kind: ChangeKind, _ ready: SQLitePreparedEvent, before: String?, after: String? = nil)
-        throws
-    {
+    private func appendChange(
+        _ kind: ChangeKind, _ ready: SQLitePreparedEvent, _ rowTexts: RowTexts, before: String?, after: String? = nil
+    ) throws {
         let after =
             after ?? CanonicalEventJSON.json(ready.event, times: (ready.encoded ?? StoredEvent(ready.event)).slotDescriptions)
         // The import, its time and its origin stay bound from the start of the batch.
         try insertChange.bind(4, kind.rawValue)
         try insertChange.bind(6, before)
         try insertChange.bind(7, after)
-        try ready.rowTexts.withTexts { texts in
+        try rowTexts.withTexts { texts in
             defer { insertChange.unbind(5) }
             try insertChange.bind(5, inPlace: texts.text(.id))
             try insertChange.run()
@@ -335,14 +339,18 @@ final class SQLitePreparedEvent: PreparedEvent {
     /// almost surely be written (an import into an empty catalogue). Otherwise the session
     /// makes the words only for events that changed. (An added event's change-log JSON is
     /// implicit: ``ChangeLog/implicitAfter``.)
-    let rowTexts: RowTexts
+    private let rowTexts: RowTexts?
     let coveredRanges: CoveredRanges
+
+    /// The texts to bind: laid out ahead, or now (by the writing thread) for an event to
+    /// compare with the catalogue's row, which is mostly unchanged and not written.
+    var texts: RowTexts { rowTexts ?? RowTexts(encoded ?? StoredEvent(event), words: nil) }
 
     /// An event to compare with the catalogue's row of its id.
     init(event: Event, encoded: StoredEvent) {
         self.event = event
         self.encoded = encoded
-        rowTexts = RowTexts(encoded, words: nil)
+        rowTexts = nil
         coveredRanges = CoveredRanges(event.slots)
     }
 

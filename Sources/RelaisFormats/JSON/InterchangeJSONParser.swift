@@ -69,10 +69,11 @@ struct InterchangeJSONParser {
         case notAnObject
     }
 
-    /// Parses `bytes` as exactly one JSON value like ``parse(_:)``, with the same syntax
-    /// errors (duplicate keys included), but an object goes straight into an event
-    /// record's fields: no dictionary is built, hashed and freed for each record of an
-    /// import (a tenth of its reading thread).
+    /// Parses `bytes` as exactly one JSON object like ``parse(_:)``, with the same syntax
+    /// errors (duplicate keys included), straight into an event record's fields: no
+    /// dictionary is built, hashed and freed for each record of an import (a tenth of its
+    /// reading thread). Any other value is left unparsed (``RecordParse/notAnObject``): the
+    /// caller parses it with ``parse(_:)`` for its syntax errors or its type's name.
     static func parseRecord(_ bytes: UnsafeBufferPointer<UInt8>) throws(JSONSyntaxError) -> RecordParse {
         var parser = InterchangeJSONParser(bytes: bytes)
         parser.skipWhitespace()
@@ -231,7 +232,8 @@ struct InterchangeJSONParser {
         return (fields, unknownField)
     }
 
-    /// The contract's field names, in the order of ``EventRecordDecoding/RecordFields/Field``.
+    /// The contract's field names, in the order of ``EventRecordDecoding/RecordFields/Field``
+    /// (whose raw values are their places; a test holds them together).
     private static let contractNames = EventRecordDecoding.fieldNames
     /// Each contract name as its length and its bytes packed into two words (none is
     /// longer than 16 bytes), compared whole.

@@ -188,6 +188,8 @@ final class SQLiteImportSession: ImportSession {
     func finish() throws {
         if let failure { throw failure }
         if let droppedListingIndexSQL {
+            try db.execute(sql: "PRAGMA cache_size = \(SQLiteCatalogue.indexBuildCacheSize)")
+            defer { try? db.execute(sql: "PRAGMA cache_size = \(SQLiteCatalogue.writerCacheSize)") }
             try db.execute(sql: droppedListingIndexSQL)
             self.droppedListingIndexSQL = nil
         }

@@ -83,8 +83,8 @@ enum ChangeLog {
             else { break }
             if first > next { break }
             // Were ranges ever to overlap, an import holding wanted kinds still stops the
-            // walk at its own first change.
-            if count != 0 { return min(next, max(after &+ 1, first)) }
+            // walk at its own first change (`first <= next` here).
+            if count != 0 { return max(after &+ 1, first) }
             next = max(next, last &+ 1)
         }
         return next

@@ -2,8 +2,9 @@ import GRDB
 import RelaisCore
 
 /// The texts an import binds for one event, its row's text columns and its search words,
-/// laid end to end in one buffer, made on the reading thread for the events an import will
-/// almost surely write (else by the writing thread, for the few it writes).
+/// laid end to end in one buffer: made on the reading thread for an import into an empty
+/// catalogue, which writes every event; otherwise by the writing thread for each event it
+/// writes (new or changed), in place of the copy SQLite made of each text before.
 ///
 /// The writing thread binds them where they lie (``DirectStatement/bind(_:inPlace:)``)
 /// instead of having SQLite copy each text into memory of its own before it copies it

@@ -188,8 +188,9 @@ final class SQLiteImportSession: ImportSession {
     func finish() throws {
         if let failure { throw failure }
         if let droppedListingIndexSQL {
+            let cacheSize = try Int.fetchOne(db, sql: "PRAGMA cache_size") ?? SQLiteCatalogue.writerCacheSize
             try db.execute(sql: "PRAGMA cache_size = \(SQLiteCatalogue.indexBuildCacheSize)")
-            defer { try? db.execute(sql: "PRAGMA cache_size = \(SQLiteCatalogue.writerCacheSize)") }
+            defer { try? db.execute(sql: "PRAGMA cache_size = \(cacheSize)") }
             try db.execute(sql: droppedListingIndexSQL)
             self.droppedListingIndexSQL = nil
         }
@@ -337,15 +338,15 @@ final class SQLitePreparedEvent: PreparedEvent {
     /// The stored form, to compare with the row of the same id; nil in an import into an
     /// empty catalogue, where there is none.
     let encoded: StoredEvent?
-    /// The texts to bind, laid out ahead; with the full-text words when the event will
-    /// almost surely be written (an import into an empty catalogue). Otherwise the session
-    /// makes the words only for events that changed. (An added event's change-log JSON is
-    /// implicit: ``ChangeLog/implicitAfter``.)
+    /// The texts to bind, laid out ahead with the full-text words in an import into an
+    /// empty catalogue, which writes every event; nil otherwise. (An added event's
+    /// change-log JSON is implicit: ``ChangeLog/implicitAfter``.)
     private let rowTexts: RowTexts?
     let coveredRanges: CoveredRanges
 
-    /// The texts to bind: laid out ahead, or now (by the writing thread) for an event to
-    /// compare with the catalogue's row, which is mostly unchanged and not written.
+    /// The texts to bind: laid out ahead, or now (by the writing thread, without the
+    /// words, which the session makes only for events whose words changed) for an event
+    /// compared with the catalogue's row, which is mostly unchanged and not written.
     var texts: RowTexts { rowTexts ?? RowTexts(encoded ?? StoredEvent(event), words: nil) }
 
     /// An event to compare with the catalogue's row of its id.

@@ -50,7 +50,7 @@ struct StoredEvent: Sendable {
 
     /// Encodes `event`; losslessly, so that decoding gives back an equal event.
     init(_ event: Event) {
-        var texts = TimeTextCache()
+        var texts = TimeTextCache(placeBits: 2)
         self.init(event, texts: &texts)
     }
 
@@ -328,18 +328,25 @@ private struct NamedValues<Value>: Sendable where Value: Sendable {
 /// with the standard library's seeded hasher cost more than the misses this lets through.
 /// Its memory is fixed.
 struct TimeTextCache {
-    private var entries: [(time: EventTime, text: String)?] = Array(repeating: nil, count: 1 << placeBits)
-    private static let placeBits = 14
+    private var entries: [(time: EventTime, text: String)?]
+    private let placeBits: Int
+
+    /// A cache of `1 << placeBits` places: 16,384 by default, for an import's thousands
+    /// of distinct times.
+    init(placeBits: Int = 14) {
+        self.placeBits = placeBits
+        entries = Array(repeating: nil, count: 1 << placeBits)
+    }
 
     mutating func description(_ time: EventTime) -> String {
-        let place = Self.place(of: time)
+        let place = place(of: time)
         if let entry = entries[place], entry.time == time { return entry.text }
         let text = time.description
         entries[place] = (time, text)
         return text
     }
 
-    private static func place(of time: EventTime) -> Int {
+    private func place(of time: EventTime) -> Int {
         let bits: UInt64
         switch time {
         case .instant(let instant): bits = instant.timeIntervalSinceReferenceDate.bitPattern

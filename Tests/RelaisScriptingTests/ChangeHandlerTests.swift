@@ -72,6 +72,13 @@ private let journalPlugin = """
     end
     """
 
+/// Notifies each cancelled event, to the file channel; handles no other kind.
+private let cancellationsPlugin = """
+    relais.on("event.cancelled", function(change)
+      relais.notify{ channel = "file", to = "cancelled", body = change.after.id }
+    end)
+    """
+
 /// Notifies once per added event, to the file channel.
 private let steadyPlugin = """
     relais.on("event.added", function(change)
@@ -119,13 +126,7 @@ struct ChangeHandlerTests {
     @Test func handlersSeeEveryChangeInCommitOrder() throws {
         let fixture = try HandlerFixture()
         try fixture.plugins.add("journal", initSource: journalPlugin)
-        try fixture.plugins.add(
-            "cancellations",
-            initSource: """
-                relais.on("event.cancelled", function(change)
-                  relais.notify{ channel = "file", to = "cancelled", body = change.after.id }
-                end)
-                """)
+        try fixture.plugins.add("cancellations", initSource: cancellationsPlugin)
         let runner = fixture.runner(fixture.plugins.host())
         #expect(try runner.prepare().isEmpty)
         try fixture.importEvents(sampleEvents, origin: "first.json")
@@ -369,13 +370,7 @@ struct ChangeHandlerTests {
 
     @Test func importsHoldingNoneOfAPluginsKindsAreNotRead() throws {
         let fixture = try HandlerFixture()
-        try fixture.plugins.add(
-            "cancellations",
-            initSource: """
-                relais.on("event.cancelled", function(change)
-                  relais.notify{ channel = "file", to = "cancelled", body = change.after.id }
-                end)
-                """)
+        try fixture.plugins.add("cancellations", initSource: cancellationsPlugin)
         let store = CountingStore(fixture.catalogue)
         let runner = ChangeHandlerRunner(host: fixture.plugins.host(), catalogue: store, outbox: fixture.catalogue)
         _ = try runner.prepare()

@@ -128,6 +128,13 @@ import Testing
         odd.audience = []
         odd.region = nil
         events.append(odd)
+        // Times only the exact stored forms keep: a fraction of a second, a year past 9999.
+        var exact = odd
+        exact.slots = [
+            Slot(start: .instant(Date(timeIntervalSinceReferenceDate: 1.25)), end: nil),
+            Slot(start: .allDay(CivilDate(year: 10_000, month: 1, day: 1)), end: .allDay(CivilDate(year: 10_000, month: 1, day: 2))),
+        ]
+        events.append(exact)
         var times = TimeTextCache()
         for event in events {
             for words in [nil, "mots indexes", ""] {

@@ -105,4 +105,18 @@ struct FirstPossibleChangeTests {
         #expect(try catalogue.firstPossibleChange(after: 7, kinds: [.cancelled]) == 11)
         #expect(try nothingHidden(catalogue, after: 0, possible: 6, kinds: [.cancelled]))
     }
+
+    @Test func anImportHoldingWantedKindsStopsTheWalkEvenOverlapped() throws {
+        let folder = try ScratchFolder()
+        let path = folder.path("catalogue.sqlite")
+        do { _ = try Self.catalogueOfThreeImports(in: folder) }
+        // The first import's range made to cover the second's (never written so, but the
+        // walk must not pass over a cancellation however the ranges lie).
+        try DatabaseQueue(path: path).write { db in
+            try db.execute(sql: "UPDATE imports SET last_change = 7 WHERE origin = 'first.json'")
+        }
+        let catalogue = try SQLiteCatalogue(path: path)
+        #expect(try catalogue.firstPossibleChange(after: 0, kinds: [.cancelled]) == 6)
+        #expect(try catalogue.firstPossibleChange(after: 6, kinds: [.cancelled]) == 7)
+    }
 }

@@ -121,100 +121,79 @@ struct InterchangeJSONParser {
     }
 
     private mutating func parseObject() throws(JSONSyntaxError) -> InterchangeValue {
-        try enterContainer()
-        index += 1  // {
-        skipWhitespace()
-        if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
-            index += 1
-            depth -= 1
-            return .object([:])
-        }
         // An event has up to 15 fields: sizing the top level for them avoids rehashing
         // as it grows; nested objects (slots) are small.
-        var object = [String: InterchangeValue](minimumCapacity: depth == 1 ? 16 : 2)
-        while true {
-            guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else {
-                throw failure(index < bytes.count ? "expected a quoted key, found \(describeCurrent())" : "unexpected end of input inside an object")
-            }
-            let keyOffset = index
-            let key = try parseString()
-            skipWhitespace()
-            guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else {
-                throw failure(index < bytes.count ? "expected ':' after key \"\(key.prefix(40))\", found \(describeCurrent())" : "unexpected end of input inside an object")
-            }
-            index += 1
-            skipWhitespace()
-            let value = try parseValue()
-            if object.updateValue(value, forKey: key) != nil {
-                throw JSONSyntaxError(offset: keyOffset, message: "duplicate key \"\(key.prefix(40))\" in an object")
-            }
-            skipWhitespace()
-            guard index < bytes.count else { throw failure("unexpected end of input inside an object") }
-            if bytes[index] == UInt8(ascii: ",") {
-                index += 1
-                skipWhitespace()
-                continue
-            }
-            if bytes[index] == UInt8(ascii: "}") {
-                index += 1
-                break
-            }
-            throw failure("expected ',' or '}' in an object, found \(describeCurrent())")
+        var object = [String: InterchangeValue](minimumCapacity: depth == 0 ? 16 : 2)
+        try parseMembers(matchingContractNames: false) { key, keyOffset, value throws(JSONSyntaxError) in
+            if object.updateValue(value, forKey: key.name) != nil { throw Self.duplicate(key.name, at: keyOffset) }
         }
-        depth -= 1
         return .object(object)
     }
 
     /// ``parseObject()`` for the top-level object of a record, sorting its values into
     /// the record's fields as they come.
     private mutating func parseRecordObject() throws(JSONSyntaxError) -> (EventRecordDecoding.RecordFields, String?) {
+        var fields = EventRecordDecoding.RecordFields()
+        var unknownField: String?
+        // The names that are not the contract's, kept only to find one given twice.
+        var otherNames: Set<String> = []
+        try parseMembers(matchingContractNames: true) { key, keyOffset, value throws(JSONSyntaxError) in
+            let field = key.field ?? EventRecordDecoding.RecordFields.Field(name: key.name)
+            if let field {
+                if fields[field] != nil { throw Self.duplicate(key.name, at: keyOffset) }
+                fields[field] = value
+            } else {
+                if !otherNames.insert(key.name).inserted { throw Self.duplicate(key.name, at: keyOffset) }
+                if unknownField == nil && !EventRecordDecoding.isExtensionField(key.name) { unknownField = key.name }
+            }
+        }
+        return (fields, unknownField)
+    }
+
+    /// A key of an object: its name, and its contract field when it was matched as one.
+    private struct ObjectKey {
+        var name: String
+        var field: EventRecordDecoding.RecordFields.Field?
+    }
+
+    private static func duplicate(_ key: String, at offset: Int) -> JSONSyntaxError {
+        JSONSyntaxError(offset: offset, message: "duplicate key \"\(key.prefix(40))\" in an object")
+    }
+
+    /// Parses the object at `index` (its `{`), giving `member` each key, the offset of its
+    /// opening quote, and its value, in order. With `matchingContractNames`, a key that is
+    /// a contract field's name written plainly is matched on its bytes (``contractName()``).
+    private mutating func parseMembers(
+        matchingContractNames: Bool,
+        _ member: (ObjectKey, Int, InterchangeValue) throws(JSONSyntaxError) -> Void
+    ) throws(JSONSyntaxError) {
         try enterContainer()
         index += 1  // {
         skipWhitespace()
-        var fields = EventRecordDecoding.RecordFields()
-        var unknownField: String?
         if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
             index += 1
             depth -= 1
-            return (fields, nil)
+            return
         }
-        // The names that are not the contract's, kept only to find one given twice.
-        var otherNames: Set<String> = []
         while true {
             guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else {
                 throw failure(index < bytes.count ? "expected a quoted key, found \(describeCurrent())" : "unexpected end of input inside an object")
             }
             let keyOffset = index
-            // A contract name is matched on its bytes; any other name (or one written with
-            // escapes) is made a string first.
-            let key: String
-            let knownField: EventRecordDecoding.RecordFields.Field?
-            if let (field, end) = contractName() {
-                knownField = field
-                key = Self.contractNames[field.rawValue]
+            let key: ObjectKey
+            if matchingContractNames, let (field, end) = contractName() {
+                key = ObjectKey(name: Self.contractNames[field.rawValue], field: field)
                 index = end
             } else {
-                key = try parseString()
-                knownField = EventRecordDecoding.RecordFields.Field(name: key)
+                key = ObjectKey(name: try parseString(), field: nil)
             }
             skipWhitespace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else {
-                throw failure(index < bytes.count ? "expected ':' after key \"\(key.prefix(40))\", found \(describeCurrent())" : "unexpected end of input inside an object")
+                throw failure(index < bytes.count ? "expected ':' after key \"\(key.name.prefix(40))\", found \(describeCurrent())" : "unexpected end of input inside an object")
             }
             index += 1
             skipWhitespace()
-            let value = try parseValue()
-            var duplicate = false
-            if let field = knownField {
-                duplicate = fields[field] != nil
-                fields[field] = value
-            } else {
-                duplicate = !otherNames.insert(key).inserted
-                if unknownField == nil && !EventRecordDecoding.isExtensionField(key) { unknownField = key }
-            }
-            if duplicate {
-                throw JSONSyntaxError(offset: keyOffset, message: "duplicate key \"\(key.prefix(40))\" in an object")
-            }
+            try member(key, keyOffset, try parseValue())
             skipWhitespace()
             guard index < bytes.count else { throw failure("unexpected end of input inside an object") }
             if bytes[index] == UInt8(ascii: ",") {
@@ -229,7 +208,6 @@ struct InterchangeJSONParser {
             throw failure("expected ',' or '}' in an object, found \(describeCurrent())")
         }
         depth -= 1
-        return (fields, unknownField)
     }
 
     /// The contract's field names, in the order of ``EventRecordDecoding/RecordFields/Field``
@@ -259,12 +237,12 @@ struct InterchangeJSONParser {
         }
         guard end < bytes.count, let base = bytes.baseAddress else { return nil }
         let length = end - nameStart
-        // The name's bytes as two words, read whole where the buffer allows (a machine of
-        // the other byte order only misses the match: the name is then read as a string).
+        // The name's bytes as two words, first byte lowest, read whole where the buffer
+        // allows.
         func word(from start: Int, count: Int) -> UInt64 {
             guard count > 0 else { return 0 }
             if start + 8 <= bytes.count {
-                let loaded = UnsafeRawPointer(base + start).loadUnaligned(as: UInt64.self)
+                let loaded = UInt64(littleEndian: UnsafeRawPointer(base + start).loadUnaligned(as: UInt64.self))
                 return count >= 8 ? loaded : loaded & ((1 << (8 * UInt64(count))) - 1)
             }
             var packed: UInt64 = 0

@@ -90,16 +90,22 @@ struct FirstPossibleChangeTests {
         #expect(try catalogue.changes(after: 10, limit: 10).map(\.kind) == [.cancelled])
     }
 
-    @Test func changesNoImportAccountsForAreNeverPassedOver() throws {
-        let folder = try ScratchFolder()
+    /// The catalogue of three imports, its `imports` table then mended by hand with `sql`.
+    private static func catalogueOfThreeImports(in folder: ScratchFolder, mendedWith sql: String) throws
+        -> SQLiteCatalogue
+    {
         let path = folder.path("catalogue.sqlite")
-        do { _ = try Self.catalogueOfThreeImports(in: folder) }
+        do { _ = try catalogueOfThreeImports(in: folder) }
+        try DatabaseQueue(path: path).write { db in try db.execute(sql: sql) }
+        return try SQLiteCatalogue(path: path)
+    }
+
+    @Test func changesNoImportAccountsForAreNeverPassedOver() throws {
         // The second import's row is lost (a file mended by hand, say): its changes are a
         // gap in the imports' ranges, which may hold anything.
-        try DatabaseQueue(path: path).write { db in
-            try db.execute(sql: "DELETE FROM imports WHERE origin = 'second.json'")
-        }
-        let catalogue = try SQLiteCatalogue(path: path)
+        let folder = try ScratchFolder()
+        let catalogue = try Self.catalogueOfThreeImports(
+            in: folder, mendedWith: "DELETE FROM imports WHERE origin = 'second.json'")
         #expect(try catalogue.firstPossibleChange(after: 0, kinds: [.cancelled]) == 6)
         #expect(try catalogue.firstPossibleChange(after: 6, kinds: [.cancelled]) == 7)
         #expect(try catalogue.firstPossibleChange(after: 7, kinds: [.cancelled]) == 11)
@@ -107,16 +113,13 @@ struct FirstPossibleChangeTests {
     }
 
     @Test func anImportHoldingWantedKindsStopsTheWalkEvenOverlapped() throws {
-        let folder = try ScratchFolder()
-        let path = folder.path("catalogue.sqlite")
-        do { _ = try Self.catalogueOfThreeImports(in: folder) }
         // The first import's range made to cover the second's (never written so, but the
         // walk must not pass over a cancellation however the ranges lie).
-        try DatabaseQueue(path: path).write { db in
-            try db.execute(sql: "UPDATE imports SET last_change = 7 WHERE origin = 'first.json'")
-        }
-        let catalogue = try SQLiteCatalogue(path: path)
+        let folder = try ScratchFolder()
+        let catalogue = try Self.catalogueOfThreeImports(
+            in: folder, mendedWith: "UPDATE imports SET last_change = 7 WHERE origin = 'first.json'")
         #expect(try catalogue.firstPossibleChange(after: 0, kinds: [.cancelled]) == 6)
         #expect(try catalogue.firstPossibleChange(after: 6, kinds: [.cancelled]) == 7)
+        #expect(try nothingHidden(catalogue, after: 0, possible: 6, kinds: [.cancelled]))
     }
 }

@@ -22,39 +22,15 @@ struct RowTexts: Sendable {
     /// long for SQLite) as two `Int32`s, then the texts.
     private let storage: [UInt8]
     fileprivate static let entryBytes = 2 * MemoryLayout<Int32>.size
-    private static let tableBytes = Part.allCases.count * entryBytes
+    fileprivate static let tableBytes = Part.allCases.count * entryBytes
 
     /// The texts of `encoded`, and `words` when given.
     init(_ encoded: StoredEvent, words: String?) {
-        var total = Self.tableBytes
-        for part in Part.allCases { total += Self.text(part, of: encoded, words: words)?.utf8.count ?? 0 }
-        guard total <= Int(Int32.max) else {
-            self.init(storage: Self.tooLongTable())
-            return
-        }
-        let storage = [UInt8](unsafeUninitializedCapacity: total) { buffer, initialized in
-            let bytes = UnsafeMutableRawBufferPointer(buffer)
-            var end = Self.tableBytes
-            for part in Part.allCases {
-                var start: Int32 = 0
-                var length: Int32 = -1
-                if var text = Self.text(part, of: encoded, words: words) {
-                    let count = text.withUTF8 { utf8 in
-                        if let base = bytes.baseAddress, let source = utf8.baseAddress {
-                            (base + end).copyMemory(from: source, byteCount: utf8.count)
-                        }
-                        return utf8.count
-                    }
-                    start = Int32(end)
-                    length = Int32(count)
-                    end += count
-                }
-                bytes.storeBytes(of: start, toByteOffset: part.rawValue * Self.entryBytes, as: Int32.self)
-                bytes.storeBytes(of: length, toByteOffset: part.rawValue * Self.entryBytes + 4, as: Int32.self)
-            }
-            initialized = end
-        }
-        self.init(storage: storage)
+        var room = 0
+        for part in Part.allCases { room += Self.text(part, of: encoded, words: words)?.utf8.count ?? 0 }
+        var layout = Layout(room: room)
+        for part in Part.allCases { layout.put(part, Self.text(part, of: encoded, words: words)) }
+        self.init(layout)
     }
 
     /// The texts ``StoredEvent`` would give `event`, and `words` when given, written
@@ -64,79 +40,88 @@ struct RowTexts: Sendable {
     init(_ event: Event, times: inout TimeTextCache, words: String?) {
         // Room for every part (a list's items with their quotes and commas, the slots at
         // their usual length): one allocation.
-        var room = Self.tableBytes + event.slots.count * 52 + (words?.utf8.count ?? 0) + 64
+        var room = event.slots.count * 52 + (words?.utf8.count ?? 0) + 64
         room += event.id.utf8.count + event.title.utf8.count + (event.description?.utf8.count ?? 0)
         room += (event.lab?.utf8.count ?? 0) + (event.organizer?.utf8.count ?? 0) + (event.place?.utf8.count ?? 0)
         room += (event.url?.utf8.count ?? 0) + (event.contact?.utf8.count ?? 0)
         for item in event.audience { room += item.utf8.count + 3 }
         for item in event.tags { room += item.utf8.count + 3 }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(room)
-        bytes.append(contentsOf: repeatElement(0, count: Self.tableBytes))
-        func record(_ part: Part, from start: Int?) {
-            let start32 = Int32(truncatingIfNeeded: start ?? 0)
-            let length32 = Int32(truncatingIfNeeded: start.map { bytes.count - $0 } ?? -1)
-            bytes.withUnsafeMutableBytes { table in
-                table.storeBytes(of: start32, toByteOffset: part.rawValue * Self.entryBytes, as: Int32.self)
-                table.storeBytes(of: length32, toByteOffset: part.rawValue * Self.entryBytes + 4, as: Int32.self)
-            }
-        }
-        func put(_ part: Part, _ text: String?) {
-            guard let text else { return record(part, from: nil) }
-            let start = bytes.count
-            bytes.append(contentsOf: text.utf8)
-            record(part, from: start)
-        }
-        func putList(_ part: Part, _ items: [String]) {
-            guard !items.isEmpty else { return record(part, from: nil) }
-            let start = bytes.count
-            EventJSONWriting.appendArrayText(items, to: &bytes)
-            record(part, from: start)
-        }
+        var layout = Layout(room: room)
         for part in Part.allCases {
             switch part {
-            case .id: put(part, event.id)
-            case .title: put(part, event.title)
-            case .kind: put(part, event.kind.rawValue)
-            case .status: put(part, event.status.rawValue)
-            case .slots:
-                let start = bytes.count
-                StoredEvent.appendPackedSlots(of: event, texts: &times, to: &bytes)
-                record(part, from: start)
-            case .region: put(part, event.region?.code)
-            case .lab: put(part, event.lab)
-            case .organizer: put(part, event.organizer)
-            case .place: put(part, event.place)
-            case .url: put(part, event.url)
-            case .contact: put(part, event.contact)
-            case .audience: putList(part, event.audience)
-            case .tags: putList(part, event.tags)
-            case .description: put(part, event.description)
-            case .words: put(part, words)
+            case .id: layout.put(part, event.id)
+            case .title: layout.put(part, event.title)
+            case .kind: layout.put(part, event.kind.rawValue)
+            case .status: layout.put(part, event.status.rawValue)
+            case .slots: layout.put(part) { StoredEvent.appendPackedSlots(of: event, texts: &times, to: &$0) }
+            case .region: layout.put(part, event.region?.code)
+            case .lab: layout.put(part, event.lab)
+            case .organizer: layout.put(part, event.organizer)
+            case .place: layout.put(part, event.place)
+            case .url: layout.put(part, event.url)
+            case .contact: layout.put(part, event.contact)
+            case .audience: layout.putList(part, event.audience)
+            case .tags: layout.putList(part, event.tags)
+            case .description: layout.put(part, event.description)
+            case .words: layout.put(part, words)
             }
         }
-        // Offsets past Int32 would have been cut short above: such texts are refused.
-        guard bytes.count <= Int(Int32.max) else {
-            self.init(storage: Self.tooLongTable())
+        self.init(layout)
+    }
+
+    /// The buffer as it is laid out: the table, then each part's text appended in turn.
+    private struct Layout {
+        var bytes: [UInt8] = []
+
+        init(room: Int) {
+            bytes.reserveCapacity(RowTexts.tableBytes + room)
+            bytes.append(contentsOf: repeatElement(0, count: RowTexts.tableBytes))
+        }
+
+        /// Appends the text of `part`, which `append` writes.
+        mutating func put(_ part: Part, _ append: (inout [UInt8]) -> Void) {
+            let start = bytes.count
+            append(&bytes)
+            record(part, start: start, length: bytes.count - start)
+        }
+
+        mutating func put(_ part: Part, _ text: String?) {
+            guard let text else { return record(part, start: 0, length: -1) }
+            put(part) { $0.append(contentsOf: text.utf8) }
+        }
+
+        /// Writes the table's entry of `part` (past `Int32`, the buffer is refused as a
+        /// whole by ``RowTexts/init(_:)``).
+        private mutating func record(_ part: Part, start: Int, length: Int) {
+            bytes.withUnsafeMutableBytes { table in
+                let offset = part.rawValue * RowTexts.entryBytes
+                table.storeBytes(of: Int32(truncatingIfNeeded: start), toByteOffset: offset, as: Int32.self)
+                table.storeBytes(of: Int32(truncatingIfNeeded: length), toByteOffset: offset + 4, as: Int32.self)
+            }
+        }
+
+        /// A list as a JSON array, NULL when empty (as ``StoredEvent/packList(_:)``).
+        mutating func putList(_ part: Part, _ items: [String]) {
+            guard !items.isEmpty else { return record(part, start: 0, length: -1) }
+            put(part) { EventJSONWriting.appendArrayText(items, to: &$0) }
+        }
+    }
+
+    /// The laid-out buffer; texts too long for SQLite altogether (offsets past `Int32`)
+    /// give a table whose every part fails to bind.
+    private init(_ layout: Layout) {
+        guard layout.bytes.count <= Int(Int32.max) else {
+            storage = [UInt8](unsafeUninitializedCapacity: Self.tableBytes) { buffer, initialized in
+                let table = UnsafeMutableRawBufferPointer(buffer)
+                for part in Part.allCases {
+                    table.storeBytes(of: 0, toByteOffset: part.rawValue * Self.entryBytes, as: Int32.self)
+                    table.storeBytes(of: -2, toByteOffset: part.rawValue * Self.entryBytes + 4, as: Int32.self)
+                }
+                initialized = Self.tableBytes
+            }
             return
         }
-        self.init(storage: bytes)
-    }
-
-    private init(storage: [UInt8]) {
-        self.storage = storage
-    }
-
-    /// The table of texts too long for SQLite altogether: binding any part fails.
-    private static func tooLongTable() -> [UInt8] {
-        [UInt8](unsafeUninitializedCapacity: Self.tableBytes) { buffer, initialized in
-            let table = UnsafeMutableRawBufferPointer(buffer)
-            for part in Part.allCases {
-                table.storeBytes(of: 0, toByteOffset: part.rawValue * Self.entryBytes, as: Int32.self)
-                table.storeBytes(of: -2, toByteOffset: part.rawValue * Self.entryBytes + 4, as: Int32.self)
-            }
-            initialized = Self.tableBytes
-        }
+        storage = layout.bytes
     }
 
     /// Whether both hold the same texts, laid out the same way.

@@ -148,7 +148,7 @@ final class SQLiteImportSession: ImportSession {
             guard try insert(ready) else { throw duplicate(incoming.id) }
             return record(.added)
         }
-        let encoded = ready.encoded ?? StoredEvent(incoming)
+        let encoded = ready.storedForm
         guard let found = try lookUp(incoming, encoded) else {
             guard try insert(ready) else { throw duplicate(incoming.id) }
             return record(.added)
@@ -301,7 +301,7 @@ final class SQLiteImportSession: ImportSession {
         _ kind: ChangeKind, _ ready: SQLitePreparedEvent, _ rowTexts: RowTexts, before: String?, after: String? = nil
     ) throws {
         let after =
-            after ?? CanonicalEventJSON.json(ready.event, times: (ready.encoded ?? StoredEvent(ready.event)).slotDescriptions)
+            after ?? CanonicalEventJSON.json(ready.event, times: ready.storedForm.slotDescriptions)
         // The import, its time and its origin stay bound from the start of the batch.
         try insertChange.bind(4, kind.rawValue)
         try insertChange.bind(6, before)
@@ -347,7 +347,11 @@ final class SQLitePreparedEvent: PreparedEvent {
     /// The texts to bind: laid out ahead, or now (by the writing thread, without the
     /// words, which the session makes only for events whose words changed) for an event
     /// compared with the catalogue's row, which is mostly unchanged and not written.
-    var texts: RowTexts { rowTexts ?? RowTexts(encoded ?? StoredEvent(event), words: nil) }
+    var texts: RowTexts { rowTexts ?? RowTexts(storedForm, words: nil) }
+
+    /// The stored form: made now for an event of an import into an empty catalogue, which
+    /// needs it only to describe a change other than an addition (none there).
+    var storedForm: StoredEvent { encoded ?? StoredEvent(event) }
 
     /// An event to compare with the catalogue's row of its id.
     init(event: Event, encoded: StoredEvent) {

@@ -55,8 +55,11 @@ import Testing
             } catch {
                 return .syntax(error)
             }
-            guard case .record(let fields, let unknownField) = parsed else {
-                return throughDictionary(String(decoding: bytes, as: UTF8.self))
+            let fields: EventRecordDecoding.RecordFields
+            let unknownField: String?
+            switch parsed {
+            case .notAnObject(let typeName): return .notAnObject(typeName)
+            case .record(let parsedFields, let parsedUnknown): (fields, unknownField) = (parsedFields, parsedUnknown)
             }
             do throws(EventFieldProblem) {
                 if let unknownField, let problem = EventRecordDecoding.unknownFieldProblem(unknownField) { throw problem }

@@ -166,11 +166,7 @@ extension Event {
     /// of another character.
     private static func listItemProblem(_ name: String, _ list: [String]) -> EventFieldProblem? {
         for (index, item) in list.enumerated() {
-            let control = ByteScanning.firstByte(
-                in: item,
-                wordMayMatch: { ByteScanning.hasByte(below: 0x20, in: $0) || ByteScanning.hasByte(0x7F, in: $0) },
-                matches: { $0 < 0x20 || $0 == 0x7F })
-            if control != nil {
+            if firstControlByte(in: item, matches: { $0 < 0x20 || $0 == 0x7F }) != nil {
                 return EventFieldProblem(field: "\(name)[\(index)]", message: "must not contain control characters")
             }
             if contains(UInt8(ascii: ";"), in: item) {
@@ -196,10 +192,16 @@ extension Event {
     /// hold it, so an event with one would not read back the same from an export. Control
     /// characters are ASCII: their bytes are never part of another character.
     static func controlCharacterNoExportCarries(in text: String) -> UInt8? {
+        firstControlByte(in: text, matches: { ($0 < 0x20 && $0 != 0x09 && $0 != 0x0A && $0 != 0x0D) || $0 == 0x7F })
+    }
+
+    /// The first byte of `text` that `matches`, which accepts only control bytes (below
+    /// U+0020, or U+007F): words of eight bytes holding none are passed over whole.
+    private static func firstControlByte(in text: String, matches: (UInt8) -> Bool) -> UInt8? {
         ByteScanning.firstByte(
             in: text,
             wordMayMatch: { ByteScanning.hasByte(below: 0x20, in: $0) || ByteScanning.hasByte(0x7F, in: $0) },
-            matches: { ($0 < 0x20 && $0 != 0x09 && $0 != 0x0A && $0 != 0x0D) || $0 == 0x7F })
+            matches: matches)
     }
 
     /// Whether `text` holds a carriage return, which ``normalized()`` makes a line feed.

@@ -65,20 +65,19 @@ struct InterchangeJSONParser {
         /// An object: its fields of contract §1, and the first of its other names that is
         /// no extension field's (nil when there is none).
         case record(EventRecordDecoding.RecordFields, unknownField: String?)
-        /// Another kind of JSON value, which ``parse(_:)`` describes.
-        case notAnObject
+        /// Another kind of JSON value, valid: its type's name (``InterchangeValue/typeName``).
+        case notAnObject(typeName: String)
     }
 
-    /// Parses `bytes` as exactly one JSON object like ``parse(_:)``, with the same syntax
-    /// errors (duplicate keys included), straight into an event record's fields: no
-    /// dictionary is built, hashed and freed for each record of an import (a tenth of its
-    /// reading thread). Any other value is left unparsed (``RecordParse/notAnObject``): the
-    /// caller parses it with ``parse(_:)`` for its syntax errors or its type's name.
+    /// Parses `bytes` as exactly one JSON value like ``parse(_:)``, with the same syntax
+    /// errors (duplicate keys included); an object goes straight into an event record's
+    /// fields: no dictionary is built, hashed and freed for each record of an import (a
+    /// tenth of its reading thread).
     static func parseRecord(_ bytes: UnsafeBufferPointer<UInt8>) throws(JSONSyntaxError) -> RecordParse {
         var parser = InterchangeJSONParser(bytes: bytes)
         parser.skipWhitespace()
         guard parser.index < bytes.count else { throw parser.failure("no JSON value (the text is empty)") }
-        guard bytes[parser.index] == UInt8(ascii: "{") else { return .notAnObject }
+        guard bytes[parser.index] == UInt8(ascii: "{") else { return .notAnObject(typeName: try parse(bytes).typeName) }
         let (fields, unknownField) = try parser.parseRecordObject()
         parser.skipWhitespace()
         if parser.index < bytes.count {

@@ -66,21 +66,19 @@ public struct JSONArrayReader: ReadAheadEventReader {
         _ element: UnsafeBufferPointer<UInt8>, line: Int, index: Int, file: String, to body: (Event) throws -> Void
     ) throws {
         let parsed: InterchangeJSONParser.RecordParse
-        var otherValue = InterchangeValue.null
         do throws(JSONSyntaxError) {
             parsed = try InterchangeJSONParser.parseRecord(element)
-            // Not an object: parsed again for its syntax errors, else its type's name.
-            if case .notAnObject = parsed { otherValue = try InterchangeJSONParser.parse(element) }
         } catch {
             throw syntaxError(error, in: element, line: line, index: index, file: file)
         }
-        guard case .record(let fields, let unknownField) = parsed else {
+        switch parsed {
+        case .notAnObject(let typeName):
             throw ImportError(
-                file: file, location: .index(index, line: line),
-                message: "expected a JSON object (an event), not \(otherValue.typeName)")
+                file: file, location: .index(index, line: line), message: "expected a JSON object (an event), not \(typeName)")
+        case .record(let fields, let unknownField):
+            try RecordDelivery.deliver(
+                fields, unknownField: unknownField, file: file, location: .index(index, line: line), to: body)
         }
-        try RecordDelivery.deliver(
-            fields, unknownField: unknownField, file: file, location: .index(index, line: line), to: body)
     }
 
     /// Places a syntax error found inside a record on its line and column in the file.

@@ -28,11 +28,8 @@ public struct JSONLinesReader: ReadAheadEventReader {
             if RecordDelivery.isBlank(line) { return }
             records += 1
             let parsed: InterchangeJSONParser.RecordParse
-            var otherValue = InterchangeValue.null
             do throws(JSONSyntaxError) {
                 parsed = try InterchangeJSONParser.parseRecord(line)
-                // Not an object: parsed again for its syntax errors, else its type's name.
-                if case .notAnObject = parsed { otherValue = try InterchangeJSONParser.parse(line) }
             } catch {
                 var message = "not valid JSON: \(error.message) at column \(RecordDelivery.column(of: error.offset, in: line))"
                 if error.offset >= line.count {
@@ -40,12 +37,14 @@ public struct JSONLinesReader: ReadAheadEventReader {
                 }
                 throw ImportError(file: name, location: .line(number), message: message)
             }
-            guard case .record(let fields, let unknownField) = parsed else {
+            switch parsed {
+            case .notAnObject(let typeName):
                 throw ImportError(
-                    file: name, location: .line(number),
-                    message: "expected a JSON object (one event a line), not \(otherValue.typeName)")
+                    file: name, location: .line(number), message: "expected a JSON object (one event a line), not \(typeName)")
+            case .record(let fields, let unknownField):
+                try RecordDelivery.deliver(
+                    fields, unknownField: unknownField, file: name, location: .line(number), to: body)
             }
-            try RecordDelivery.deliver(fields, unknownField: unknownField, file: name, location: .line(number), to: body)
         }
         if records == 0 {
             throw ImportError(file: name, location: nil, message: "the file is empty: no events")
